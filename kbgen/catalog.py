@@ -1,0 +1,134 @@
+"""The catalog of actors and issues: shipped YAML, extra YAML files, and the vault.
+
+A user extends the catalog from inside Obsidian: any note of theirs with
+`type: actor` or `type: issue` in its frontmatter becomes a link target, under
+its own file name, with its `aliases`. Such a note wins over a shipped entry
+of the same name, because kbgen must never write into a note it did not make.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import KbgenError
+from .model import Entity
+
+_FORBIDDEN_IN_ALIAS = re.compile(r"[\[\]|#^]")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    entities: tuple[Entity, ...]
+    honorifics: tuple[str, ...]
+
+    def by_key(self) -> dict[str, Entity]:
+        return {e.key: e for e in self.entities}
+
+
+def slug(text: str) -> str:
+    ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-") or "x"
+
+
+def _entity(item: dict[str, Any], type_: str, origin: str) -> Entity:
+    name = str(item.get("name") or "").strip()
+    if not name:
+        raise KbgenError(f"{origin}: a {type_} entry has no name")
+    aliases = [str(a).strip() for a in item.get("aliases") or [] if str(a).strip()]
+    for alias in [name, *aliases]:
+        if _FORBIDDEN_IN_ALIAS.search(alias):
+            raise KbgenError(f"{origin}: alias {alias!r} of {name!r} contains one of [ ] | # ^")
+    return Entity(
+        key=f"{type_}:{slug(name)}",
+        name=name,
+        type="actor" if type_ == "actor" else "issue",
+        kind=str(item["kind"]) if item.get("kind") else None,
+        aliases=tuple(dict.fromkeys(a for a in aliases if a != name)),
+        description=str(item["description"]).strip() if item.get("description") else None,
+    )
+
+
+def parse_catalog(text: str, origin: str) -> Catalog:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise KbgenError(f"{origin}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KbgenError(f"{origin}: expected a mapping with 'actors' and 'issues'")
+    entities = [_entity(i, "actor", origin) for i in data.get("actors") or []]
+    entities += [_entity(i, "issue", origin) for i in data.get("issues") or []]
+    honorifics = tuple(str(h) for h in data.get("honorifics") or [])
+    return Catalog(tuple(entities), honorifics)
+
+
+def load_builtin() -> Catalog:
+    text = resources.files("kbgen").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
+    return parse_catalog(text, "kbgen/data/catalog.yaml")
+
+
+def load(extra_files: list[Path], user_entities: list[Entity]) -> Catalog:
+    """The shipped catalog, then each extra file, then the user's vault notes."""
+    base = load_builtin()
+    merged: dict[str, Entity] = {e.key: e for e in base.entities}
+    honorifics = list(base.honorifics)
+    for path in extra_files:
+        try:
+            extra = parse_catalog(path.read_text(encoding="utf-8"), str(path))
+        except OSError as exc:
+            raise KbgenError(f"{path}: cannot read catalog ({exc.strerror})") from exc
+        merged.update({e.key: e for e in extra.entities})
+        honorifics += [h for h in extra.honorifics if h not in honorifics]
+    for user in user_entities:
+        shipped = merged.get(user.key)
+        if shipped is not None:
+            aliases = tuple(dict.fromkeys(shipped.aliases + user.aliases))
+            user = replace(user, aliases=aliases, kind=user.kind or shipped.kind,
+                           description=user.description or shipped.description)
+        merged[user.key] = user
+    catalog = Catalog(tuple(sorted(merged.values(), key=lambda e: e.key)), tuple(honorifics))
+    check_aliases(catalog)
+    return catalog
+
+
+def check_aliases(catalog: Catalog) -> None:
+    """Fail loudly when one alias would link two entries: the user must choose."""
+    owner: dict[str, Entity] = {}
+    for entity in catalog.entities:
+        for alias in (entity.name, *entity.aliases):
+            other = owner.setdefault(alias, entity)
+            if other.key != entity.key:
+                where = entity.user_note or other.user_note or "the catalog"
+                raise KbgenError(
+                    f"{where}: alias {alias!r} belongs to both {other.name!r} and {entity.name!r}"
+                )
+
+
+def user_entity(path: str, fm: dict[str, Any]) -> Entity | None:
+    """An entity declared by a user's own note (`type: actor|issue`), or None."""
+    type_ = str(fm.get("type", "")).strip().lower()
+    if type_ not in ("actor", "issue"):
+        return None
+    name = Path(path).stem
+    raw_aliases = fm.get("aliases") or []
+    if isinstance(raw_aliases, str):
+        raw_aliases = [raw_aliases]
+    aliases = tuple(
+        a for a in (str(x).strip() for x in raw_aliases)
+        if a and a != name and not _FORBIDDEN_IN_ALIAS.search(a)
+    )
+    return Entity(
+        key=f"{type_}:{slug(name)}",
+        name=name,
+        type="actor" if type_ == "actor" else "issue",
+        kind=str(fm["kind"]) if fm.get("kind") else None,
+        aliases=aliases,
+        description=str(fm["description"]) if fm.get("description") else None,
+        user_note=path,
+    )

@@ -1,0 +1,275 @@
+"""Layout analysis: which blocks are the article, which are page chrome.
+
+A saved page reads: header (logos, menus, title, byline, date, captions),
+body (paragraphs and headings), tail (author bio, references, notes) and
+footer (share prompts, related links, cookie notices). The header ends at
+its last byline or date line; the body ends at its last paragraph; anything
+after that is the tail and keeps only bios, references and notes.
+
+Rule for every decision here: a sentence of the article is never dropped.
+A block is removed only when a clutter rule names it, when it is a short
+line outside the body, or when it follows a "related articles" marker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import clutter, dates, people
+from .model import Block, RawDoc, Section
+
+HEADER_SCAN = 25  # a byline further down than this is not the page's header
+_LABEL = re.compile(
+    r"^\s*(?P<label>keywords?|key words|tags?|topics?|subjects?|palabras clave|etiquetas|temas"
+    r"|mots[- ]clés|schlagwörter|schlagworte|ключевые слова|теги|issn|doi)\s*[:：]\s*(?P<value>.+)$",
+    re.I,
+)
+_KEYWORD_LABELS = {"issn": "issn", "doi": "doi"}
+_REFERENCE = re.compile(
+    r"^[A-ZÀ-Ž][\w'’\-]+(?: [A-ZÀ-Ž][\w'’\-]+)?, (?:[A-Z]\.\s?)+.*\((?:19|20)\d\d[a-z]?\)"
+    r"|^[A-ZÀ-Ž][\w'’\-]+, [A-ZÀ-Ž][\w'’\-]+.*\((?:19|20)\d\d[a-z]?\)\.",
+)
+_DANGLING = re.compile(r"^(retrieved from|available (at|from)|recuperado de|abgerufen von)\s*:?$", re.I)
+_FOOTNOTE = re.compile(r"^(\[\d+\]|\*+\s*\S|\d{1,2}[.)]\s+\S|[†‡§]\s*\S|\^\d)")
+_DISCLAIMER = re.compile(
+    r"\b(views|opinions|ideas) expressed\b|\bdo(es)? not necessarily (represent|reflect)\b"
+    r"|\bopiniones expresadas\b|\bn'engagent que\b",
+    re.I,
+)
+_CAPTION = re.compile(
+    r"\((photo|image|foto|picture)[^)]*\)|\b(photo|image|foto|picture) (by|credit|courtesy)\b"
+    r"|\b(getty images|reuters|shutterstock|afp|ap photo|epa|ria novosti|tass)\b|^(photo|image|foto)\s*:",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The cleaned article plus the lines that state its metadata."""
+
+    title: str | None
+    meta_lines: tuple[str, ...]  # header lines with bylines and dates, in order
+    author_roles: tuple[tuple[str, str], ...]  # (name line, affiliation line) pairs
+    labels: tuple[tuple[str, str], ...]  # ("keywords", "US, Russia"), ("issn", ...)
+    sections: tuple[Section, ...]
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def is_prose(text: str) -> bool:
+    """A sentence or more of running text, as opposed to a label or heading."""
+    n = words(text)
+    return n >= 15 or (n >= 6 and bool(re.search(r"[.!?…][\"”’)]?\s*$", text.strip())))
+
+
+def is_heading_like(text: str) -> bool:
+    t = text.strip()
+    return (
+        0 < words(t) <= 16
+        and len(t) <= 160
+        and not re.search(r"[.,;]$", t)
+        and (t[0].isupper() or t[0].isdigit() or not t[0].isalpha())
+    )
+
+
+def label(text: str) -> tuple[str, str] | None:
+    m = _LABEL.match(text)
+    if not m:
+        return None
+    name = m.group("label").lower()
+    return _KEYWORD_LABELS.get(name, "keywords"), m.group("value").strip()
+
+
+def _is_dateline(text: str) -> bool:
+    return words(text) <= 14 and dates.find_date(text) is not None and not is_prose(text)
+
+
+def _is_byline(text: str) -> bool:
+    if people.author_label(text) is not None:
+        names, _ = people.split_names(people.author_label(text) or "")
+        return bool(names)
+    if "|" in text and words(text) <= 30:
+        return any(_is_dateline(seg) or people.is_person_name(seg) for seg in text.split("|"))
+    return False
+
+
+def _captions(blocks: tuple[Block, ...]) -> set[int]:
+    """Photo captions and credits, and lines a page repeats back to back (alt text)."""
+    found = {i for i, b in enumerate(blocks) if _CAPTION.search(b.text)}
+    for i in range(1, len(blocks)):
+        if blocks[i].text == blocks[i - 1].text:
+            found |= {i - 1, i}
+    return found
+
+
+def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
+    """Indices of header blocks that state authors or dates."""
+    found: list[int] = []
+    prose_seen = 0
+    for i, block in enumerate(blocks[:HEADER_SCAN]):
+        text = block.text
+        if i in captions or clutter.clutter_rule(text):
+            continue
+        if _is_byline(text) or _is_dateline(text):
+            found.append(i)
+        elif (
+            people.is_person_name(text)
+            and i + 1 < len(blocks)
+            and people.is_role_line(blocks[i + 1].text)
+        ):
+            found += [i, i + 1]
+        elif is_prose(text) and not label(text):
+            prose_seen += 1
+            if prose_seen > 3:
+                break
+    return found
+
+
+def _title(blocks: tuple[Block, ...], end: int, skip: set[int]) -> tuple[str | None, int]:
+    """The last heading-like block before the byline, joined with a line it continues."""
+    candidates = [
+        i for i in range(end)
+        if i not in skip
+        and is_heading_like(blocks[i].text)
+        and not clutter.clutter_rule(blocks[i].text)
+        and not label(blocks[i].text)
+    ]
+    if not candidates:
+        return None, -1
+    i = candidates[-1]
+    text = blocks[i].text.strip()
+    if i - 1 in candidates and blocks[i - 1].text.rstrip().endswith(":"):
+        text = f"{blocks[i - 1].text.strip()} {text}"
+    return re.sub(r"[\s*†‡]+$", "", text), i
+
+
+def analyse(raw: RawDoc) -> Layout:
+    """Split a document into title, metadata lines and cleaned sections."""
+    blocks = raw.blocks
+    captions = _captions(blocks) if not raw.structured else set()
+    meta_idx = [] if raw.structured else _header_meta(blocks, captions)
+    if raw.structured:
+        title, title_i, body_from = None, -1, 0
+    elif meta_idx:
+        title, title_i = _title(blocks, meta_idx[0], captions)
+        body_from = meta_idx[-1] + 1
+    else:
+        first_prose = next((i for i, b in enumerate(blocks) if is_prose(b.text)), len(blocks))
+        title, title_i = _title(blocks, first_prose, captions)
+        body_from = title_i + 1
+    labels: list[tuple[str, str]] = []
+    standfirst = [
+        b for i, b in enumerate(blocks[title_i + 1 : body_from], title_i + 1)
+        if i not in captions and i not in meta_idx and is_prose(b.text)
+        and not clutter.clutter_rule(b.text) and not label(b.text)
+    ]
+    for b in blocks[:body_from]:
+        found = label(b.text)
+        if found:
+            labels.append(found)
+    body = [b for i, b in enumerate(blocks[body_from:], body_from) if i not in captions]
+    sections, body_labels = _sections(standfirst + body)
+    return Layout(
+        title=title,
+        meta_lines=tuple(blocks[i].text for i in meta_idx),
+        author_roles=tuple(
+            (blocks[i].text, blocks[i + 1].text)
+            for i in meta_idx
+            if i + 1 in meta_idx and people.is_person_name(blocks[i].text)
+            and people.is_role_line(blocks[i + 1].text)
+        ),
+        labels=tuple(labels + body_labels),
+        sections=sections,
+    )
+
+
+def _role(block: Block, after_related: bool) -> str:
+    """A block's provisional role, before we know where the body ends."""
+    text = block.text
+    if block.kind == "code":
+        return "para"
+    rule = clutter.clutter_rule(text)
+    if rule:
+        return "related" if rule == clutter.RELATED else "drop"
+    if clutter.is_separator(text):
+        return "drop"
+    if label(text):
+        return "label"
+    if _DANGLING.match(text):
+        return "drop"
+    if _DISCLAIMER.search(text):
+        return "notes"
+    if people.bio_subject(text):
+        return "bio"
+    if _REFERENCE.match(text):
+        return "references"
+    if _FOOTNOTE.match(text) and block.kind == "para":
+        return "footnote"
+    if after_related:
+        return "drop"
+    if block.kind == "heading" or (block.kind == "para" and is_heading_like(text) and not is_prose(text)):
+        return "heading"
+    return "para"
+
+
+def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str, str]]]:
+    roles: list[str] = []
+    after_related = False
+    for block in blocks:
+        role = _role(block, after_related)
+        after_related = after_related or role == "related"
+        roles.append(role)
+    last_body = max(
+        (i for i, r in enumerate(roles)
+         if r == "para" and (is_prose(blocks[i].text) or blocks[i].kind == "code")),
+        default=-1,
+    )
+    body: list[Block] = []
+    about: list[Block] = []
+    notes: list[Block] = []
+    refs: list[Block] = []
+    labels: list[tuple[str, str]] = []
+    for i, (block, role) in enumerate(zip(blocks, roles, strict=True)):
+        in_tail = i > last_body
+        if role == "label":
+            labels.append(label(block.text) or ("keywords", ""))
+        elif role == "bio" and (in_tail or _is_last_prose(blocks, roles, i)):
+            about.extend(_bio_preamble(blocks, roles, i, last_body))
+            about.append(Block("para", block.text, block.markup))
+        elif role == "references" and in_tail:
+            refs.append(block)
+        elif role in ("footnote", "notes") and (in_tail or role == "notes"):
+            notes.append(block)
+        elif in_tail or role in ("drop", "related"):
+            continue
+        elif role == "heading":
+            kind = "heading" if block.kind in ("para", "heading") else block.kind
+            body.append(Block(kind, block.text, block.markup))
+        else:
+            body.append(block)
+    sections = [
+        Section(name, tuple(bs))
+        for name, bs in (("body", body), ("about", about), ("notes", notes), ("references", refs))
+        if bs
+    ]
+    return tuple(sections), labels  # type: ignore[arg-type]
+
+
+def _is_last_prose(blocks: list[Block], roles: list[str], i: int) -> bool:
+    return not any(r == "para" and is_prose(b.text) for b, r in zip(blocks[i + 1 :], roles[i + 1 :]))
+
+
+def _bio_preamble(blocks: list[Block], roles: list[str], i: int, last_body: int) -> list[Block]:
+    """Name and role lines right above a bio ("Senior Research fellow" / "Jane Doe")."""
+    lines: list[Block] = []
+    j = i - 1
+    while j > last_body and roles[j] in ("heading", "para") and len(lines) < 3:
+        text = blocks[j].text
+        if not (people.is_person_name(text) or people.is_role_line(text)):
+            break
+        lines.insert(0, Block("para", text, blocks[j].markup))
+        j -= 1
+    return lines

@@ -1,0 +1,90 @@
+"""What page clutter looks like, in the languages of the sources we see.
+
+Each rule is a named pattern so a fixture can say which rule removed a line.
+A line is clutter only when the *whole* line is the prompt ("Share this",
+"Descargar en PDF"); a sentence that merely contains the word "share" is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WHOLE_LINE: dict[str, str] = {
+    "skip-link": r"(skip|jump) to (main )?(content|navigation|search)|saltar al contenido( principal)?"
+    r"|zum inhalt( springen)?|aller au contenu( principal)?|перейти к (основному )?содержанию",
+    "navigation": r"(main )?menu|navigation|home( page)?|search|log ?in|sign ?(in|up)|register"
+    r"|subscribe( now| today)?|newsletter|current (edition|issue)|latest (edition|issue|news)"
+    r"|inicio|buscar|accueil|rechercher|startseite|suche|главная|поиск|menú|more|mehr|plus",
+    "logo": r"\S*logo\S*( \S+)?",
+    "previous-next": r"(«\s*)?(previous|next|prev\.?|older|newer)( (article|post|story|entry))?(\s*»)?"
+    r"|(previous|prev\.?) ?(article|post|story)\s*(next) ?(article|post|story)"
+    r"|art[ií]culo (anterior|siguiente)|(anterior|siguiente)( art[ií]culo)?"
+    r"|article (précédent|suivant)|(vorheriger|nächster) (artikel|beitrag)",
+    "related": r"(you (might|may) also (like|enjoy)|related( articles| posts| stories| content| reading)?"
+    r"|recommended( for you| reading)?|more (from|on|in) .{1,40}|read (more|next|also)|see also"
+    r"|también te puede interesar|te puede interesar|ver también|noticias relacionadas"
+    r"|lire aussi|à lire aussi|sur le même sujet|das könnte sie auch interessieren|mehr zum thema"
+    r"|weitere artikel|читайте также|похожие статьи)\s*:?",
+    "back-to-top": r"(back|return|go) to top|volver (arriba|al inicio)|nach oben|haut de page"
+    r"|retour en haut( de page)?|top|наверх|↑",
+    "download-print": r"(download|descargar|télécharger|herunterladen|скачать|baixar|scarica)"
+    r"( (as|en|in|le|als|em))?( (el|la|le|das))?( (pdf|epub|version))?( (pdf))?\s*:?"
+    r"|(pdf|epub)( (download|herunterladen))?|print( this( page| article)?)?|imprimir|imprimer"
+    r"|drucken|печать|version (imprimible|imprimable)",
+    "share": r"(share|compartir|partager|teilen|поделиться|condividi|partilhar)"
+    r"( (this|on|en|sur|auf|via|esta|este|cet|ce))?( (article|page|story|post|artículo|noticia|\w+))?\s*:?"
+    r"|tweet|facebook|twitter|x|linkedin|whatsapp|telegram|reddit|pinterest|e-?mail|copy link"
+    r"|(follow|síguenos|suivez[- ]nous|folgen sie uns|seguici|подписывайтесь)( (us|en|on|sur|auf|на))?"
+    r"( \w+)?\s*:?|(con el apoyo de|colabora con|in collaboration with|with the support of)\s*:?",
+    "comments": r"\d*\s*(comments?|comentarios?|commentaires?|kommentare?|комментари[ийея]+)( \(\d+\))?"
+    r"|(leave|post|add|write) a (reply|comment)|deja (un|tu) comentario|laisser un commentaire"
+    r"|join the (discussion|conversation)|show comments",
+    "language-picker": r"(language|idioma|langue|sprache|язык)\s*:.*"
+    r"|(english|español|français|deutsch|русский|中文|简体|繁體|日本語|português|italiano|عربي)"
+    r"(\s*[|/·]?\s*(english|español|français|deutsch|русский|中文|简体|繁體|日本語|português|italiano|عربي))*"
+    r"|(versión|version|read|leer|lire) (en|in) (español|english|inglés|français|anglais)"
+    r"( en este enlace| here| aquí)?",
+    "advertisement": r"advertisement|advertising|sponsored( content)?|publicidad|anzeige|publicité|реклама",
+    "cookie-banner": r"(uso|aviso|política|pol[ií]tica) de cookies|cookie (policy|settings|notice|preferences)"
+    r"|(accept|reject|allow)( all)?( cookies)?|aceptar( cookies)?|tout accepter|alle akzeptieren",
+    "comment-form": r"your email address will not be published\.?( required fields are marked \*?)?"
+    r"|required fields are marked \*?|name\s*\*?|email\s*\*?|website|save my name.*",
+}
+
+_WHOLE = {name: re.compile(rf"(?:{rx})", re.I) for name, rx in _WHOLE_LINE.items()}
+
+# Prose that is still clutter: cookie notices and comment-form boilerplate.
+_COOKIE_WORDS = re.compile(r"\bcookies?\b", re.I)
+_CONSENT = re.compile(
+    r"\b(consent|accept|we use|this (web)?site uses|utiliza|utilizamos|usamos|consentimiento"
+    r"|navegando|browsing|utilise|verwendet|akzeptieren|política|policy)\b",
+    re.I,
+)
+_COMMENT_FORM = re.compile(r"your email address will not be published", re.I)
+
+# After these, what follows belongs to other articles, not this one.
+RELATED = "related"
+# These end the article body when they come after its last paragraph.
+FOOTER = frozenset({"previous-next", "back-to-top", "share", "comments", "comment-form", RELATED})
+
+_SEPARATOR = re.compile(r"^[\s*•·\-_=~#]{3,}$")
+
+
+def clutter_rule(text: str) -> str | None:
+    """The name of the rule that makes `text` clutter, or None if it is content."""
+    line = text.strip().strip("•·|").strip()
+    if not line:
+        return "empty"
+    if len(line) <= 120:
+        for name, pattern in _WHOLE.items():
+            if pattern.fullmatch(line):
+                return name
+    if _COOKIE_WORDS.search(line) and _CONSENT.search(line) and len(line) < 700:
+        return "cookie-banner"
+    if _COMMENT_FORM.search(line) and len(line) < 200:
+        return "comment-form"
+    return None
+
+
+def is_separator(text: str) -> bool:
+    return bool(_SEPARATOR.match(text.strip()))

@@ -1,0 +1,175 @@
+"""Finding mentions: one Aho–Corasick pass over each block, whatever the catalog size.
+
+The automaton is built once per catalog over case-folded aliases; case rules
+are checked only on the few candidates it reports. A regex alternation of
+thousands of aliases is orders of magnitude slower (see STYLE.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+
+from .catalog import Catalog
+from .markdown import block_id
+from .model import Article, Block, Match
+
+# Length-preserving normalisation, applied to aliases and text alike.
+_FOLD = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
+_ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,}$|^[A-Z]{2,}[a-z]?$")
+_SKIP_PLAIN = re.compile(r"https?://\S+|www\.\S+")
+_SKIP_MARKUP = re.compile(
+    r"`[^`]*`|\[\[.*?\]\]|!?\[[^\]]*\]\([^)]*\)|<[^>]+>|https?://\S+|www\.\S+|\$[^$]+\$|%%.*?%%"
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase without changing length, so offsets map back to the original."""
+    text = text.translate(_FOLD)
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    alias: str
+    entity: str
+
+
+def _variants(catalog: Catalog) -> list[_Pattern]:
+    patterns: list[_Pattern] = []
+    for entity in catalog.entities:
+        names = (entity.name, *entity.aliases)
+        patterns += [_Pattern(n, entity.key) for n in names]
+        if entity.kind == "person":
+            patterns += [
+                _Pattern(f"{h} {n}", entity.key)
+                for h in catalog.honorifics
+                for n in names
+                if not _ACRONYM.match(n)
+            ]
+    return patterns
+
+
+def _word_ok(alias_word: str, text_word: str) -> bool:
+    if _ACRONYM.match(alias_word.replace("'", "")):
+        return alias_word == text_word
+    if alias_word[:1].isupper():
+        return text_word[:1].isupper()
+    return True
+
+
+def case_ok(alias: str, surface: str) -> bool:
+    """Capitalised alias words need capitals; acronyms match exactly; ALL-CAPS text passes.
+
+    "US" never matches "us"; "Trump" never matches "trump card"; lowercase
+    issue phrases ("arms control") match at the start of a sentence too.
+    """
+    alias, surface = alias.translate(_FOLD), surface.translate(_FOLD)
+    a_words, s_words = alias.split(), surface.split()
+    if len(a_words) != len(s_words):
+        return False
+    shouting = surface.isupper() and any(c.isalpha() for c in surface)
+    if shouting and not all(_ACRONYM.match(w) for w in a_words):
+        return True
+    return all(_word_ok(a, s) for a, s in zip(a_words, s_words, strict=True))
+
+
+class Matcher:
+    """Leftmost-longest whole-word alias matching over a catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._automaton = ahocorasick.Automaton()
+        table: dict[str, list[_Pattern]] = {}
+        for pattern in _variants(catalog):
+            table.setdefault(fold(pattern.alias), []).append(pattern)
+        for key, patterns in table.items():
+            self._automaton.add_word(key, (len(key), tuple(patterns)))
+        self._empty = not table
+        if table:
+            self._automaton.make_automaton()
+
+    def find(self, text: str, markup: bool = False) -> list[Match]:
+        """Every mention in `text`, non-overlapping, leftmost-longest."""
+        if self._empty or not text:
+            return []
+        folded = fold(text)
+        skip = [m.span() for m in (_SKIP_MARKUP if markup else _SKIP_PLAIN).finditer(text)]
+        candidates: list[Match] = []
+        for end_index, (length, patterns) in self._automaton.iter(folded):
+            start, end = end_index - length + 1, end_index + 1
+            if not _boundary(text, start, end) or any(s < end and start < e for s, e in skip):
+                continue
+            surface = text[start:end]
+            for pattern in patterns:
+                if case_ok(pattern.alias, surface):
+                    candidates.append(Match(start, end, pattern.entity))
+                    break
+        return _leftmost_longest(candidates)
+
+
+def _boundary(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
+def _leftmost_longest(candidates: list[Match]) -> list[Match]:
+    chosen: list[Match] = []
+    last_end = -1
+    for m in sorted(candidates, key=lambda m: (m.start, -(m.end - m.start))):
+        if m.start >= last_end:
+            chosen.append(m)
+            last_end = m.end
+    return chosen
+
+
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Col|Lt|Sgt|Capt|St|Jr|Sr|No|Nos|Vol|vs|etc|e\.g|i\.e"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|U\.S|U\.K|U\.N|E\.U|Inc|Ltd|Co|Corp)"
+    r"|\b[A-Z])\.$"
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9À-Ž])")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries, good enough to quote a mention in context."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        head = text[start : m.start() + 1]
+        if _ABBREVIATIONS.search(head.rstrip("\"”’)] ")):
+            continue
+        spans.append((start, m.end()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+@dataclass(frozen=True)
+class LinkedBlock:
+    """A block of an article with its id and the mentions found in it."""
+
+    section: str
+    block: Block
+    block_id: str | None  # None for headings and code: they are not linked or cited
+    matches: tuple[Match, ...]
+
+
+def link_article(article: Article, matcher: Matcher) -> tuple[LinkedBlock, ...]:
+    """Give every citable block a stable id and find its mentions."""
+    used: set[str] = set()
+    out: list[LinkedBlock] = []
+    for section in article.sections:
+        for block in section.blocks:
+            if block.kind in ("heading", "code"):
+                out.append(LinkedBlock(section.name, block, None, ()))
+                continue
+            found = tuple(matcher.find(block.text, block.markup))
+            out.append(LinkedBlock(section.name, block, block_id(block.text, used), found))
+    return tuple(out)

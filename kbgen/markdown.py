@@ -1,0 +1,83 @@
+"""Writing Markdown and YAML that Obsidian reads exactly as meant.
+
+Plain text from a source must not turn into markup by accident: a `#word`
+becomes a tag, `[[x]]` a link, `%%` a comment, `==x==` a highlight, `$x$`
+math, a trailing `^abc` a block id, a leading `- ` a list. Every such
+character is backslash-escaped; Obsidian shows the text unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from typing import Any
+
+import yaml
+
+_INLINE = re.compile(r"([\\`*_\[\]<|$^#])")
+_DOUBLES = re.compile(r"(==|~~|%%)")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+_LINE_START = re.compile(r"^(\s*)([-+>]|\d+[.)]|=+$)(?=\s|$)")
+
+
+def escape(text: str) -> str:
+    """Plain text → Markdown that renders as the same plain text."""
+    text = _INLINE.sub(r"\\\1", text)
+    text = _DOUBLES.sub(lambda m: m.group(1)[0] + "\\" + m.group(1)[1], text)
+    text = _ENTITY.sub(r"\\&", text)
+    return _LINE_START.sub(r"\1\\\2", text)
+
+
+def wikilink(target: str, shown: str | None = None) -> str:
+    if shown is None or shown == target:
+        return f"[[{target}]]"
+    return f"[[{target}|{shown}]]"
+
+
+def block_id(text: str, used: set[str]) -> str:
+    """A block id from the paragraph's own words: stable when other paragraphs change.
+
+    Positional ids (p1, p2...) would all shift when a paragraph is inserted,
+    breaking every link into the note and every line of a three-way merge.
+    """
+    normal = re.sub(r"\s+", " ", text).strip().lower()
+    base = "p" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6]
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base}-{n}"
+    used.add(candidate)
+    return candidate
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block lists, no line folding, no sorting, no aliases/anchors."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def frontmatter(fields: dict[str, Any]) -> str:
+    """A YAML frontmatter block; keys in the given order, empty values left out."""
+    kept = {k: v for k, v in fields.items() if v not in (None, "", [], ())}
+    for key, value in kept.items():
+        if isinstance(value, tuple):
+            kept[key] = list(value)
+        elif isinstance(value, str) and key in ("published",):
+            kept[key] = _as_date(value)
+    body = yaml.dump(
+        kept, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+        default_flow_style=False, width=1_000_000,
+    )
+    return f"---\n{body}---\n"
+
+
+def _as_date(value: str) -> dt.date | str:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return value

@@ -1,0 +1,110 @@
+"""Plain data passed between the stages of a build.
+
+Every stage takes and returns these frozen values, so a stage can be tested
+alone and a build is a pure function of its inputs up to the write step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["para", "heading", "item", "quote", "code"]
+SectionName = Literal["body", "about", "notes", "references"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph-level piece of an article, in reading order.
+
+    `markup` is True when `text` is already Markdown written by the source's
+    author (a .md source) and must be kept as is; plain text gets escaped.
+    """
+
+    kind: BlockKind
+    text: str
+    markup: bool = False
+
+
+@dataclass(frozen=True)
+class RawDoc:
+    """What a reader found: the blocks and the metadata the format itself states."""
+
+    blocks: tuple[Block, ...]
+    stated: dict[str, object] = field(default_factory=dict)
+    structured: bool = False  # True when the reader already removed page chrome (HTML, Markdown)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: SectionName
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Only what the source states; None or empty means "not stated"."""
+
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None  # ISO YYYY-MM-DD (or YYYY-MM, YYYY when that is all it says)
+    publisher: str | None = None
+    language: str | None = None
+    keywords: tuple[str, ...] = ()
+    url: str | None = None
+    affiliations: tuple[tuple[str, str], ...] = ()  # (author, affiliation line)
+
+
+@dataclass(frozen=True)
+class Article:
+    source: str  # path relative to the sources folder, with "/" separators
+    digest: str  # sha256 of the source bytes
+    meta: Metadata
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """An actor or issue: a catalog entry, or a user's note that declares one."""
+
+    key: str  # stable identity: "actor:vladimir-putin"
+    name: str
+    type: Literal["actor", "issue"]
+    kind: str | None
+    aliases: tuple[str, ...]
+    description: str | None = None
+    user_note: str | None = None  # vault-relative path when the user's own note is the target
+
+
+@dataclass(frozen=True)
+class Match:
+    """One alias occurrence in a block's text (character offsets)."""
+
+    start: int
+    end: int
+    entity: str  # Entity.key
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A linked occurrence, as the reduce step sees it."""
+
+    entity: str
+    source: str  # Article.source
+    block_id: str
+    sentence: str
+    surface: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """A rendered note: where it goes and its exact bytes-to-be."""
+
+    kbgen_id: str
+    folder: str  # "" for the vault root
+    stem: str
+    text: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.folder}/{self.stem}.md" if self.folder else f"{self.stem}.md"

@@ -1,0 +1,118 @@
+"""The only module that touches the vault's files: atomic writes, deletes, scans.
+
+A write goes to a hidden temp file in the same folder (Obsidian ignores
+dot-files), is fsynced, then renamed over the target: a reader, Obsidian or
+a crash sees the old bytes or the new ones, never a mix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from .errors import KbgenError
+
+TEMP_PREFIX = ".kbgen-tmp-"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    try:
+        if parent.name in ("Sources", "Actors", "Issues", "Authors") and not any(parent.iterdir()):
+            parent.rmdir()
+    except OSError:
+        pass
+
+
+def markdown_files(vault: Path) -> Iterator[str]:
+    """Vault-relative paths of every note, skipping hidden folders (.obsidian, .kbgen, .trash)."""
+    for root, dirs, files in os.walk(vault):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        rel_root = Path(root).relative_to(vault)
+        for name in sorted(files):
+            if name.endswith(".md") and not name.startswith("."):
+                yield (rel_root / name).as_posix()
+
+
+def clean_temp_files(vault: Path) -> None:
+    """Remove temp files a killed build left behind."""
+    for root, dirs, files in os.walk(vault):
+        dirs[:] = [d for d in dirs if d not in (".git", ".obsidian", ".trash")]
+        for name in files:
+            if name.startswith(TEMP_PREFIX):
+                Path(root, name).unlink(missing_ok=True)
+
+
+def template_dir() -> Path:
+    """The vault template, installed in the package or beside it in a checkout."""
+    packaged = Path(str(resources.files("kbgen"))) / "vault_template"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "vault_template"
+
+
+def init(vault: Path) -> bool:
+    """Create a vault from the template; an existing `.obsidian/` is never touched.
+
+    Returns True when the template was copied.
+    """
+    try:
+        vault.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KbgenError(f"{vault}: cannot create the vault folder ({exc.strerror})") from exc
+    if (vault / ".obsidian").exists():
+        return False
+    template = template_dir()
+    if not template.is_dir():
+        raise KbgenError(f"{template}: vault template missing from this installation")
+    shutil.copytree(template, vault, dirs_exist_ok=True)
+    return True
+
+
+def check_writable(vault: Path) -> None:
+    """Fail before any work when the vault cannot be written to."""
+    probe = vault / f"{TEMP_PREFIX}probe"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise KbgenError(f"{vault}: vault is not writable ({exc.strerror})") from exc
