@@ -89,8 +89,12 @@ def load(extra_files: list[Path], user_entities: list[Entity]) -> Catalog:
         shipped = merged.get(user.key)
         if shipped is not None:
             aliases = tuple(dict.fromkeys(shipped.aliases + user.aliases))
-            user = replace(user, aliases=aliases, kind=user.kind or shipped.kind,
-                           description=user.description or shipped.description)
+            user = replace(
+                user,
+                aliases=aliases,
+                kind=user.kind or shipped.kind,
+                description=user.description or shipped.description,
+            )
         merged[user.key] = user
     catalog = Catalog(tuple(sorted(merged.values(), key=lambda e: e.key)), tuple(honorifics))
     check_aliases(catalog)
@@ -120,7 +124,8 @@ def user_entity(path: str, fm: dict[str, Any]) -> Entity | None:
     if isinstance(raw_aliases, str):
         raw_aliases = [raw_aliases]
     aliases = tuple(
-        a for a in (str(x).strip() for x in raw_aliases)
+        a
+        for a in (str(x).strip() for x in raw_aliases)
         if a and a != name and not _FORBIDDEN_IN_ALIAS.search(a)
     )
     return Entity(

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from . import clutter, dates, people
-from .model import Block, RawDoc, Section
+from .model import Block, RawDoc, Section, SectionName
 
 HEADER_SCAN = 25  # a byline further down than this is not the page's header
 _LABEL = re.compile(
@@ -30,7 +30,9 @@ _REFERENCE = re.compile(
     r"^[A-ZÀ-Ž][\w'’\-]+(?: [A-ZÀ-Ž][\w'’\-]+)?, (?:[A-Z]\.\s?)+.*\((?:19|20)\d\d[a-z]?\)"
     r"|^[A-ZÀ-Ž][\w'’\-]+, [A-ZÀ-Ž][\w'’\-]+.*\((?:19|20)\d\d[a-z]?\)\.",
 )
-_DANGLING = re.compile(r"^(retrieved from|available (at|from)|recuperado de|abgerufen von)\s*:?$", re.I)
+_DANGLING = re.compile(
+    r"^(retrieved from|available (at|from)|recuperado de|abgerufen von)\s*:?$", re.I
+)
 _FOOTNOTE = re.compile(r"^(\[\d+\]|\*+\s*\S|\d{1,2}[.)]\s+\S|[†‡§]\s*\S|\^\d)")
 _DISCLAIMER = re.compile(
     r"\b(views|opinions|ideas) expressed\b|\bdo(es)? not necessarily (represent|reflect)\b"
@@ -131,7 +133,8 @@ def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
 def _title(blocks: tuple[Block, ...], end: int, skip: set[int]) -> tuple[str | None, int]:
     """The last heading-like block before the byline, joined with a line it continues."""
     candidates = [
-        i for i in range(end)
+        i
+        for i in range(end)
         if i not in skip
         and is_heading_like(blocks[i].text)
         and not clutter.clutter_rule(blocks[i].text)
@@ -162,9 +165,13 @@ def analyse(raw: RawDoc) -> Layout:
         body_from = title_i + 1
     labels: list[tuple[str, str]] = []
     standfirst = [
-        b for i, b in enumerate(blocks[title_i + 1 : body_from], title_i + 1)
-        if i not in captions and i not in meta_idx and is_prose(b.text)
-        and not clutter.clutter_rule(b.text) and not label(b.text)
+        b
+        for i, b in enumerate(blocks[title_i + 1 : body_from], title_i + 1)
+        if i not in captions
+        and i not in meta_idx
+        and is_prose(b.text)
+        and not clutter.clutter_rule(b.text)
+        and not label(b.text)
     ]
     for b in blocks[:body_from]:
         found = label(b.text)
@@ -178,7 +185,8 @@ def analyse(raw: RawDoc) -> Layout:
         author_roles=tuple(
             (blocks[i].text, blocks[i + 1].text)
             for i in meta_idx
-            if i + 1 in meta_idx and people.is_person_name(blocks[i].text)
+            if i + 1 in meta_idx
+            and people.is_person_name(blocks[i].text)
             and people.is_role_line(blocks[i + 1].text)
         ),
         labels=tuple(labels + body_labels),
@@ -210,7 +218,9 @@ def _role(block: Block, after_related: bool) -> str:
         return "footnote"
     if after_related:
         return "drop"
-    if block.kind == "heading" or (block.kind == "para" and is_heading_like(text) and not is_prose(text)):
+    if block.kind == "heading" or (
+        block.kind == "para" and is_heading_like(text) and not is_prose(text)
+    ):
         return "heading"
     return "para"
 
@@ -223,8 +233,11 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
         after_related = after_related or role == "related"
         roles.append(role)
     last_body = max(
-        (i for i, r in enumerate(roles)
-         if r == "para" and (is_prose(blocks[i].text) or blocks[i].kind == "code")),
+        (
+            i
+            for i, r in enumerate(roles)
+            if r == "para" and (is_prose(blocks[i].text) or blocks[i].kind == "code")
+        ),
         default=-1,
     )
     body: list[Block] = []
@@ -250,16 +263,20 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
             body.append(Block(kind, block.text, block.markup))
         else:
             body.append(block)
-    sections = [
-        Section(name, tuple(bs))
-        for name, bs in (("body", body), ("about", about), ("notes", notes), ("references", refs))
-        if bs
-    ]
-    return tuple(sections), labels  # type: ignore[arg-type]
+    parts: tuple[tuple[SectionName, list[Block]], ...] = (
+        ("body", body),
+        ("about", about),
+        ("notes", notes),
+        ("references", refs),
+    )
+    return tuple(Section(name, tuple(bs)) for name, bs in parts if bs), labels
 
 
 def _is_last_prose(blocks: list[Block], roles: list[str], i: int) -> bool:
-    return not any(r == "para" and is_prose(b.text) for b, r in zip(blocks[i + 1 :], roles[i + 1 :]))
+    return not any(
+        r == "para" and is_prose(b.text)
+        for b, r in zip(blocks[i + 1 :], roles[i + 1 :], strict=True)
+    )
 
 
 def _bio_preamble(blocks: list[Block], roles: list[str], i: int, last_body: int) -> list[Block]:

@@ -20,26 +20,42 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser(
-        "build", help="bring the vault up to date with the sources",
+        "build",
+        help="bring the vault up to date with the sources",
         description="Read every source, render every note, and write only the notes whose "
         "bytes changed. Notes you edited are never overwritten. Exit status 1 when any "
         "source failed (the others are still built), 2 on a fatal error.",
     )
     build.add_argument("--sources", type=Path, help="folder of articles (default: sources/)")
-    build.add_argument("--vault", type=Path, help="vault folder (default: vault/; created if missing)")
+    build.add_argument(
+        "--vault", type=Path, help="vault folder (default: vault/; created if missing)"
+    )
     build.add_argument("--config", type=Path, help="config file (default: ./kbgen.yaml if present)")
-    build.add_argument("--catalog", type=Path, action="append", dest="catalogs",
-                       help="extra catalog YAML file (repeatable)")
-    build.add_argument("--dry-run", action="store_true",
-                       help="list what would be created, updated, kept or deleted; write nothing")
-    build.add_argument("--follow-symlinks", action="store_true", default=None,
-                       help="follow symlinks that point outside the sources folder")
+    build.add_argument(
+        "--catalog",
+        type=Path,
+        action="append",
+        dest="catalogs",
+        help="extra catalog YAML file (repeatable)",
+    )
+    build.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be created, updated, kept or deleted; write nothing",
+    )
+    build.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="follow symlinks that point outside the sources folder",
+    )
     verbosity = build.add_mutually_exclusive_group()
     verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per change")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only")
 
     init = sub.add_parser(
-        "init", help="create an empty vault from the template",
+        "init",
+        help="create an empty vault from the template",
         description="Create VAULT with kbgen's .obsidian settings (graph colours, wikilinks). "
         "An existing .obsidian folder is left untouched.",
     )
@@ -52,7 +68,9 @@ def _build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
     overrides = {
-        "sources": args.sources, "vault": args.vault, "follow_symlinks": args.follow_symlinks,
+        "sources": args.sources,
+        "vault": args.vault,
+        "follow_symlinks": args.follow_symlinks,
         "catalogs": tuple(args.catalogs) if args.catalogs else None,
     }
     config = config_mod.load(args.config, overrides)

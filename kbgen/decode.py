@@ -30,7 +30,9 @@ def decode(data: bytes) -> str:
             try:
                 return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
-                raise NotText(f"starts with a {encoding} byte-order mark but is not {encoding}") from exc
+                raise NotText(
+                    f"starts with a {encoding} byte-order mark but is not {encoding}"
+                ) from exc
     if b"\x00" in data[:8192]:
         raise NotText("binary file (contains NUL bytes)")
     try:

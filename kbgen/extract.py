@@ -142,7 +142,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for m in _SENTENCE_END.finditer(text):
         head = text[start : m.start() + 1]
-        if _ABBREVIATIONS.search(head.rstrip("\"”’)] ")):
+        if _ABBREVIATIONS.search(head.rstrip('"”’)] ')):
             continue
         spans.append((start, m.end()))
         start = m.end()

@@ -70,8 +70,12 @@ def frontmatter(fields: dict[str, Any]) -> str:
         elif isinstance(value, str) and key in ("published",):
             kept[key] = _as_date(value)
     body = yaml.dump(
-        kept, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-        default_flow_style=False, width=1_000_000,
+        kept,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1_000_000,
     )
     return f"---\n{body}---\n"
 

@@ -16,11 +16,26 @@ from .clean import Layout
 from .model import Metadata
 
 _LANGUAGE_NAMES = {
-    "english": "en", "inglés": "en", "anglais": "en", "englisch": "en",
-    "español": "es", "spanish": "es", "castellano": "es",
-    "français": "fr", "french": "fr", "deutsch": "de", "german": "de",
-    "русский": "ru", "russian": "ru", "italiano": "it", "italian": "it",
-    "português": "pt", "portuguese": "pt", "中文": "zh", "简体": "zh", "chinese": "zh",
+    "english": "en",
+    "inglés": "en",
+    "anglais": "en",
+    "englisch": "en",
+    "español": "es",
+    "spanish": "es",
+    "castellano": "es",
+    "français": "fr",
+    "french": "fr",
+    "deutsch": "de",
+    "german": "de",
+    "русский": "ru",
+    "russian": "ru",
+    "italiano": "it",
+    "italian": "it",
+    "português": "pt",
+    "portuguese": "pt",
+    "中文": "zh",
+    "简体": "zh",
+    "chinese": "zh",
 }
 _STOPWORDS = {
     "en": "the and of to in is that for on with as are was this by be it not have from",
@@ -41,12 +56,28 @@ _PUBLISHER_PATTERNS = (
         r"(?:position|views?|opinion|policy|policies)"
     ),
     # "Published in the February 2017 No. 14 issue of the "Asya Avrupa: Haber-Yorum" journal."
-    re.compile(r"^\W*(?:originally )?published (?:in|by) [^\"“]{0,80}[\"“](?P<p>[^\"”]{2,80})[\"”]", re.I),
+    re.compile(
+        r"^\W*(?:originally )?published (?:in|by) [^\"“]{0,80}[\"“](?P<p>[^\"”]{2,80})[\"”]", re.I
+    ),
     # "© 2017 Foreign Policy Research Institute. All rights reserved."
-    re.compile(r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)*(?P<p>[A-Z][^.|©]{1,60}?)\s*(?:\.|all rights|$)", re.I),
+    re.compile(
+        r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)*(?P<p>[A-Z][^.|©]{1,60}?)\s*(?:\.|all rights|$)",
+        re.I,
+    ),
 )
-_GENERIC_PUBLISHERS = {"institute", "journal", "publisher", "company", "organisation",
-                       "organization", "university", "author", "authors", "editor", "the author"}
+_GENERIC_PUBLISHERS = {
+    "institute",
+    "journal",
+    "publisher",
+    "company",
+    "organisation",
+    "organization",
+    "university",
+    "author",
+    "authors",
+    "editor",
+    "the author",
+}
 
 
 def _clean(value: object) -> str | None:

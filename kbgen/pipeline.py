@@ -83,7 +83,9 @@ def _user_entities(vault: Path, user_paths: list[str]) -> list[Entity]:
 
 
 def _read_articles(
-    config: Config, progress: bool, errors: list[SourceError],
+    config: Config,
+    progress: bool,
+    errors: list[SourceError],
 ) -> list[Article]:
     from tqdm import tqdm
 
@@ -142,8 +144,13 @@ def _allocate(wanted: list[_Wanted], taken: set[str], state: state_mod.State) ->
 
 
 def _render_all(
-    articles: list[Article], linked: dict[str, tuple[LinkedBlock, ...]], ids: dict[str, str],
-    catalog: catalog_mod.Catalog, index: MentionIndex, taken: set[str], state: state_mod.State,
+    articles: list[Article],
+    linked: dict[str, tuple[LinkedBlock, ...]],
+    ids: dict[str, str],
+    catalog: catalog_mod.Catalog,
+    index: MentionIndex,
+    taken: set[str],
+    state: state_mod.State,
 ) -> list[Note]:
     entities = [e for e in catalog.entities if index.counts.get(e.key)]
     authors: dict[str, list[Article]] = defaultdict(list)
@@ -167,11 +174,14 @@ def _render_all(
     )
     refs = {a.source: SourceRef(a, stems[ids[a.source]]) for a in articles}
     notes = [
-        render_source(a, linked[a.source], kbgen_id=ids[a.source], stem=refs[a.source].stem,
-                      targets=targets)
+        render_source(
+            a, linked[a.source], kbgen_id=ids[a.source], stem=refs[a.source].stem, targets=targets
+        )
         for a in articles
     ]
-    notes += [render_entity(e, stems[e.key], index, refs, targets) for e in entities if not e.user_note]
+    notes += [
+        render_entity(e, stems[e.key], index, refs, targets) for e in entities if not e.user_note
+    ]
     notes += [
         render_author(n, targets.authors[n], [refs[a.source] for a in arts], affiliations[n])
         for n, arts in sorted(authors.items())
@@ -193,7 +203,9 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
     except ValueError as exc:
         raise KbgenError(str(exc)) from exc
     owned = state.owned_paths()
-    user_paths = [p for p in vault_mod.markdown_files(vault) if p not in owned] if vault.is_dir() else []
+    user_paths = (
+        [p for p in vault_mod.markdown_files(vault) if p not in owned] if vault.is_dir() else []
+    )
     catalog = catalog_mod.load(list(config.catalogs), _user_entities(vault, user_paths))
     matcher = Matcher(catalog)
     articles = _read_articles(config, progress, report.errors)

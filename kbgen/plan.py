@@ -34,8 +34,9 @@ class Plan:
         out += [f"update  {n.path}" for n in self.updated]
         out += [f"keep    {p}  (edited by you; not overwritten)" for p in self.kept]
         out += [f"delete  {self.stale_paths[i]}  (no longer generated)" for i in self.deleted]
-        out += [f"orphan  {p}  (no longer generated; kept because you edited it)"
-                for p in self.orphaned]
+        out += [
+            f"orphan  {p}  (no longer generated; kept because you edited it)" for p in self.orphaned
+        ]
         return out
 
 
@@ -80,14 +81,15 @@ def execute(plan: Plan, state: State, vault: Path) -> None:
     for note in writes:
         prev = state.notes.get(note.kbgen_id)
         digest = sha(note.text.encode("utf-8"))
-        state.notes[note.kbgen_id] = NoteState(prev.path if prev else note.path,
-                                               prev.sha if prev else digest, next=digest)
+        state.notes[note.kbgen_id] = NoteState(
+            prev.path if prev else note.path, prev.sha if prev else digest, next=digest
+        )
     if writes:
         state_mod.save(vault, state)
     for note in writes:
         vault_mod.atomic_write(vault / note.path, note.text.encode("utf-8"))
         state.notes[note.kbgen_id] = NoteState(note.path, sha(note.text.encode("utf-8")))
-    for kbgen_id, old_path in plan.moved_from.items():
+    for old_path in plan.moved_from.values():
         vault_mod.remove(vault / old_path)
     for note in plan.unchanged:
         state.notes[note.kbgen_id] = NoteState(note.path, sha(note.text.encode("utf-8")))

@@ -195,7 +195,12 @@ def read_markdown(text: str) -> RawDoc:
 
 # --- HTML ------------------------------------------------------------------------
 
-_XML_KINDS: dict[str, BlockKind] = {"p": "para", "head": "heading", "quote": "quote", "code": "code"}
+_XML_KINDS: dict[str, BlockKind] = {
+    "p": "para",
+    "head": "heading",
+    "quote": "quote",
+    "code": "code",
+}
 
 
 def _xml_blocks(xml: str) -> list[Block]:
@@ -230,11 +235,19 @@ def read_html(text: str) -> RawDoc:
 
     params = {"extensive_search": False, "original_date": True}
     xml = trafilatura.extract(
-        text, output_format="xml", include_comments=False, include_tables=False,
-        favor_recall=True, date_extraction_params=params, with_metadata=False,
+        text,
+        output_format="xml",
+        include_comments=False,
+        include_tables=False,
+        favor_recall=True,
+        date_extraction_params=params,
+        with_metadata=False,
     )
     doc = trafilatura.bare_extraction(
-        text, with_metadata=True, include_comments=False, date_extraction_params=params,
+        text,
+        with_metadata=True,
+        include_comments=False,
+        date_extraction_params=params,
     )
     blocks = _xml_blocks(xml) if xml else []
     meta: dict[str, Any] = {}

@@ -81,7 +81,11 @@ def tag(keyword: str) -> str | None:
 
 
 def render_source(
-    article: Article, linked: tuple[LinkedBlock, ...], *, kbgen_id: str, stem: str,
+    article: Article,
+    linked: tuple[LinkedBlock, ...],
+    *,
+    kbgen_id: str,
+    stem: str,
     targets: Targets,
 ) -> Note:
     meta = article.meta

@@ -23,7 +23,9 @@ class SourceFile:
     path: Path
 
 
-def discover(root: Path, follow_symlinks: bool = False) -> tuple[list[SourceFile], list[SourceError]]:
+def discover(
+    root: Path, follow_symlinks: bool = False
+) -> tuple[list[SourceFile], list[SourceError]]:
     """Every readable source under `root`, sorted; symlinks leaving `root` are refused."""
     if not root.is_dir():
         return [], [SourceError(str(root), "sources folder does not exist")]
@@ -40,8 +42,13 @@ def discover(root: Path, follow_symlinks: bool = False) -> tuple[list[SourceFile
             if path.is_symlink() and not follow_symlinks:
                 target = path.resolve()
                 if not target.is_relative_to(real_root):
-                    errors.append(SourceError(rel, "symlink to a file outside the sources "
-                                              "folder; not followed (set follow_symlinks: true)"))
+                    errors.append(
+                        SourceError(
+                            rel,
+                            "symlink to a file outside the sources "
+                            "folder; not followed (set follow_symlinks: true)",
+                        )
+                    )
                     continue
             found.append(SourceFile(rel, path))
     return found, errors

@@ -72,7 +72,9 @@ def load(vault: Path) -> State:
     except FileNotFoundError:
         return State()
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: unreadable kbgen state ({exc}); move it aside to rebuild") from exc
+        raise ValueError(
+            f"{path}: unreadable kbgen state ({exc}); move it aside to rebuild"
+        ) from exc
     return State(
         notes={k: NoteState(**v) for k, v in data.get("notes", {}).items()},
         sources={k: SourceState(**v) for k, v in data.get("sources", {}).items()},
