@@ -41,7 +41,8 @@ _DISCLAIMER = re.compile(
 )
 _CAPTION = re.compile(
     r"\((photo|image|foto|picture)[^)]*\)|\b(photo|image|foto|picture) (by|credit|courtesy)\b"
-    r"|\b(getty images|reuters|shutterstock|afp|ap photo|epa|ria novosti|tass)\b|^(photo|image|foto)\s*:",
+    r"|\b(getty images|reuters|shutterstock|afp|ap photo|epa|ria novosti|tass)\b"
+    r"|^(photo|image|foto)\s*:|\bphotograph\s*:",
     re.I,
 )
 
@@ -107,6 +108,11 @@ def _captions(blocks: tuple[Block, ...]) -> set[int]:
     return found
 
 
+def _near_dateline(blocks: tuple[Block, ...], i: int) -> bool:
+    """An unlabelled byline ("Andrew Roth in Moscow") sits right next to the date."""
+    return any(0 <= j < len(blocks) and _is_dateline(blocks[j].text) for j in (i - 1, i + 1))
+
+
 def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
     """Indices of header blocks that state authors or dates."""
     found: list[int] = []
@@ -123,6 +129,8 @@ def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
             and people.is_role_line(blocks[i + 1].text)
         ):
             found += [i, i + 1]
+        elif people.is_byline_name(text) and _near_dateline(blocks, i):
+            found.append(i)
         elif is_prose(text) and not label(text):
             prose_seen += 1
             if prose_seen > 3:
@@ -177,7 +185,10 @@ def analyse(raw: RawDoc) -> Layout:
         found = label(b.text)
         if found:
             labels.append(found)
-    body = [b for i, b in enumerate(blocks[body_from:], body_from) if i not in captions]
+    body = [
+        b for i, b in enumerate(blocks[body_from:], body_from)
+        if i not in captions and not (b.kind == "heading" and _same_title(b.text, title, raw))
+    ]
     sections, body_labels = _sections(standfirst + body)
     return Layout(
         title=title,
@@ -192,6 +203,12 @@ def analyse(raw: RawDoc) -> Layout:
         labels=tuple(labels + body_labels),
         sections=sections,
     )
+
+
+def _same_title(text: str, title: str | None, raw: RawDoc) -> bool:
+    """The page's own title repeated as the first heading of the body (h1, `# Title`)."""
+    title = title or str(raw.stated.get("title") or "")
+    return bool(title) and text.strip().rstrip("*").casefold() == title.strip().casefold()
 
 
 def _role(block: Block, after_related: bool) -> str:

@@ -14,19 +14,20 @@ _WHOLE_LINE: dict[str, str] = {
     r"|zum inhalt( springen)?|aller au contenu( principal)?|перейти к (основному )?содержанию",
     "navigation": r"(main )?menu|navigation|home( page)?|search|log ?in|sign ?(in|up)|register"
     r"|subscribe( now| today)?|newsletter|current (edition|issue)|latest (edition|issue|news)"
-    r"|inicio|buscar|accueil|rechercher|startseite|suche|главная|поиск|menú|more|mehr|plus",
+    r"|inicio|buscar|accueil|rechercher|startseite|suche|главная|поиск|menú|more|mehr|plus"
+    r"|read (more|next|also)|leer más|lire la suite|weiterlesen|reuse this content|topics",
     "logo": r"\S*logo\S*( \S+)?",
     "previous-next": r"(«\s*)?(previous|next|prev\.?|older|newer)( (article|post|story|entry))?(\s*»)?"
     r"|(previous|prev\.?) ?(article|post|story)\s*(next) ?(article|post|story)"
     r"|art[ií]culo (anterior|siguiente)|(anterior|siguiente)( art[ií]culo)?"
     r"|article (précédent|suivant)|(vorheriger|nächster) (artikel|beitrag)",
     "related": r"(you (might|may) also (like|enjoy)|related( articles| posts| stories| content| reading)?"
-    r"|recommended( for you| reading)?|more (from|on|in) .{1,40}|read (more|next|also)|see also"
+    r"|recommended( for you| reading)?|more (from|on|in) .{1,40}|most (viewed|read|popular)|see also"
     r"|también te puede interesar|te puede interesar|ver también|noticias relacionadas"
     r"|lire aussi|à lire aussi|sur le même sujet|das könnte sie auch interessieren|mehr zum thema"
     r"|weitere artikel|читайте также|похожие статьи)\s*:?",
     "back-to-top": r"(back|return|go) to top|volver (arriba|al inicio)|nach oben|haut de page"
-    r"|retour en haut( de page)?|top|наверх|↑",
+    r"|retour en haut( de page)?|top|наверх|↑|zurück nach oben",
     "download-print": r"(download|descargar|télécharger|herunterladen|скачать|baixar|scarica)"
     r"( (as|en|in|le|als|em))?( (el|la|le|das))?( (pdf|epub|version))?( (pdf))?\s*:?"
     r"|(pdf|epub)( (download|herunterladen))?|print( this( page| article)?)?|imprimir|imprimer"

@@ -61,7 +61,7 @@ _PUBLISHER_PATTERNS = (
     ),
     # "© 2017 Foreign Policy Research Institute. All rights reserved."
     re.compile(
-        r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)*(?P<p>[A-Z][^.|©]{1,60}?)\s*(?:\.|all rights|$)",
+        r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)*(?P<p>[A-Z][^.|©,]{1,60}?)\s*(?:\.|,|\s+or\s+|all rights|$)",
         re.I,
     ),
 )
@@ -101,6 +101,8 @@ def _authors(layout: Layout, stated: dict[str, object]) -> tuple[list[str], list
             affiliations += [(found[-1], a) for a in affs]
         elif "|" in line:
             names += [people.clean_name(s) for s in line.split("|") if people.is_person_name(s)]
+        elif people.is_byline_name(line):
+            names.append(people.byline_name(line))
     for name_line, role in layout.author_roles:
         name = people.clean_name(name_line)
         names.append(name)
@@ -171,9 +173,13 @@ def _keywords(layout: Layout, stated: dict[str, object]) -> list[str]:
     return found
 
 
-def read_metadata(layout: Layout, stated: dict[str, object]) -> Metadata:
-    """Combine the format's statements with the page's header lines."""
-    texts = [b.text for s in layout.sections for b in s.blocks]
+def read_metadata(layout: Layout, stated: dict[str, object], page: list[str]) -> Metadata:
+    """Combine the format's statements with the page's header lines.
+
+    `page` is every line of the page, clutter included: a publisher is often
+    named only in the footer's copyright line.
+    """
+    texts = page
     body = " ".join(b.text for s in layout.sections if s.name == "body" for b in s.blocks)
     authors, affiliations = _authors(layout, stated)
     return Metadata(

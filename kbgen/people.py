@@ -284,3 +284,15 @@ def bio_subject(text: str) -> str | None:
         text,
     )
     return m.group("name") if m and is_person_name(m.group("name")) else None
+
+
+_DATELINE_PLACE = re.compile(r"\s+(?:in|en|à|aus|из)\s+[A-ZÀ-Ž][\w\s.\-]{1,40}$")
+
+
+def byline_name(text: str) -> str:
+    """"Andrew Roth in Moscow" → "Andrew Roth": a reporter's name with a dateline place."""
+    return _DATELINE_PLACE.sub("", clean_name(text))
+
+
+def is_byline_name(text: str) -> bool:
+    return is_person_name(byline_name(text))

@@ -87,5 +87,5 @@ def parse(rel: str, data: bytes) -> Article:
     layout = clean.analyse(raw)
     if not any(s.name == "body" and s.blocks for s in layout.sections):
         raise SourceError(rel, "no article text found after removing page clutter")
-    meta = metadata.read_metadata(layout, raw.stated)
+    meta = metadata.read_metadata(layout, raw.stated, [b.text for b in raw.blocks])
     return Article(source=rel, digest=digest(data), meta=meta, sections=layout.sections)

@@ -1,0 +1,44 @@
+"""Shared helpers: build a vault from a folder of sources, read notes back."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kbgen.config import Config
+from kbgen.pipeline import Report, build
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "sources"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def run_build(sources: Path, vault: Path, **kwargs: object) -> Report:
+    return build(Config(sources=sources, vault=vault), **kwargs)  # type: ignore[arg-type]
+
+
+def frontmatter_of(path: Path) -> dict[str, object]:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("---\n"), path
+    end = text.index("\n---\n", 4)
+    data = yaml.safe_load(text[4:end])
+    assert isinstance(data, dict), path
+    return data
+
+
+@pytest.fixture
+def seed_sources(tmp_path: Path) -> Path:
+    target = tmp_path / "sources"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def seed_vault(tmp_path: Path, seed_sources: Path) -> Path:
+    vault = tmp_path / "vault"
+    report = run_build(seed_sources, vault)
+    assert report.ok, report.errors
+    return vault

@@ -1,0 +1,199 @@
+"""Build behaviour: idempotence, user edits, bad sources, encodings, CLI and config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, frontmatter_of, run_build
+
+from kbgen.cli import main
+
+
+def _snapshot(vault: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(vault).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in vault.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_second_build_writes_nothing(seed_sources: Path, seed_vault: Path) -> None:
+    before = _snapshot(seed_vault)
+    report = run_build(seed_sources, seed_vault)
+    assert not report.plan.created and not report.plan.updated
+    assert len(report.plan.unchanged) > 100
+    assert _snapshot(seed_vault) == before
+
+
+def test_one_changed_source_rewrites_its_note(seed_sources: Path, seed_vault: Path) -> None:
+    path = seed_sources / "004_391b700a59b12524.txt"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Trump may also become", "Trump might become"),
+        encoding="utf-8",
+    )
+    report = run_build(seed_sources, seed_vault)
+    updated = {n.path for n in report.plan.updated}
+    assert (
+        "Sources/US-Russia Relations under Trump Presidency Will The Reset Come to Pass.md"
+        in updated
+    )
+    assert not any(p.startswith("Sources/") and "Reset Come" not in p for p in updated)
+    assert len(updated) < 20  # the note itself and the few actor/issue notes quoting that sentence
+
+
+def test_a_note_the_user_edited_is_never_overwritten(seed_sources: Path, seed_vault: Path) -> None:
+    note = seed_vault / "Actors" / "Dmitry Peskov.md"
+    edited = note.read_text(encoding="utf-8") + "\n## My notes\n\nPeskov is the one to watch.\n"
+    note.write_text(edited, encoding="utf-8")
+    (seed_sources / "001_9de591f704b0e99d.txt").unlink()  # changes Peskov's mentions
+    report = run_build(seed_sources, seed_vault)
+    assert "Actors/Dmitry Peskov.md" in report.plan.kept
+    assert note.read_text(encoding="utf-8") == edited
+
+
+def test_removed_source_deletes_its_untouched_note(seed_sources: Path, seed_vault: Path) -> None:
+    note = seed_vault / "Sources" / "What’s Next for US-Russia Relations.md"
+    assert note.exists()
+    (seed_sources / "001_9de591f704b0e99d.txt").unlink()
+    run_build(seed_sources, seed_vault)
+    assert not note.exists()
+    assert not (seed_vault / "Authors" / "Yu Sui.md").exists()
+
+
+def test_a_users_own_note_at_a_generated_name_stays_byte_for_byte(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    (vault / "Mine").mkdir(parents=True)
+    mine = vault / "Mine" / "Vladimir Putin.md"
+    mine.write_bytes(b"my own notes about Putin\n")
+    report = run_build(SEEDS, vault)
+    assert report.ok
+    assert mine.read_bytes() == b"my own notes about Putin\n"
+    assert (vault / "Actors" / "Vladimir Putin (2).md").exists()
+
+
+def test_a_user_note_declaring_an_actor_becomes_a_link_target(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Atlantic Council.md").write_text(
+        "---\ntype: actor\nkind: organisation\naliases:\n  - Foreign Policy Research Institute\n---\n"
+        "x\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(Exception, match="belongs to both"):
+        run_build(SEEDS, vault)  # the alias is already the shipped catalog's: the user must choose
+    (vault / "Atlantic Council.md").write_text(
+        "---\ntype: actor\naliases: [Harvard professor]\n---\n", encoding="utf-8"
+    )
+    report = run_build(SEEDS, vault)
+    assert report.ok
+    text = (vault / "Sources" / "What’s Next for US-Russia Relations.md").read_text(
+        encoding="utf-8"
+    )
+    assert "[[Atlantic Council|Harvard professor]]" in text
+    assert (vault / "Atlantic Council.md").read_text(encoding="utf-8").endswith("---\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary file"),
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"  \n\t\n", "empty file"),
+        ("menu.txt", b"Home\nSearch\nLog in\n", "no article text"),
+        ("bad.md", b"---\ntitle: [unclosed\n---\nText.\n", "frontmatter is not valid YAML"),
+    ],
+)
+def test_a_bad_source_is_named_and_the_rest_still_build(
+    tmp_path: Path,
+    name: str,
+    data: bytes,
+    reason: str,
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    (sources / name).write_bytes(data)
+    report = run_build(sources, tmp_path / "vault")
+    assert [(e.path, reason in e.reason) for e in report.errors] == [(name, True)]
+    assert len(list((tmp_path / "vault" / "Sources").glob("*.md"))) == 5
+
+
+def test_a_failing_source_keeps_its_existing_note(seed_sources: Path, seed_vault: Path) -> None:
+    note = seed_vault / "Sources" / "What’s Next for US-Russia Relations.md"
+    before = note.read_bytes()
+    (seed_sources / "001_9de591f704b0e99d.txt").write_bytes(b"\x00\x01binary now")
+    report = run_build(seed_sources, seed_vault)
+    assert not report.ok
+    assert note.read_bytes() == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252", "latin-1"])
+def test_common_encodings_are_decoded(tmp_path: Path, encoding: str) -> None:
+    text = (
+        "Café diplomacy\n\nBy Zoë Señor\n\n"
+        + "Putin’s café visit was noted by everyone in Moscow. " * 4
+    )
+    if encoding == "latin-1":
+        text = text.replace("’", "'")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_bytes(text.encode(encoding))
+    report = run_build(tmp_path / "src", tmp_path / "vault")
+    assert report.ok, report.errors
+    note = tmp_path / "vault" / "Sources" / "Café diplomacy.md"
+    assert frontmatter_of(note)["authors"] == ["[[Zoë Señor]]"]
+    assert "[[Vladimir Putin|Putin]]" in note.read_text(encoding="utf-8")
+
+
+def test_symlink_out_of_sources_is_not_followed(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret\n\n" + "Private text about Putin and the sanctions regime. " * 5)
+    (sources / "link.txt").symlink_to(outside)
+    report = run_build(sources, tmp_path / "vault")
+    assert [e.path for e in report.errors] == ["link.txt"]
+    assert "outside the sources folder" in report.errors[0].reason
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    report = run_build(SEEDS, vault, dry_run=True)
+    assert len(report.plan.created) > 100
+    assert not vault.exists()
+
+
+def test_cli_build_init_and_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    vault = tmp_path / "v"
+    assert main(["init", str(vault)]) == 0
+    graph = vault / ".obsidian" / "graph.json"
+    graph.write_text("{}")  # the user's own graph settings
+    (tmp_path / "kbgen.yaml").write_text(f"sources: {SEEDS}\nvault: v\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["build"]) == 0
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    assert "5 sources read, 0 failed" in out
+    assert graph.read_text() == "{}"
+    assert (vault / "Home.md").exists()
+
+
+def test_cli_exit_status_is_one_when_a_source_fails(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "x.txt").write_bytes(b"\x00")
+    code = main(["build", "--sources", str(tmp_path / "s"), "--vault", str(tmp_path / "v")])
+    assert code == 1
+
+
+def test_console_script_help() -> None:
+    for args in (["--help"], ["build", "--help"], ["init", "--help"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "kbgen.cli", *args], capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "usage: kbgen" in result.stdout

@@ -1,0 +1,248 @@
+"""Cleaning and metadata on the seeds and on articles that look nothing like them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, SEEDS
+
+from kbgen.clutter import clutter_rule
+from kbgen.model import Article
+from kbgen.sources import parse
+
+
+def _article(path: Path) -> Article:
+    return parse(path.name, path.read_bytes())
+
+
+def _text(article: Article, section: str = "body") -> str:
+    return "\n".join(b.text for s in article.sections if s.name == section for b in s.blocks)
+
+
+def _all_text(article: Article) -> str:
+    return "\n".join(b.text for s in article.sections for b in s.blocks)
+
+
+EXPECTED = {
+    "000_db97465ef9819302.txt": dict(
+        title="The Future of US-Russia Relations Under Trump Presidency",
+        authors=("Maia Otarashvili",),
+        published=None,
+        publisher=None,
+    ),
+    "001_9de591f704b0e99d.txt": dict(
+        title="What’s Next for US-Russia Relations?",
+        authors=("Yu Sui",),
+        published="2017-01-16",
+        publisher=None,
+    ),
+    "002_4d154a33f3d0f136.txt": dict(
+        title="Russia-US Relations on the Doorstep of the Incoming Trump Administration",
+        authors=("Lidiya Parkhomchik",),
+        published="2017-01-18",
+        publisher="Asya Avrupa: Haber-Yorum",
+    ),
+    "003_ae3987c8e33255af.txt": dict(
+        title="A New ‘Reset’? Can the Trump Administration Normalise Relations with Russia?",
+        authors=("Ruth Deyermond",),
+        published="2017-04-17",
+        publisher="GEurasia",
+    ),
+    "004_391b700a59b12524.txt": dict(
+        title="US-Russia Relations under Trump Presidency: Will The Reset Come to Pass?",
+        authors=("Bhavna Dave",),
+        published=None,
+        publisher=None,
+    ),
+    "news_site.txt": dict(
+        title="Kremlin welcomes Trump's call for better ties as sanctions debate heats up",
+        authors=("Andrew Roth",),
+        published="2017-01-09",
+        publisher="Guardian News and Media Limited",
+    ),
+    "german_blog.txt": dict(
+        title="Russland und die Sanktionen: Was Trump ändern könnte",
+        authors=("Anna Müller",),
+        published="2017-03-12",
+        publisher=None,
+    ),
+    "wrapped_report.txt": dict(
+        title="Arms Control After New START: What Comes Next?",
+        authors=("Jane Q. Analyst", "John Smith"),
+        published="2017-02-02",
+        publisher=None,
+    ),
+    "substack.md": dict(
+        title="Sanctions: a user's guide",
+        authors=("Kim Lee",),
+        published="2017-03-05",
+        publisher="The Policy Letter",
+    ),
+    "article.html": dict(
+        title="Peskov: Moscow ready for dialogue",
+        authors=("Maria Ivanova",),
+        published="2017-01-20",
+        publisher="World Desk",
+    ),
+}
+
+
+def _path(name: str) -> Path:
+    return SEEDS / name if (SEEDS / name).exists() else FIXTURES / "articles" / name
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_metadata_is_what_the_source_states(name: str) -> None:
+    meta = _article(_path(name)).meta
+    for field, value in EXPECTED[name].items():
+        assert getattr(meta, field) == value, field
+
+
+CLUTTER = {
+    "000_db97465ef9819302.txt": [
+        "worldcuplogo2",
+        "Current Edition",
+        "Previous Article",
+        "Leave a Reply",
+        "Your email address",
+        "Getty Images",
+    ],
+    "001_9de591f704b0e99d.txt": ["Language", "简体", "You might also like", "Back to Top"],
+    "002_4d154a33f3d0f136.txt": ["Skip to main content", "| Comments |", "Retrieved from"],
+    "003_ae3987c8e33255af.txt": [
+        "Descargar en PDF",
+        "Síguenos",
+        "Con el apoyo",
+        "Colabora con",
+        "Balkania",
+        "cookies",
+        "ISSN",
+        "Keywords:",
+        "Versión en español",
+    ],
+    "news_site.txt": [
+        "Skip to main content",
+        "Share on",
+        "Read more",
+        "Advertisement",
+        "Photograph:",
+        "Comments (214)",
+        "Reuse this content",
+        "Back to top",
+    ],
+    "german_blog.txt": ["Startseite", "Teilen", "Drucken", "Zurück nach oben", "Cookies"],
+    "wrapped_report.txt": ["Download PDF", "POLICY BRIEF"],
+    "article.html": ["Log in", "Related stories", "Share this article"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLUTTER))
+def test_clutter_is_removed(name: str) -> None:
+    text = _all_text(_article(_path(name)))
+    for line in CLUTTER[name]:
+        assert line not in text
+
+
+KEPT = {
+    "000_db97465ef9819302.txt": {
+        "body": ["2017 is very likely usher in a whole different era of world order"],
+        "about": ["Maia Otarashvili is Research Fellow and Program Manager"],
+    },
+    "002_4d154a33f3d0f136.txt": {
+        "references": ["Akulov, A. (2017)", "Walker, S., & Addley, E. (2016)"],
+        "notes": [
+            "[1] Five GRU’s employee",
+            "*Published in the February 2017",
+            "Note: The views expressed",
+        ],
+        "about": ["Lidiya Parkhomchik", "Senior Research fellow", "was born on February 9, 1984"],
+    },
+    "003_ae3987c8e33255af.txt": {
+        "body": [
+            "The Reset Cycle",
+            "La presidencia de Trump pareció crear",
+            "little prospect for improvement",
+        ],
+        "notes": ["The opinions expressed in these publications"],
+    },
+    "004_391b700a59b12524.txt": {
+        # a paragraph split by a page break is joined again
+        "body": [
+            "“a combined al Qaeda and Lebanese Hezbollah on steroids”",
+            "divisions within the European Union.",
+        ]
+    },
+    "news_site.txt": {
+        "body": [
+            "Moscow says it is ready to talk",
+            "Diplomats in Brussels said the EU",
+            "Moscow denies the charge.",
+        ]
+    },
+    "wrapped_report.txt": {
+        "body": ["regard as essential to their own security. Without it"],
+        "about": ["Jane Q. Analyst is a senior fellow"],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEPT))
+def test_article_text_bios_notes_and_references_are_kept(name: str) -> None:
+    article = _article(_path(name))
+    for section, snippets in KEPT[name].items():
+        text = _text(article, section)
+        for snippet in snippets:
+            assert snippet in text, (section, snippet)
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(SEEDS.iterdir())])
+def test_every_seed_paragraph_survives(name: str) -> None:
+    """No sentence of the article is lost: every long line of the seed is in the output."""
+    article = _article(SEEDS / name)
+    text = " ".join(_all_text(article).split())
+    raw = (SEEDS / name).read_text(encoding="utf-8")
+    for line in raw.splitlines():
+        line = " ".join(line.split()).lstrip("• ")
+        is_photo_caption = "(Photo by" in line
+        if len(line.split()) >= 25 and clutter_rule(line) is None and not is_photo_caption:
+            assert line in text, line[:80]
+
+
+def test_caption_date_is_not_the_publication_date(tmp_path: Path) -> None:
+    page = (
+        "The Long Thaw\n\nGERMANY, BONN – DECEMBER 13, 2016: Masks of two leaders. "
+        "(Photo by Someone via Getty Images)\n\nBy Jane Roe\n\n" + "Body text goes on. " * 20
+    )
+    (tmp_path / "a.txt").write_text(page, encoding="utf-8")
+    meta = _article(tmp_path / "a.txt").meta
+    assert meta.published is None
+    assert meta.authors == ("Jane Roe",)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Previous ArticleNext Article", "previous-next"),
+        ("Descargar en PDF:", "download-print"),
+        ("Síguenos en", "share"),
+        ("Uso de cookies", "cookie-banner"),
+        ("Back to Top", "back-to-top"),
+        ("You might also like", "related"),
+        ("Language : English 简体 繁體", "language-picker"),
+    ],
+)
+def test_clutter_rules(line: str, rule: str) -> None:
+    assert clutter_rule(line) == rule
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Share prices fell sharply after the announcement of new sanctions.",
+        "Language and Power in Russia",
+        "Comments by Peskov on the deal",
+    ],
+)
+def test_sentences_mentioning_clutter_words_are_content(line: str) -> None:
+    assert clutter_rule(line) is None
