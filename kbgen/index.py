@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .extract import LinkedBlock, sentence_spans
-from .markdown import escape
+from .markdown import escape, neutralise_wikilinks
 from .model import Article, Match
 
 
@@ -59,7 +59,7 @@ def _quotes(source: str, lb: LinkedBlock) -> list[tuple[str, Quote]]:
 
 
 def _bold(text: str, start: int, end: int, matches: list[Match], markup: bool) -> str:
-    plain = (lambda s: s) if markup else escape
+    plain = neutralise_wikilinks if markup else escape
     parts: list[str] = []
     pos = start
     for m in matches:

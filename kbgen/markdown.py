@@ -29,6 +29,11 @@ def escape(text: str) -> str:
     return _LINE_START.sub(r"\1\\\2", text)
 
 
+def neutralise_wikilinks(markdown: str) -> str:
+    """An author's own `[[links]]` point into their vault, not this one: show them as text."""
+    return markdown.replace("[[", "\\[\\[").replace("]]", "\\]\\]")
+
+
 def wikilink(target: str, shown: str | None = None) -> str:
     if shown is None or shown == target:
         return f"[[{target}]]"

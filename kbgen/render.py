@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .extract import LinkedBlock
-from .markdown import escape, frontmatter, wikilink
+from .markdown import escape, frontmatter, neutralise_wikilinks, wikilink
 from .model import Article, Note
 
 SECTION_TITLES = {"about": "About the author", "notes": "Notes", "references": "References"}
@@ -29,7 +29,7 @@ class Targets:
 
 def linked_text(lb: LinkedBlock, targets: Targets) -> str:
     text, markup = lb.block.text, lb.block.markup
-    plain = (lambda s: s) if markup else escape
+    plain = neutralise_wikilinks if markup else escape
     out: list[str] = []
     pos = 0
     seen: set[str] = set()

@@ -119,3 +119,16 @@ def test_graph_settings_colour_every_note_type(seed_vault: Path) -> None:
         yaml.safe_load((seed_vault / ".obsidian" / "app.json").read_text())["useMarkdownLinks"]
         is False
     )
+
+
+def test_links_in_unseen_layouts_resolve_too(tmp_path: Path) -> None:
+    """A Markdown source's own [[wikilinks]] point into its author's vault, not ours."""
+    from conftest import FIXTURES, run_build
+
+    vault = tmp_path / "vault"
+    assert run_build(FIXTURES / "articles", vault).ok
+    table = _resolve(vault)
+    for note in _notes(vault):
+        for link in WIKILINK.findall(note.read_text(encoding="utf-8")):
+            name = link.split("|")[0].partition("#")[0]
+            assert name.casefold() in table, f"{note.name}: [[{link}]] points at no note"
