@@ -186,7 +186,8 @@ def analyse(raw: RawDoc) -> Layout:
         if found:
             labels.append(found)
     body = [
-        b for i, b in enumerate(blocks[body_from:], body_from)
+        b
+        for i, b in enumerate(blocks[body_from:], body_from)
         if i not in captions and not (b.kind == "heading" and _same_title(b.text, title, raw))
     ]
     sections, body_labels = _sections(standfirst + body)

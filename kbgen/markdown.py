@@ -35,8 +35,10 @@ def neutralise_wikilinks(markdown: str) -> str:
 
 
 def wikilink(target: str, shown: str | None = None) -> str:
+    """`[[target|shown]]`; characters that would end the link early are replaced in `shown`."""
     if shown is None or shown == target:
         return f"[[{target}]]"
+    shown = shown.replace("|", "¦").replace("[[", "[ [").replace("]]", "] ]")
     return f"[[{target}|{shown}]]"
 
 

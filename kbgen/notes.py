@@ -79,7 +79,8 @@ def render_entity(
     for source in sorted(by_source, key=lambda s: sources[s].sort_key):
         ref = sources[source]
         date = f" ({ref.article.meta.published})" if ref.article.meta.published else ""
-        parts.append(f"### {wikilink(ref.stem)}{date}\n\n" + "\n".join(by_source[source]))
+        link = wikilink(ref.stem, ref.article.meta.title)
+        parts.append(f"### {link}{date}\n\n" + "\n".join(by_source[source]))
     for heading, type_ in (
         ("Actors it appears with", "actor"),
         ("Issues it appears with", "issue"),
@@ -114,7 +115,8 @@ def render_author(
 def _source_line(ref: SourceRef) -> str:
     meta = ref.article.meta
     details = [d for d in (meta.published, meta.publisher) if d]
-    return f"- {wikilink(ref.stem)}" + (f" — {escape(', '.join(details))}" if details else "")
+    link = wikilink(ref.stem, meta.title)
+    return f"- {link}" + (f" — {escape(', '.join(details))}" if details else "")
 
 
 def render_home(

@@ -290,7 +290,7 @@ _DATELINE_PLACE = re.compile(r"\s+(?:in|en|à|aus|из)\s+[A-ZÀ-Ž][\w\s.\-]{1,
 
 
 def byline_name(text: str) -> str:
-    """"Andrew Roth in Moscow" → "Andrew Roth": a reporter's name with a dateline place."""
+    """ "Andrew Roth in Moscow" → "Andrew Roth": a reporter's name with a dateline place."""
     return _DATELINE_PLACE.sub("", clean_name(text))
 
 
