@@ -91,9 +91,9 @@ def _is_dateline(text: str) -> bool:
 
 
 def _is_byline(text: str) -> bool:
-    if people.author_label(text) is not None:
-        names, _ = people.split_names(people.author_label(text) or "")
-        return bool(names)
+    rest = people.author_label(text)
+    if rest is not None:
+        return bool(people.split_names(rest)[0])
     if "|" in text and words(text) <= 30:
         return any(_is_dateline(seg) or people.is_person_name(seg) for seg in text.split("|"))
     return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .catalog import slug
 from .index import MentionIndex
 from .markdown import escape, frontmatter, wikilink
 from .model import Article, Entity, Note
@@ -98,18 +99,17 @@ def render_author(
     refs: Sequence[SourceRef],
     affiliations: Sequence[str],
 ) -> Note:
-    from .catalog import slug
-
+    kbgen_id = f"author:{slug(name)}"
     fields = {
         "type": "author",
-        "kbgen_id": f"author:{slug(name)}",
+        "kbgen_id": kbgen_id,
         "name": name if name != stem else None,
         "affiliations": list(dict.fromkeys(affiliations)),
         "articles": len(refs),
     }
     lines = [_source_line(ref) for ref in sorted(refs, key=lambda r: r.sort_key)]
     body = "## Articles\n\n" + "\n".join(lines)
-    return Note(fields["kbgen_id"], AUTHORS, stem, frontmatter(fields) + "\n" + body + "\n")  # type: ignore[arg-type]
+    return Note(kbgen_id, AUTHORS, stem, frontmatter(fields) + "\n" + body + "\n")
 
 
 def _source_line(ref: SourceRef) -> str:

@@ -23,7 +23,7 @@ from .errors import KbgenError, SourceError
 from .extract import LinkedBlock, Matcher, link_article
 from .index import MentionIndex
 from .model import Article, Entity, Note
-from .names import NameAllocator
+from .names import NameAllocator, sanitize
 from .notes import SourceRef, render_author, render_entity, render_home
 from .plan import Plan, execute, plan_writes
 from .render import Targets, render_source
@@ -129,8 +129,6 @@ def _allocate(wanted: list[_Wanted], taken: set[str], state: state_mod.State) ->
     """Stems for notes; a note keeps last build's name while it still fits its title."""
     alloc = NameAllocator(taken)
     stems: dict[str, str] = {}
-    from .names import sanitize
-
     for w in wanted:
         prev = state.notes.get(w.kbgen_id)
         prev_stem = Path(prev.path).stem if prev else None

@@ -71,7 +71,6 @@ def plan_writes(notes: list[Note], state: State, vault: Path, protected: set[str
             plan.deleted.append(kbgen_id)
         else:
             plan.orphaned.append(prev.path)
-            plan.stale_paths[kbgen_id] = prev.path
     return plan
 
 
