@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         "build",
         help="bring the vault up to date with the sources",
         description="Read every source, render every note, and write only the notes whose "
-        "bytes changed. Notes you edited are never overwritten. Exit status 1 when any "
+        "bytes changed. Notes you edited are merged, never overwritten. Exit status 1 when any "
         "source failed (the others are still built), 2 on a fatal error.",
     )
     build.add_argument("--sources", type=Path, help="folder of articles (default: sources/)")
@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--dry-run",
         action="store_true",
-        help="list what would be created, updated, kept or deleted; write nothing",
+        help="list what would be created, updated, merged, flagged as a conflict, orphaned "
+        "or deleted; write nothing",
     )
     build.add_argument(
         "--follow-symlinks",
@@ -80,8 +81,12 @@ def _build(args: argparse.Namespace) -> int:
     if args.dry_run or args.verbose:
         for line in report.plan.lines():
             print(line)
-    for path in report.plan.kept if not (args.dry_run or args.verbose) else ():
-        print(f"kbgen: kept {path}: you edited it, so it was not overwritten", file=sys.stderr)
+    elif not args.quiet:
+        for line in report.plan.notices:
+            if not line.startswith("link"):
+                print(f"kbgen: {line}")
+        for action in report.plan.of("kept", "restore"):
+            print(f"kbgen: {action.line()}")
     if not args.quiet:
         if report.vault_created:
             print(f"kbgen: created vault {config.vault} from the template")

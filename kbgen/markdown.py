@@ -76,15 +76,23 @@ def frontmatter(fields: dict[str, Any]) -> str:
             kept[key] = list(value)
         elif isinstance(value, str) and key in ("published",):
             kept[key] = _as_date(value)
-    body = yaml.dump(
-        kept,
+    return f"---\n{_dump(kept)}---\n"
+
+
+def yaml_entry(key: str, value: Any) -> str:
+    """One `key: value` entry in the same style as `frontmatter` writes."""
+    return _dump({key: value})
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(
+        data,
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
         width=1_000_000,
     )
-    return f"---\n{body}---\n"
 
 
 def _as_date(value: str) -> dt.date | str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 _DROP = re.compile(r"[?<>:*|\"\[\]#^%{}\x00-\x1f\x7f-\x9f]")
@@ -49,6 +50,13 @@ class NameAllocator:
     def __init__(self, taken: set[str]) -> None:
         self._taken = {fold_key(t) for t in taken}
 
+    def reserve(self, stem: str) -> None:
+        """Mark a name as used exactly as it is (a note already on disk under it)."""
+        self._taken.add(fold_key(stem))
+
+    def is_free(self, stem: str) -> bool:
+        return fold_key(stem) not in self._taken
+
     def claim(self, wanted: str, suffix: str = "") -> str:
         """`wanted`, else `wanted (suffix)`, else `wanted (2)`, `(3)`... ."""
         base = sanitize(wanted)
@@ -61,3 +69,60 @@ class NameAllocator:
                 self._taken.add(fold_key(option))
                 return option
         raise RuntimeError(f"no free note name for {wanted!r}")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A note to name: its identity, the name it would like, the suffix for a clash."""
+
+    kbgen_id: str
+    name: str
+    suffix: str = ""
+
+
+@dataclass
+class Naming:
+    stems: dict[str, str] = field(default_factory=dict)  # kbgen_id → stem
+    displaced: dict[str, str] = field(default_factory=dict)  # kbgen_id → the name it could not have
+
+
+def allocate(
+    wanted: list[Wanted],
+    *,
+    user_stems: set[str],
+    fixed: dict[str, str],
+    previous: dict[str, str],
+) -> Naming:
+    """Unique stems, in order of who has the better claim to a name.
+
+    1. the user's own notes, and kbgen's notes the user moved, renamed or
+       wrote in (`fixed`: kbgen_id → stem): their names are never changed;
+    2. notes that keep last build's name while it still fits their title;
+    3. everything else, in the order given.
+    A note that cannot have its name because a user's note holds it is
+    reported in `displaced`.
+    """
+    alloc = NameAllocator(user_stems)
+    for stem in fixed.values():
+        alloc.reserve(stem)
+    naming = Naming()
+    user_keys = {fold_key(s) for s in user_stems}
+    for w in wanted:
+        if w.kbgen_id in fixed:
+            naming.stems[w.kbgen_id] = fixed[w.kbgen_id]
+    for w in wanted:
+        prev = previous.get(w.kbgen_id)
+        if w.kbgen_id in naming.stems or prev is None:
+            continue
+        base = sanitize(w.name)
+        if (prev == base or prev.startswith(f"{base} (")) and alloc.is_free(prev):
+            alloc.reserve(prev)
+            naming.stems[w.kbgen_id] = prev
+    for w in wanted:
+        if w.kbgen_id in naming.stems:
+            continue
+        stem = alloc.claim(w.name, w.suffix)
+        naming.stems[w.kbgen_id] = stem
+        if fold_key(sanitize(w.name)) in user_keys and stem != sanitize(w.name):
+            naming.displaced[w.kbgen_id] = sanitize(w.name)
+    return naming

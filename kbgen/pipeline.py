@@ -7,27 +7,27 @@ differs, and a note whose bytes are unchanged is never written.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from . import catalog as catalog_mod
-from . import state as state_mod
 from . import vault as vault_mod
 from .config import Config
-from .errors import KbgenError, SourceError
+from .errors import SourceError
 from .extract import LinkedBlock, Matcher, link_article
+from .identity import source_ids
 from .index import MentionIndex
 from .model import Article, Entity, Note
-from .names import NameAllocator, sanitize
+from .names import Naming, Wanted, allocate, fold_key
 from .notes import SourceRef, render_author, render_entity, render_home
-from .plan import Plan, execute, plan_writes
+from .plan import WRITE_KINDS, Action, OnDisk, Plan, execute, locate, plan_writes
 from .render import Targets, render_source
+from .scan import VaultScan, scan
 from .sources import discover, parse, read_bytes
+from .state import SourceRecord, State, Store, settle
 
 
 @dataclass
@@ -46,40 +46,27 @@ class Report:
     def summary(self) -> str:
         p = self.plan
         verb = "would write" if self.dry_run else "wrote"
+        written = p.count(*WRITE_KINDS)
         parts = [
             f"{self.sources} sources read, {len(self.errors)} failed",
-            f"{verb} {len(p.created) + len(p.updated)} notes "
-            f"({len(p.created)} new, {len(p.updated)} updated), {len(p.unchanged)} unchanged",
+            f"{verb} {written} notes ({p.count('create')} new, {p.count('update')} updated, "
+            f"{p.count('merge', 'conflict')} merged with your edits)",
+            f"{p.count('unchanged', 'kept')} unchanged",
         ]
-        if p.kept:
-            parts.append(f"{len(p.kept)} kept as you edited them")
-        if p.deleted or p.orphaned:
-            parts.append(f"{len(p.deleted)} deleted, {len(p.orphaned)} left for you (source gone)")
-        return "kbgen: " + " · ".join(parts) + f" · {self.seconds:.2f} s"
-
-
-def _frontmatter_of(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
-    if not text.startswith("---"):
-        return {}
-    end = text.find("\n---", 3)
-    try:
-        data = yaml.safe_load(text[3:end]) if end > 0 else None
-    except yaml.YAMLError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _user_entities(vault: Path, user_paths: list[str]) -> list[Entity]:
-    found = []
-    for rel in user_paths:
-        entity = catalog_mod.user_entity(rel, _frontmatter_of(vault / rel))
-        if entity is not None:
-            found.append(entity)
-    return found
+        if p.count("delete", "orphan"):
+            parts.append(f"{p.count('delete')} deleted, {p.count('orphan')} orphaned (source gone)")
+        if p.count("restore"):
+            parts.append(f"{p.count('restore')} restored")
+        line = "kbgen: " + " · ".join(parts) + f" · {self.seconds:.2f} s"
+        conflicts = [a.path for a in p.of("conflict")]
+        if conflicts:
+            line += f"\nkbgen: {len(conflicts)} conflicts — you and the source changed the same "
+            line += "passage; both versions are in the note, flagged kbgen_conflict: true:"
+            line += "".join(f"\n  {path}" for path in conflicts)
+        if p.skipped:
+            line += "\nkbgen: changed while this build ran, so left for the next build: "
+            line += ", ".join(p.skipped)
+        return line
 
 
 def _read_articles(
@@ -101,74 +88,67 @@ def _read_articles(
     return articles
 
 
-def _source_ids(articles: list[Article], state: state_mod.State) -> dict[str, str]:
-    """Note identity per source: kept across edits (same path) and renames (same bytes)."""
-    by_digest = {s.digest: s.id for s in state.sources.values()}
-    ids: dict[str, str] = {}
-    used: set[str] = set()
-    for article in articles:
-        known = state.sources.get(article.source)
-        wanted = known.id if known else by_digest.get(article.digest, f"src-{article.digest[:12]}")
-        candidate, n = wanted, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{wanted}-{n}"
-        used.add(candidate)
-        ids[article.source] = candidate
-    return ids
+def _wanted(
+    articles: list[Article],
+    entities: list[Entity],
+    authors: dict[str, list[Article]],
+    ids: dict[str, str],
+) -> list[Wanted]:
+    out = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
+    out += [Wanted(author_id(n), n, "author") for n in sorted(authors)]
+    out += [
+        Wanted(ids[a.source], a.meta.title or Path(a.source).stem)
+        for a in sorted(articles, key=lambda a: a.source)
+    ]
+    out.append(Wanted("home", "Home"))
+    return out
 
 
-@dataclass(frozen=True)
-class _Wanted:
-    kbgen_id: str
-    name: str
-    suffix: str = ""
+def author_id(name: str) -> str:
+    return f"author:{catalog_mod.slug(name)}"
 
 
-def _allocate(wanted: list[_Wanted], taken: set[str], state: state_mod.State) -> dict[str, str]:
-    """Stems for notes; a note keeps last build's name while it still fits its title."""
-    alloc = NameAllocator(taken)
-    stems: dict[str, str] = {}
-    for w in wanted:
-        prev = state.notes.get(w.kbgen_id)
-        prev_stem = Path(prev.path).stem if prev else None
-        base = sanitize(w.name)
-        if prev_stem and (prev_stem == base or prev_stem.startswith(f"{base} (")):
-            stems[w.kbgen_id] = alloc.claim(prev_stem)
-    for w in wanted:
-        if w.kbgen_id not in stems:
-            stems[w.kbgen_id] = alloc.claim(w.name, w.suffix)
-    return stems
+def _naming(
+    wanted: list[Wanted], state: State, located: dict[str, OnDisk], user_stems: set[str]
+) -> tuple[Naming, dict[str, str]]:
+    """Stems for every note, and the folders of notes that stay where the user put them."""
+    renamable = {
+        kbgen_id
+        for kbgen_id, disk in located.items()
+        if not disk.moved and (disk.pristine or disk.damaged)
+    }
+    rendered = {w.kbgen_id for w in wanted}
+    staying = {
+        kbgen_id: disk.path
+        for kbgen_id, disk in located.items()
+        if disk.path is not None and not (kbgen_id in rendered and kbgen_id in renamable)
+    }
+    naming = allocate(
+        wanted,
+        user_stems=user_stems,
+        fixed={i: Path(p).stem for i, p in staying.items()},
+        previous={i: Path(r.path).stem for i, r in state.notes.items()},
+    )
+    folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in rendered}
+    return naming, {i: "" if f == "." else f for i, f in folders.items()}
 
 
 def _render_all(
     articles: list[Article],
     linked: dict[str, tuple[LinkedBlock, ...]],
     ids: dict[str, str],
-    catalog: catalog_mod.Catalog,
+    entities: list[Entity],
     index: MentionIndex,
-    taken: set[str],
-    state: state_mod.State,
+    stems: dict[str, str],
 ) -> list[Note]:
-    entities = [e for e in catalog.entities if index.counts.get(e.key)]
-    authors: dict[str, list[Article]] = defaultdict(list)
+    authors = _authors(articles)
     affiliations: dict[str, list[str]] = defaultdict(list)
     for a in articles:
-        for name in a.meta.authors:
-            authors[name].append(a)
         for name, aff in a.meta.affiliations:
             affiliations[name].append(aff)
-    wanted = [_Wanted(e.key, e.name) for e in entities if e.user_note is None]
-    wanted += [_Wanted(f"author:{catalog_mod.slug(n)}", n, "author") for n in sorted(authors)]
-    wanted += [
-        _Wanted(ids[a.source], a.meta.title or Path(a.source).stem)
-        for a in sorted(articles, key=lambda a: a.source)
-    ]
-    wanted.append(_Wanted("home", "Home"))
-    stems = _allocate(wanted, taken, state)
     targets = Targets(
         entities={e.key: Path(e.user_note).stem if e.user_note else stems[e.key] for e in entities},
-        authors={n: stems[f"author:{catalog_mod.slug(n)}"] for n in authors},
+        authors={n: stems[author_id(n)] for n in authors},
     )
     refs = {a.source: SourceRef(a, stems[ids[a.source]]) for a in articles}
     notes = [
@@ -188,6 +168,45 @@ def _render_all(
     return notes
 
 
+def _authors(articles: list[Article]) -> dict[str, list[Article]]:
+    authors: dict[str, list[Article]] = defaultdict(list)
+    for a in articles:
+        for name in a.meta.authors:
+            authors[name].append(a)
+    return authors
+
+
+def _feeds(article: Article, linked: tuple[LinkedBlock, ...], kbgen_id: str) -> tuple[str, ...]:
+    """The notes a source contributes to: its own, its actors', issues', authors', home."""
+    entities = sorted({m.entity for lb in linked for m in lb.matches})
+    authors = sorted(author_id(n) for n in article.meta.authors)
+    return (kbgen_id, *entities, *authors, "home")
+
+
+def _notices(
+    plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]
+) -> list[str]:
+    """What a user must be told: names chosen beside theirs, their notes used as targets."""
+    by_key = {fold_key(Path(p).stem): p for p in scan_.user_paths}
+    created = {a.kbgen_id: a.path for a in plan.of("create", "restore")}
+    out = [
+        f"name    {created[i]}  (your note {by_key[fold_key(name)]} has the name "
+        f"'{name}'; it is left as it is)"
+        for i, name in sorted(naming.displaced.items())
+        if i in created
+    ]
+    out += [
+        f"link    {e.name} → your note {e.user_note} (it says type: {e.type})"
+        for e in scan_.entities
+    ]
+    out += [
+        f"found   {disk.path}  (moved or renamed by you; kept there)"
+        for disk in located.values()
+        if disk.moved and disk.path
+    ]
+    return out
+
+
 def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> Report:
     started = time.perf_counter()
     report = Report(dry_run=dry_run)
@@ -195,34 +214,66 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
     if not dry_run:
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
-        vault_mod.clean_temp_files(vault)
-    try:
-        state = state_mod.load(vault)
-    except ValueError as exc:
-        raise KbgenError(str(exc)) from exc
-    owned = state.owned_paths()
-    user_paths = (
-        [p for p in vault_mod.markdown_files(vault) if p not in owned] if vault.is_dir() else []
-    )
-    catalog = catalog_mod.load(list(config.catalogs), _user_entities(vault, user_paths))
+    with vault_mod.lock(vault, shared=dry_run):
+        if not dry_run:
+            vault_mod.clean_temp_files(vault)
+        store = Store(vault, readonly=dry_run)
+        try:
+            _build(config, store, report, progress)
+        finally:
+            store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build(config: Config, store: Store, report: Report, progress: bool) -> None:
+    vault = config.vault
+    loaded = store.load()
+    state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
+    found = scan(vault, state)
+    located = locate(state, vault, found.found, store)
+    catalog = catalog_mod.load(list(config.catalogs), found.entities)
     matcher = Matcher(catalog)
     articles = _read_articles(config, progress, report.errors)
     report.sources = len(articles) + len(report.errors)
-    ids = _source_ids(articles, state)
+    ids = source_ids(articles, state)
     linked = {a.source: link_article(a, matcher) for a in articles}
     index = MentionIndex()
     for a in articles:
         index.add(a, linked[a.source])
     failed = {e.path for e in report.errors}
     protected = {state.sources[p].id for p in failed if p in state.sources}
-    taken = {Path(p).stem for p in user_paths}
-    taken |= {Path(state.notes[i].path).stem for i in protected if i in state.notes}
-    notes = _render_all(articles, linked, ids, catalog, index, taken, state)
-    report.plan = plan_writes(notes, state, vault, protected)
-    if not dry_run:
-        new_sources = {a.source: state_mod.SourceState(a.digest, ids[a.source]) for a in articles}
-        new_sources.update({p: state.sources[p] for p in failed if p in state.sources})
-        state.sources = new_sources
-        execute(report.plan, state, vault)
-    report.seconds = time.perf_counter() - started
-    return report
+    entities = [e for e in catalog.entities if index.counts.get(e.key)]
+    wanted = _wanted(articles, entities, _authors(articles), ids)
+    user_stems = {Path(p).stem for p in found.user_paths}
+    naming, folders = _naming(wanted, state, located, user_stems)
+    notes = _render_all(articles, linked, ids, entities, index, naming.stems)
+    notes = [
+        dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
+        for n in notes
+    ]
+    plan = plan_writes(notes, state, located, store, protected)
+    plan.actions += [
+        Action("delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build")
+        for p in leftovers
+    ]
+    plan.notices = _notices(plan, naming, found, located)
+    report.plan = plan
+    if report.dry_run:
+        return
+    after = execute(plan, state, store, vault)
+    after.sources = {
+        a.source: SourceRecord(
+            a.digest, ids[a.source], a.meta.title, _feeds(a, linked[a.source], ids[a.source])
+        )
+        for a in articles
+    }
+    after.sources.update({p: state.sources[p] for p in failed if p in state.sources})
+    store.commit(loaded, after)
+
+
+def _pending_bytes(state: State, vault: Path) -> dict[str, bytes | None]:
+    """The files a killed build may have been writing, and where those notes were before."""
+    paths = {p.path for p in state.pending.values()}
+    paths |= {state.notes[i].path for i in state.pending if i in state.notes}
+    return {p: vault_mod.read_bytes(vault / p) for p in sorted(paths)}

@@ -1,9 +1,17 @@
 """Deciding every write before any happens, then doing them crash-safely.
 
-The rule (DESIGN.md, "Owning versus sharing a note"): kbgen may replace a
-note only while its bytes are exactly what kbgen last wrote. A note the user
-has edited is kept as it is and reported; a note kbgen did not create is
-never in a plan at all. (Three-way merging of edited notes builds on this.)
+The rule (DESIGN.md, "Owning versus sharing a note"): kbgen may change only
+what it wrote and the user has not touched since. A note still exactly as
+kbgen rendered it is replaced; a note the user touched is merged three ways
+(`merge.py`); a note kbgen did not create is never in a plan at all.
+
+A write happens in three steps, so that a build killed at any instant
+leaves every note old or new and the next build finishes the job:
+1. the journal records, per note, the path and the hash of the bytes about
+   to be written (`Store.journal`);
+2. each note is written atomically (temp file, fsync, rename);
+3. the state is committed in one transaction.
+A note found holding journalled bytes was written by kbgen, not edited.
 """
 
 from __future__ import annotations
@@ -11,91 +19,265 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import state as state_mod
+from . import properties
 from . import vault as vault_mod
+from .merge import count_conflicts, merge_note
 from .model import Note
-from .state import NoteState, State, sha
+from .state import NoteRecord, State, Store, sha, text_sha
+
+WRITE_KINDS = ("create", "update", "merge", "conflict", "restore", "orphan")
+_LABELS = {
+    "create": "create  {path}",
+    "update": "update  {path}",
+    "merge": "merge   {path}  (your edits kept, the source's changes applied)",
+    "conflict": "CONFLICT {path}  (you and the source changed the same passage: both kept, see the box)",
+    "restore": "restore {path}  ({detail})",
+    "orphan": "orphan  {path}  (its source is gone; kept because you wrote in it)",
+    "delete": "delete  {path}  ({detail})",
+    "kept": "keep    {path}  ({detail})",
+}
+
+
+@dataclass(frozen=True)
+class OnDisk:
+    """Where a note kbgen made is now, and whether the user touched it."""
+
+    path: str | None  # None: not in the vault any more
+    data: bytes | None
+    pristine: bool = False  # what kbgen last rendered, give or take frontmatter formatting
+    moved: bool = False  # found by its kbgen_id away from its recorded path
+    damaged: str | None = None  # "empty" or "truncated": never read as the user's text
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # a key of _LABELS, or "unchanged"
+    kbgen_id: str
+    path: str
+    data: bytes | None = None  # bytes to write; None writes nothing
+    base: str | None = None  # the new merge base (the rendering); None keeps the old one
+    expect: bytes | None = None  # what must still be at `path` (or `old_path`) when we act
+    old_path: str | None = None  # a previous location, removed once the new one is written
+    detail: str = ""
+
+    def line(self) -> str:
+        return _LABELS[self.kind].format(path=self.path, detail=self.detail)
 
 
 @dataclass
 class Plan:
-    created: list[Note] = field(default_factory=list)
-    updated: list[Note] = field(default_factory=list)
-    unchanged: list[Note] = field(default_factory=list)
-    moved_from: dict[str, str] = field(default_factory=dict)  # kbgen_id → old path to remove
-    kept: list[str] = field(default_factory=list)  # paths the user edited: not overwritten
-    deleted: list[str] = field(default_factory=list)  # kbgen_ids of pristine notes now stale
-    orphaned: list[str] = field(default_factory=list)  # paths of edited notes now stale
-    stale_paths: dict[str, str] = field(default_factory=dict)  # kbgen_id → path
+    actions: list[Action] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # changed on disk while we built
+
+    def of(self, *kinds: str) -> list[Action]:
+        return [a for a in self.actions if a.kind in kinds]
+
+    def count(self, *kinds: str) -> int:
+        return len(self.of(*kinds))
+
+    @property
+    def writes(self) -> list[Action]:
+        return [a for a in self.actions if a.data is not None]
 
     def lines(self) -> list[str]:
-        """One line per change, for --dry-run and --verbose."""
-        out = [f"create  {n.path}" for n in self.created]
-        out += [f"update  {n.path}" for n in self.updated]
-        out += [f"keep    {p}  (edited by you; not overwritten)" for p in self.kept]
-        out += [f"delete  {self.stale_paths[i]}  (no longer generated)" for i in self.deleted]
-        out += [
-            f"orphan  {p}  (no longer generated; kept because you edited it)" for p in self.orphaned
-        ]
-        return out
+        """One line per change, in a fixed order, for --dry-run and --verbose."""
+        out = []
+        for kind in (*WRITE_KINDS, "delete", "kept"):
+            out += [a.line() for a in self.actions if a.kind == kind]
+        return out + self.notices
 
 
-def plan_writes(notes: list[Note], state: State, vault: Path, protected: set[str]) -> Plan:
+def locate(state: State, vault: Path, found: dict[str, str], store: Store) -> dict[str, OnDisk]:
+    """Read every note kbgen made, where it is now (`found`: kbgen_id → path elsewhere)."""
+    located: dict[str, OnDisk] = {}
+    for kbgen_id, rec in state.notes.items():
+        path, moved = rec.path, False
+        data = vault_mod.read_bytes(vault / path)
+        if data is None and kbgen_id in found:
+            path, moved = found[kbgen_id], True
+            data = vault_mod.read_bytes(vault / path)
+        if data is None:
+            located[kbgen_id] = OnDisk(None, None)
+            continue
+        located[kbgen_id] = _judge(rec, path, data, moved, store)
+    return located
+
+
+def _judge(rec: NoteRecord, path: str, data: bytes, moved: bool, store: Store) -> OnDisk:
+    if not data.strip():
+        return OnDisk(path, data, moved=moved, damaged="empty")
+    if sha(data) == rec.base:
+        return OnDisk(path, data, pristine=True, moved=moved)
+    base = store.text(rec.base)
+    if base is None:
+        return OnDisk(path, data, moved=moved)
+    rendered = base.encode("utf-8")
+    if rendered.startswith(data) and not data.endswith(b"\n"):
+        return OnDisk(path, data, moved=moved, damaged="truncated")
+    return OnDisk(path, data, pristine=_same_content(data, base), moved=moved)
+
+
+def _same_content(data: bytes, base: str) -> bool:
+    """Equal but for how the frontmatter is formatted (Obsidian's property editor re-serialises it)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    fm, body = properties.split_note(text)
+    base_fm, base_body = properties.split_note(base)
+    if body.rstrip("\n") != base_body.rstrip("\n"):
+        return False
+    mine = properties.values(fm)
+    return mine is not None and mine == properties.values(base_fm)
+
+
+def plan_writes(
+    notes: list[Note],
+    state: State,
+    located: dict[str, OnDisk],
+    store: Store,
+    protected: set[str],
+) -> Plan:
     plan = Plan()
     for note in notes:
-        prev = state.notes.get(note.kbgen_id)
-        new = note.text.encode("utf-8")
-        if prev is not None and prev.path != note.path:
-            old = vault_mod.read_bytes(vault / prev.path)
-            if old is not None and not prev.written_by_us(sha(old)):
-                plan.kept.append(prev.path)
-                continue
-            if old is not None:
-                plan.moved_from[note.kbgen_id] = prev.path
-        disk = vault_mod.read_bytes(vault / note.path)
-        if disk is None:
-            plan.created.append(note)
-        elif disk == new:
-            plan.unchanged.append(note)
-        elif prev is not None and prev.written_by_us(sha(disk)):
-            plan.updated.append(note)
-        else:
-            plan.kept.append(note.path)
+        plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store))
     rendered = {n.kbgen_id for n in notes}
-    for kbgen_id, prev in sorted(state.notes.items()):
+    for kbgen_id, rec in sorted(state.notes.items()):
         if kbgen_id in rendered or kbgen_id in protected:
             continue
-        disk = vault_mod.read_bytes(vault / prev.path)
-        plan.stale_paths[kbgen_id] = prev.path
-        if disk is None or prev.written_by_us(sha(disk)):
-            plan.deleted.append(kbgen_id)
-        else:
-            plan.orphaned.append(prev.path)
+        action = _plan_stale(kbgen_id, rec, located[kbgen_id])
+        if action is not None:
+            plan.actions.append(action)
     return plan
 
 
-def execute(plan: Plan, state: State, vault: Path) -> None:
-    """Journal the hashes about to be written, write, delete, then commit the state."""
-    writes = plan.created + plan.updated
-    for note in writes:
-        prev = state.notes.get(note.kbgen_id)
-        digest = sha(note.text.encode("utf-8"))
-        state.notes[note.kbgen_id] = NoteState(
-            prev.path if prev else note.path, prev.sha if prev else digest, next=digest
-        )
+def _plan_note(
+    note: Note, rec: NoteRecord | None, located: dict[str, OnDisk], store: Store
+) -> Action:
+    text = note.text
+    data = text.encode("utf-8")
+    disk = located.get(note.kbgen_id)
+    if rec is None or disk is None or disk.data is None:
+        if rec is None:
+            return Action("create", note.kbgen_id, note.path, data, text)
+        detail = "deleted in the vault while its source is still in sources/"
+        return Action("restore", note.kbgen_id, note.path, data, text, detail=detail)
+    if disk.damaged:
+        detail = f"was {disk.damaged}; nothing of yours was in it"
+        return Action("restore", note.kbgen_id, note.path, data, text, disk.data, detail=detail)
+    old_path = disk.path if disk.path != note.path else None
+    if disk.pristine:
+        if disk.data == data and old_path is None:
+            return Action("unchanged", note.kbgen_id, note.path, base=text)
+        return Action("update", note.kbgen_id, note.path, data, text, disk.data, old_path)
+    return _plan_merge(note, rec, disk.data, store)
+
+
+def _plan_merge(note: Note, rec: NoteRecord, ours_bytes: bytes, store: Store) -> Action:
+    text = note.text
+    try:
+        ours = ours_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        detail = "not valid UTF-8, so it cannot be merged; left exactly as it is"
+        return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
+    base = store.text(rec.base)
+    if base is None:
+        detail = "edited under an older kbgen: left as it is; later changes will merge"
+        return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
+    merged = merge_note(base, ours, text)
+    if merged.text == ours:
+        return Action("unchanged", note.kbgen_id, note.path, base=text)
+    _, ours_body = properties.split_note(ours)
+    kind = "conflict" if merged.conflicts > count_conflicts(ours_body) else "merge"
+    return Action(kind, note.kbgen_id, note.path, merged.text.encode("utf-8"), text, ours_bytes)
+
+
+def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
+    """A note nothing renders any more: deleted if untouched, else kept and marked."""
+    if disk.data is None or disk.path is None:
+        return Action("unchanged", kbgen_id, rec.path)  # already gone: forgotten on commit
+    if disk.pristine or disk.damaged:
+        return Action("delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated")
+    if rec.orphaned:
+        return None
+    return Action(
+        "orphan", kbgen_id, disk.path, data=mark_orphaned(disk.data), expect=disk.data
+    )
+
+
+def mark_orphaned(data: bytes) -> bytes | None:
+    """The note with `kbgen_status: orphaned` added; None when its frontmatter is not ours to edit."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    fm, body = properties.split_note(text)
+    status = {
+        properties.STATUS_KEY: "orphaned",
+        properties.CONFLICT_KEY: count_conflicts(body) > 0,
+    }
+    if fm is None:
+        return properties.join_note(properties.with_status("", status), body).encode("utf-8")
+    if properties.chunks(fm) is None:
+        return None
+    return properties.join_note(properties.with_status(fm, status), body).encode("utf-8")
+
+
+def execute(plan: Plan, state: State, store: Store, vault: Path) -> State:
+    """Journal, write, delete, and return the state to commit."""
+    after = state.copy()
+    after.pending = {}
+    writes = plan.writes
+    bases = [a.base for a in plan.actions if a.base is not None]
+    if writes or any(_base_changed(state, a) for a in plan.actions):
+        store.remember_texts(dict.fromkeys(bases))
     if writes:
-        state_mod.save(vault, state)
-    for note in writes:
-        vault_mod.atomic_write(vault / note.path, note.text.encode("utf-8"))
-        state.notes[note.kbgen_id] = NoteState(note.path, sha(note.text.encode("utf-8")))
-    for old_path in plan.moved_from.values():
-        vault_mod.remove(vault / old_path)
-    for note in plan.unchanged:
-        state.notes[note.kbgen_id] = NoteState(note.path, sha(note.text.encode("utf-8")))
-    for kbgen_id in plan.deleted:
-        vault_mod.remove(vault / plan.stale_paths[kbgen_id])
-        state.notes.pop(kbgen_id, None)
-    for kbgen_id, path in plan.stale_paths.items():
-        if path in plan.orphaned:
-            state.notes.pop(kbgen_id, None)
-    state_mod.save(vault, state)
+        store.journal(
+            (a.kbgen_id, a.path, _new_base(state, a), a.data) for a in writes if a.data is not None
+        )
+    for action in plan.actions:
+        _apply(action, state, after, vault, plan)
+    return after
+
+
+def _base_changed(state: State, action: Action) -> bool:
+    rec = state.notes.get(action.kbgen_id)
+    return action.base is not None and (rec is None or rec.base != text_sha(action.base))
+
+
+def _new_base(state: State, action: Action) -> str:
+    if action.base is not None:
+        return text_sha(action.base)
+    return state.notes[action.kbgen_id].base
+
+
+def _apply(action: Action, state: State, after: State, vault: Path, plan: Plan) -> None:
+    rec = state.notes.get(action.kbgen_id)
+    if action.kind == "delete":
+        if _still(vault / action.path, action.expect):
+            vault_mod.remove(vault / action.path)
+        if action.kbgen_id:
+            after.notes.pop(action.kbgen_id, None)
+        return
+    if action.data is not None:
+        target = vault / action.path
+        if not _still(target, None if action.old_path else action.expect):
+            plan.skipped.append(action.path)
+            return
+        vault_mod.atomic_write(target, action.data)
+        if action.old_path and _still(vault / action.old_path, action.expect):
+            vault_mod.remove(vault / action.old_path)
+    if action.kind == "unchanged" and (rec is None or action.base is None):
+        if rec is not None and action.base is None:
+            after.notes.pop(action.kbgen_id, None)  # gone from the vault and from the sources
+        return
+    written = sha(action.data) if action.data is not None else (rec.written if rec else "")
+    after.notes[action.kbgen_id] = NoteRecord(
+        action.path, _new_base(state, action), written, orphaned=action.kind == "orphan"
+    )
+
+
+def _still(path: Path, expect: bytes | None) -> bool:
+    """The file still holds what the plan saw (None: must still be absent)."""
+    return vault_mod.read_bytes(path) == expect

@@ -1,93 +1,314 @@
-"""What kbgen last wrote, kept in the vault at `.kbgen/state.json`.
+"""What kbgen last wrote, kept in the vault at `.kbgen/state.sqlite`.
 
-One JSON file, written atomically (temp + fsync + rename): small, readable
-when something goes wrong, and never half-written. For each note: its path
-and the hash of the bytes kbgen wrote, which is how a user's edit is told
-apart from kbgen's own output. Before a batch of writes, the hashes about to
-be written are recorded as `next`, so a build killed mid-way does not mistake
-its own half-finished work for the user's.
+Why SQLite (the standard library's, no server): a merge needs the full text
+kbgen last rendered for every note, and for ten thousand articles that is
+far too much to rewrite as one JSON file on every build. SQLite updates only
+the rows that changed, commits atomically, and survives a killed process
+with its own journal.
+
+Tables:
+- `notes`: per kbgen_id, the note's path, the hash of the merge base (what
+  kbgen last rendered), the hash of the bytes kbgen last wrote, whether it
+  is an orphan — and a journal (`next_*`) filled in *before* a batch of
+  writes, so a build killed half-way can tell its own writes from the
+  user's edits on the next run;
+- `texts`: merge bases by hash (notes that render the same share a row);
+- `sources`: per source path, its content hash, its note's kbgen_id and the
+  notes it feeds (its own, its actors', issues', authors', the home note).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .vault import atomic_write
+from .errors import KbgenError
 
 STATE_DIR = ".kbgen"
-VERSION = 1
+DB_NAME = "state.sqlite"
+LEGACY_JSON = "state.json"
+SCHEMA_VERSION = 2
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (
+    id TEXT PRIMARY KEY,
+    path TEXT,
+    base TEXT,
+    written TEXT,
+    orphaned INTEGER NOT NULL DEFAULT 0,
+    next_path TEXT,
+    next_base TEXT,
+    next_written TEXT
+);
+CREATE TABLE IF NOT EXISTS texts (sha TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    id TEXT NOT NULL,
+    title TEXT,
+    feeds TEXT NOT NULL
+);
+"""
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@dataclass
-class NoteState:
+def text_sha(text: str) -> str:
+    return sha(text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class NoteRecord:
     path: str
-    sha: str
-    next: str | None = None
-
-    def written_by_us(self, digest: str) -> bool:
-        return digest in (self.sha, self.next)
+    base: str  # sha of the last rendering (its text is in `texts`, unless an older kbgen wrote it)
+    written: str  # sha of the bytes kbgen last wrote there
+    orphaned: bool = False
 
 
-@dataclass
-class SourceState:
+@dataclass(frozen=True)
+class Pending:
+    """A write announced in the journal, not yet confirmed."""
+
+    path: str
+    base: str
+    written: str
+
+
+@dataclass(frozen=True)
+class SourceRecord:
     digest: str
     id: str
+    title: str | None = None
+    feeds: tuple[str, ...] = ()
 
 
 @dataclass
 class State:
-    notes: dict[str, NoteState] = field(default_factory=dict)
-    sources: dict[str, SourceState] = field(default_factory=dict)
+    notes: dict[str, NoteRecord] = field(default_factory=dict)
+    sources: dict[str, SourceRecord] = field(default_factory=dict)
+    pending: dict[str, Pending] = field(default_factory=dict)
 
     def owned_paths(self) -> set[str]:
-        return {n.path for n in self.notes.values()}
+        paths = {n.path for n in self.notes.values()}
+        return paths | {p.path for p in self.pending.values()}
 
-    def to_json(self) -> str:
-        data = {
-            "version": VERSION,
-            "notes": {
-                k: {kk: vv for kk, vv in vars(v).items() if vv is not None}
-                for k, v in sorted(self.notes.items())
-            },
-            "sources": {k: vars(v) for k, v in sorted(self.sources.items())},
-        }
-        return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    def copy(self) -> State:
+        return State(dict(self.notes), dict(self.sources), dict(self.pending))
 
 
-def state_path(vault: Path) -> Path:
-    return vault / STATE_DIR / "state.json"
+def state_dir(vault: Path) -> Path:
+    return vault / STATE_DIR
 
 
-def load(vault: Path) -> State:
-    path = state_path(vault)
+class Store:
+    """The state database of one vault. Read-only for dry runs: opening it changes nothing."""
+
+    def __init__(self, vault: Path, *, readonly: bool = False) -> None:
+        self.vault = vault
+        self.path = state_dir(vault) / DB_NAME
+        self.readonly = readonly
+        self._db: sqlite3.Connection | None = None
+        self._texts: dict[str, str] = {}
+
+    # -- opening -----------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None:
+            return self._db
+        try:
+            if self.readonly:
+                if not self.path.exists():
+                    return None
+                self._db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path)
+                self._db.executescript(_SCHEMA)
+            self._check_version(self._db)
+        except sqlite3.Error as exc:
+            raise KbgenError(
+                f"{self.path}: unreadable kbgen state ({exc}); move it aside to rebuild "
+                "(notes you edited will then be kept as they are, not merged)"
+            ) from exc
+        return self._db
+
+    def _check_version(self, db: sqlite3.Connection) -> None:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None:
+            if not self.readonly:
+                with db:
+                    db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"written by a newer kbgen (schema {row[0]}); upgrade kbgen"
+            )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- reading -----------------------------------------------------------------
+
+    def load(self) -> State:
+        db = self._connect()
+        if db is None or not self._has_rows(db):
+            legacy = _load_legacy_json(self.vault)
+            if legacy is not None:
+                return legacy
+        if db is None:
+            return State()
+        state = State()
+        for row in db.execute(
+            "SELECT id, path, base, written, orphaned, next_path, next_base, next_written"
+            " FROM notes ORDER BY id"
+        ):
+            kbgen_id, path, base, written, orphaned, n_path, n_base, n_written = row
+            if path is not None:
+                state.notes[kbgen_id] = NoteRecord(path, base, written, bool(orphaned))
+            if n_path is not None:
+                state.pending[kbgen_id] = Pending(n_path, n_base, n_written)
+        for path, digest, kbgen_id, title, feeds in db.execute(
+            "SELECT path, digest, id, title, feeds FROM sources ORDER BY path"
+        ):
+            state.sources[path] = SourceRecord(digest, kbgen_id, title, tuple(json.loads(feeds)))
+        return state
+
+    @staticmethod
+    def _has_rows(db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM notes LIMIT 1").fetchone() is not None
+
+    def text(self, digest: str) -> str | None:
+        """A merge base by its hash (texts of this build's journal included)."""
+        if digest in self._texts:
+            return self._texts[digest]
+        db = self._connect()
+        if db is None:
+            return None
+        row = db.execute("SELECT text FROM texts WHERE sha = ?", (digest,)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- writing -----------------------------------------------------------------
+
+    def journal(self, writes: Iterable[tuple[str, str, str, bytes]]) -> None:
+        """Before writing: record (kbgen_id, path, base text, bytes) for every note about to change."""
+        db = self._writable()
+        with db:
+            for kbgen_id, path, base, data in writes:
+                base_sha = text_sha(base)
+                self._texts[base_sha] = base
+                db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (base_sha, base))
+                db.execute(
+                    "INSERT INTO notes (id, next_path, next_base, next_written)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+                    " next_path = excluded.next_path, next_base = excluded.next_base,"
+                    " next_written = excluded.next_written",
+                    (kbgen_id, path, base_sha, sha(data)),
+                )
+
+    def remember_texts(self, texts: Iterable[str]) -> None:
+        """Store merge bases that change without a write (the note already says it all)."""
+        db = self._writable()
+        with db:
+            for text in texts:
+                digest = text_sha(text)
+                self._texts[digest] = text
+                db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
+
+    def commit(self, before: State, after: State) -> None:
+        """Make `after` the state, in one transaction; nothing is written when nothing changed."""
+        if before == after:
+            return
+        db = self._writable()
+        with db:
+            gone = set(before.notes) | set(before.pending)
+            gone -= set(after.notes)
+            db.executemany("DELETE FROM notes WHERE id = ?", [(i,) for i in sorted(gone)])
+            db.executemany(
+                "INSERT OR REPLACE INTO notes (id, path, base, written, orphaned)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (i, r.path, r.base, r.written, int(r.orphaned))
+                    for i, r in sorted(after.notes.items())
+                    if before.notes.get(i) != r or i in before.pending
+                ],
+            )
+            db.executemany(
+                "DELETE FROM sources WHERE path = ?",
+                [(p,) for p in sorted(set(before.sources) - set(after.sources))],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                [
+                    (p, s.digest, s.id, s.title, json.dumps(list(s.feeds)))
+                    for p, s in sorted(after.sources.items())
+                    if before.sources.get(p) != s
+                ],
+            )
+            db.execute(
+                "DELETE FROM texts WHERE sha NOT IN (SELECT base FROM notes WHERE base IS NOT NULL)"
+            )
+        _drop_legacy_json(self.vault)
+
+    def _writable(self) -> sqlite3.Connection:
+        if self.readonly:
+            raise RuntimeError("the state of a dry run is read-only")
+        db = self._connect()
+        assert db is not None
+        return db
+
+
+def settle(state: State, on_disk: dict[str, bytes | None]) -> tuple[State, list[str]]:
+    """Finish the journal of a killed build: a write that reached the disk is kbgen's.
+
+    `on_disk` maps each pending note's announced path (and its previous path)
+    to the bytes there now. Returns the settled state and previous paths left
+    behind by a move that was interrupted, holding bytes kbgen wrote.
+    """
+    settled = state.copy()
+    leftovers: list[str] = []
+    for kbgen_id, pending in sorted(state.pending.items()):
+        data = on_disk.get(pending.path)
+        before = state.notes.get(kbgen_id)
+        if data is not None and sha(data) == pending.written:
+            settled.notes[kbgen_id] = NoteRecord(pending.path, pending.base, pending.written)
+            if before is not None and before.path != pending.path:
+                old = on_disk.get(before.path)
+                if old is not None and sha(old) == before.written:
+                    leftovers.append(before.path)
+    settled.pending = {}
+    return settled, leftovers
+
+
+def _load_legacy_json(vault: Path) -> State | None:
+    """Read the state.json of kbgen 0.1 builds.
+
+    kbgen 0.1 only ever wrote pure renderings, so what it wrote is the merge
+    base by hash; the base texts themselves were not kept, so a note edited
+    under 0.1 is kept as it is once, and merges from the next build on.
+    """
+    path = state_dir(vault) / LEGACY_JSON
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return State()
+        return None
     except (OSError, ValueError) as exc:
-        raise ValueError(
-            f"{path}: unreadable kbgen state ({exc}); move it aside to rebuild"
-        ) from exc
-    return State(
-        notes={k: NoteState(**v) for k, v in data.get("notes", {}).items()},
-        sources={k: SourceState(**v) for k, v in data.get("sources", {}).items()},
-    )
+        raise KbgenError(f"{path}: unreadable kbgen state ({exc}); move it aside to rebuild") from exc
+    state = State()
+    for kbgen_id, note in data.get("notes", {}).items():
+        state.notes[kbgen_id] = NoteRecord(note["path"], note["sha"], note["sha"])
+    for rel, source in data.get("sources", {}).items():
+        state.sources[rel] = SourceRecord(source["digest"], source["id"])
+    return state
 
 
-def save(vault: Path, state: State) -> None:
-    """Write the state, unless the file already says exactly this (a no-op build writes nothing)."""
-    data = state.to_json().encode("utf-8")
-    path = state_path(vault)
-    try:
-        if path.read_bytes() == data:
-            return
-    except OSError:
-        pass
-    atomic_write(path, data)
+def _drop_legacy_json(vault: Path) -> None:
+    (state_dir(vault) / LEGACY_JSON).unlink(missing_ok=True)
+

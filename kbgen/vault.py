@@ -7,6 +7,7 @@ a crash sees the old bytes or the new ones, never a mix.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from .errors import KbgenError
 
 TEMP_PREFIX = ".kbgen-tmp-"
+LOCK_FILE = ".kbgen/lock"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -116,3 +118,32 @@ def check_writable(vault: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise KbgenError(f"{vault}: vault is not writable ({exc.strerror})") from exc
+
+
+@contextlib.contextmanager
+def lock(vault: Path, *, shared: bool = False) -> Iterator[None]:
+    """One writer per vault: a second `kbgen build` (or `watch`) waits for none, it stops.
+
+    A dry run only reads, so it takes no lock (and creates no lock file).
+    """
+    if shared:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; a single writer is up to the user
+        yield
+        return
+    path = vault / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise KbgenError(
+                f"{vault}: another kbgen is writing this vault; try again when it has finished"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -20,6 +20,20 @@ def run_build(sources: Path, vault: Path, **kwargs: object) -> Report:
     return build(Config(sources=sources, vault=vault), **kwargs)  # type: ignore[arg-type]
 
 
+def vault_tree(root: Path) -> dict[str, bytes]:
+    """Every file of a vault but kbgen's own state (a database, not output), by path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".kbgen" not in p.relative_to(root).parts
+    }
+
+
+def paths(report: Report, *kinds: str) -> set[str]:
+    """The vault paths a build's plan gave one of these kinds of action."""
+    return {a.path for a in report.plan.of(*kinds)}
+
+
 def frontmatter_of(path: Path) -> dict[str, object]:
     text = path.read_text(encoding="utf-8")
     assert text.startswith("---\n"), path

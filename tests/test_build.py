@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, frontmatter_of, run_build
+from conftest import SEEDS, frontmatter_of, paths, run_build
 
 from kbgen.cli import main
 
@@ -25,8 +25,8 @@ def _snapshot(vault: Path) -> dict[str, tuple[int, int]]:
 def test_second_build_writes_nothing(seed_sources: Path, seed_vault: Path) -> None:
     before = _snapshot(seed_vault)
     report = run_build(seed_sources, seed_vault)
-    assert not report.plan.created and not report.plan.updated
-    assert len(report.plan.unchanged) > 100
+    assert not report.plan.writes
+    assert report.plan.count("unchanged") > 100
     assert _snapshot(seed_vault) == before
 
 
@@ -37,23 +37,13 @@ def test_one_changed_source_rewrites_its_note(seed_sources: Path, seed_vault: Pa
         encoding="utf-8",
     )
     report = run_build(seed_sources, seed_vault)
-    updated = {n.path for n in report.plan.updated}
+    updated = paths(report, "update")
     assert (
         "Sources/US-Russia Relations under Trump Presidency Will The Reset Come to Pass.md"
         in updated
     )
     assert not any(p.startswith("Sources/") and "Reset Come" not in p for p in updated)
     assert len(updated) < 20  # the note itself and the few actor/issue notes quoting that sentence
-
-
-def test_a_note_the_user_edited_is_never_overwritten(seed_sources: Path, seed_vault: Path) -> None:
-    note = seed_vault / "Actors" / "Dmitry Peskov.md"
-    edited = note.read_text(encoding="utf-8") + "\n## My notes\n\nPeskov is the one to watch.\n"
-    note.write_text(edited, encoding="utf-8")
-    (seed_sources / "001_9de591f704b0e99d.txt").unlink()  # changes Peskov's mentions
-    report = run_build(seed_sources, seed_vault)
-    assert "Actors/Dmitry Peskov.md" in report.plan.kept
-    assert note.read_text(encoding="utf-8") == edited
 
 
 def test_removed_source_deletes_its_untouched_note(seed_sources: Path, seed_vault: Path) -> None:
@@ -73,7 +63,11 @@ def test_a_users_own_note_at_a_generated_name_stays_byte_for_byte(tmp_path: Path
     report = run_build(SEEDS, vault)
     assert report.ok
     assert mine.read_bytes() == b"my own notes about Putin\n"
-    assert (vault / "Actors" / "Vladimir Putin (2).md").exists()
+    assert (vault / "Actors" / "Vladimir Putin (actor).md").exists()
+    assert any(
+        "Actors/Vladimir Putin (actor).md" in line and "Mine/Vladimir Putin.md" in line
+        for line in report.plan.notices
+    )
 
 
 def test_a_user_note_declaring_an_actor_becomes_a_link_target(tmp_path: Path) -> None:
@@ -162,7 +156,7 @@ def test_symlink_out_of_sources_is_not_followed(tmp_path: Path) -> None:
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     report = run_build(SEEDS, vault, dry_run=True)
-    assert len(report.plan.created) > 100
+    assert report.plan.count("create") > 100
     assert not vault.exists()
 
 

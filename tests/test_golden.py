@@ -13,18 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SEEDS, run_build
+from conftest import FIXTURES, SEEDS, run_build, vault_tree
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = {"seeds": SEEDS, "layouts": FIXTURES / "articles"}
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -35,8 +27,8 @@ def test_golden_vault(case: str, tmp_path: Path) -> None:
     expected_dir = GOLDEN / case / "expected"
     if os.environ.get("KBGEN_UPDATE_GOLDEN"):
         shutil.rmtree(expected_dir, ignore_errors=True)
-        shutil.copytree(vault, expected_dir)
-    actual, expected = _tree(vault), _tree(expected_dir)
+        shutil.copytree(vault, expected_dir, ignore=shutil.ignore_patterns(".kbgen"))
+    actual, expected = vault_tree(vault), vault_tree(expected_dir)
     assert sorted(actual) == sorted(expected), "the set of files differs from the golden vault"
     for name in expected:
         assert actual[name] == expected[name], f"{name} differs from the golden vault"
@@ -46,4 +38,4 @@ def test_same_inputs_give_byte_identical_vaults(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     run_build(SEEDS, first)
     run_build(SEEDS, second)
-    assert _tree(first) == _tree(second)
+    assert vault_tree(first) == vault_tree(second)

@@ -1,0 +1,74 @@
+"""What is in the vault now, besides kbgen's notes at their recorded paths.
+
+Three kinds of note turn up: the user's own notes (never overwritten; a
+`type: actor|issue` one becomes a link target), kbgen's notes that the user
+moved or renamed (recognised by the `kbgen_id` in their frontmatter, so
+identity lives in the note, not its path), and copies of kbgen's notes,
+which are the user's and declare nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import catalog as catalog_mod
+from . import properties
+from . import vault as vault_mod
+from .model import Entity
+from .state import State
+
+_HEAD_BYTES = 64 * 1024  # frontmatter longer than this is not looked at
+
+
+@dataclass
+class VaultScan:
+    user_paths: list[str] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    found: dict[str, str] = field(default_factory=dict)  # kbgen_id → where the user moved it
+
+
+def scan(vault: Path, state: State) -> VaultScan:
+    result = VaultScan()
+    if not vault.is_dir():
+        return result
+    owned = state.owned_paths()
+    for rel in vault_mod.markdown_files(vault):
+        if rel in owned:
+            continue
+        fm = frontmatter_of(vault / rel)
+        kbgen_id = str(fm.get("kbgen_id", "")) or None
+        rec = state.notes.get(kbgen_id) if kbgen_id else None
+        if (
+            kbgen_id
+            and rec is not None
+            and kbgen_id not in result.found
+            and not (vault / rec.path).exists()
+        ):
+            result.found[kbgen_id] = rel
+            continue
+        result.user_paths.append(rel)
+        entity = None if kbgen_id else catalog_mod.user_entity(rel, fm)
+        if entity is not None:
+            result.entities.append(entity)
+    return result
+
+
+def frontmatter_of(path: Path) -> dict[str, Any]:
+    """A note's properties, or {} when it has none or they are not valid YAML."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError:
+        return {}
+    fm, _ = properties.split_note(head.decode("utf-8", errors="replace"))
+    if fm is None:
+        return {}
+    try:
+        data = yaml.safe_load(fm)
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
