@@ -115,7 +115,7 @@ def _naming(
     renamable = {
         kbgen_id
         for kbgen_id, disk in located.items()
-        if not disk.moved and (disk.pristine or disk.damaged)
+        if not disk.moved and not state.notes[kbgen_id].pinned and (disk.pristine or disk.damaged)
     }
     rendered = {w.kbgen_id for w in wanted}
     staying = {
@@ -183,9 +183,7 @@ def _feeds(article: Article, linked: tuple[LinkedBlock, ...], kbgen_id: str) -> 
     return (kbgen_id, *entities, *authors, "home")
 
 
-def _notices(
-    plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]
-) -> list[str]:
+def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
     """What a user must be told: names chosen beside theirs, their notes used as targets."""
     by_key = {fold_key(Path(p).stem): p for p in scan_.user_paths}
     created = {a.kbgen_id: a.path for a in plan.of("create", "restore")}
@@ -254,7 +252,9 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     ]
     plan = plan_writes(notes, state, located, store, protected)
     plan.actions += [
-        Action("delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build")
+        Action(
+            "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
+        )
         for p in leftovers
     ]
     plan.notices = _notices(plan, naming, found, located)

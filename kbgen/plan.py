@@ -69,6 +69,7 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # changed on disk while we built
+    pinned: set[str] = field(default_factory=set)  # kbgen_ids of notes the user moved or renamed
 
     def of(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -140,6 +141,8 @@ def plan_writes(
     protected: set[str],
 ) -> Plan:
     plan = Plan()
+    plan.pinned = {i for i, r in state.notes.items() if r.pinned}
+    plan.pinned |= {i for i, d in located.items() if d.moved}
     for note in notes:
         plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store))
     rendered = {n.kbgen_id for n in notes}
@@ -201,9 +204,7 @@ def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
         return Action("delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated")
     if rec.orphaned:
         return None
-    return Action(
-        "orphan", kbgen_id, disk.path, data=mark_orphaned(disk.data), expect=disk.data
-    )
+    return Action("orphan", kbgen_id, disk.path, data=mark_orphaned(disk.data), expect=disk.data)
 
 
 def mark_orphaned(data: bytes) -> bytes | None:
@@ -274,7 +275,11 @@ def _apply(action: Action, state: State, after: State, vault: Path, plan: Plan) 
         return
     written = sha(action.data) if action.data is not None else (rec.written if rec else "")
     after.notes[action.kbgen_id] = NoteRecord(
-        action.path, _new_base(state, action), written, orphaned=action.kind == "orphan"
+        action.path,
+        _new_base(state, action),
+        written,
+        orphaned=action.kind == "orphan",
+        pinned=action.kbgen_id in plan.pinned,
     )
 
 

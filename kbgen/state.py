@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS notes (
     base TEXT,
     written TEXT,
     orphaned INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
     next_path TEXT,
     next_base TEXT,
     next_written TEXT
@@ -70,6 +71,7 @@ class NoteRecord:
     base: str  # sha of the last rendering (its text is in `texts`, unless an older kbgen wrote it)
     written: str  # sha of the bytes kbgen last wrote there
     orphaned: bool = False
+    pinned: bool = False  # the user moved or renamed it: kbgen never moves it again
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path)
                 self._db.executescript(_SCHEMA)
+                _add_missing_columns(self._db)
             self._check_version(self._db)
         except sqlite3.Error as exc:
             raise KbgenError(
@@ -167,12 +170,14 @@ class Store:
             return State()
         state = State()
         for row in db.execute(
-            "SELECT id, path, base, written, orphaned, next_path, next_base, next_written"
+            "SELECT id, path, base, written, orphaned, pinned, next_path, next_base, next_written"
             " FROM notes ORDER BY id"
         ):
-            kbgen_id, path, base, written, orphaned, n_path, n_base, n_written = row
+            kbgen_id, path, base, written, orphaned, pinned, n_path, n_base, n_written = row
             if path is not None:
-                state.notes[kbgen_id] = NoteRecord(path, base, written, bool(orphaned))
+                state.notes[kbgen_id] = NoteRecord(
+                    path, base, written, bool(orphaned), bool(pinned)
+                )
             if n_path is not None:
                 state.pending[kbgen_id] = Pending(n_path, n_base, n_written)
         for path, digest, kbgen_id, title, feeds in db.execute(
@@ -232,10 +237,10 @@ class Store:
             gone -= set(after.notes)
             db.executemany("DELETE FROM notes WHERE id = ?", [(i,) for i in sorted(gone)])
             db.executemany(
-                "INSERT OR REPLACE INTO notes (id, path, base, written, orphaned)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO notes (id, path, base, written, orphaned, pinned)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (i, r.path, r.base, r.written, int(r.orphaned))
+                    (i, r.path, r.base, r.written, int(r.orphaned), int(r.pinned))
                     for i, r in sorted(after.notes.items())
                     if before.notes.get(i) != r or i in before.pending
                 ],
@@ -265,6 +270,21 @@ class Store:
         return db
 
 
+_ADDED_COLUMNS = (
+    ("notes", "pinned", "INTEGER NOT NULL DEFAULT 0"),
+    ("sources", "title", "TEXT"),
+)
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Columns added after a state file was first made (SQLite adds them in place)."""
+    for table, column, decl in _ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            with db:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
 def settle(state: State, on_disk: dict[str, bytes | None]) -> tuple[State, list[str]]:
     """Finish the journal of a killed build: a write that reached the disk is kbgen's.
 
@@ -278,7 +298,10 @@ def settle(state: State, on_disk: dict[str, bytes | None]) -> tuple[State, list[
         data = on_disk.get(pending.path)
         before = state.notes.get(kbgen_id)
         if data is not None and sha(data) == pending.written:
-            settled.notes[kbgen_id] = NoteRecord(pending.path, pending.base, pending.written)
+            pinned = before.pinned if before is not None else False
+            settled.notes[kbgen_id] = NoteRecord(
+                pending.path, pending.base, pending.written, pinned=pinned
+            )
             if before is not None and before.path != pending.path:
                 old = on_disk.get(before.path)
                 if old is not None and sha(old) == before.written:
@@ -300,7 +323,9 @@ def _load_legacy_json(vault: Path) -> State | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise KbgenError(f"{path}: unreadable kbgen state ({exc}); move it aside to rebuild") from exc
+        raise KbgenError(
+            f"{path}: unreadable kbgen state ({exc}); move it aside to rebuild"
+        ) from exc
     state = State()
     for kbgen_id, note in data.get("notes", {}).items():
         state.notes[kbgen_id] = NoteRecord(note["path"], note["sha"], note["sha"])
@@ -311,4 +336,3 @@ def _load_legacy_json(vault: Path) -> State | None:
 
 def _drop_legacy_json(vault: Path) -> None:
     (state_dir(vault) / LEGACY_JSON).unlink(missing_ok=True)
-

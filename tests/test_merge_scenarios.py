@@ -1,0 +1,394 @@
+"""Nothing the user writes is ever lost: one scenario per way users annotate and sources change.
+
+Each test builds a real vault, edits it the way a user does in Obsidian
+(plain file writes: Obsidian saves whole files), changes the sources,
+rebuilds, and checks that every word the user wrote is still there and the
+source's change arrived around it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, frontmatter_of, paths, run_build
+
+from kbgen.config import Config
+from kbgen.pipeline import Report, build
+
+ARTICLE = """---
+title: Sanctions and the Reset
+author: Jane Analyst
+date: 2017-02-01
+---
+
+Putin met Trump in Helsinki to discuss sanctions and the future of the relationship.
+
+The Kremlin denied any election interference, and officials in Washington were unconvinced.
+
+NATO expansion remains a sore point for Russia, according to several diplomats.
+
+Arms control talks stalled after the meeting, with New START due to expire.
+"""
+NOTE = "Sources/Sanctions and the Reset.md"
+OTHER = """---
+title: Another View
+---
+
+Putin spoke at length about the relationship with the new administration in Washington.
+"""
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    (folder / "article.md").write_text(ARTICLE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def vault(tmp_path: Path, sources: Path) -> Path:
+    folder = tmp_path / "vault"
+    assert run_build(sources, folder).ok
+    return folder
+
+
+def read(vault: Path, rel: str = NOTE) -> str:
+    return (vault / rel).read_text(encoding="utf-8")
+
+
+def write(vault: Path, text: str, rel: str = NOTE) -> None:
+    (vault / rel).write_text(text, encoding="utf-8")
+
+
+def edit_source(sources: Path, old: str, new: str, name: str = "article.md") -> None:
+    path = sources / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def rebuild(sources: Path, vault: Path, **kwargs: object) -> Report:
+    report = run_build(sources, vault, **kwargs)
+    assert report.ok, report.errors
+    return report
+
+
+def assert_settled(sources: Path, vault: Path) -> None:
+    """A merged vault is stable: the next build writes nothing."""
+    again = rebuild(sources, vault)
+    assert not again.plan.writes, again.plan.lines()
+
+
+def test_user_paragraph_between_article_paragraphs(sources: Path, vault: Path) -> None:
+    text = read(vault)
+    mine = "My take: the Helsinki meeting was mostly theatre.\n\n"
+    write(vault, text.replace("[[Kremlin|The Kremlin]]", mine + "[[Kremlin|The Kremlin]]"))
+    edit_source(sources, "Arms control talks stalled", "Arms control talks collapsed")
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "merge")
+    merged = read(vault)
+    assert mine in merged
+    assert "talks collapsed" in merged and "talks stalled" not in merged
+    assert merged.index("mostly theatre") < merged.index("denied any")
+    assert_settled(sources, vault)
+
+
+def test_user_paragraph_right_before_the_paragraph_the_source_changed(
+    sources: Path, vault: Path
+) -> None:
+    """Touching edits are not a conflict: diff3 would say so, kbgen looks closer."""
+    text = read(vault)
+    write(vault, text.replace("[[Kremlin|The Kremlin]]", "My aside.\n\n[[Kremlin|The Kremlin]]"))
+    edit_source(sources, "were unconvinced", "remained unconvinced")
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "merge")
+    merged = read(vault)
+    assert "My aside.\n\n[[Kremlin|The Kremlin]]" in merged
+    assert "remained unconvinced" in merged
+    assert "kbgen_conflict" not in merged
+
+
+def test_highlight_inside_a_paragraph_the_source_also_changed(sources: Path, vault: Path) -> None:
+    text = read(vault)
+    write(vault, text.replace("sore point", "==sore point=="))
+    edit_source(sources, "according to several diplomats", "according to three diplomats")
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "merge")
+    merged = read(vault)
+    assert "==sore point==" in merged and "according to three diplomats" in merged
+    assert "kbgen_conflict" not in merged
+
+
+def test_user_property_survives_a_source_change(sources: Path, vault: Path) -> None:
+    text = read(vault)
+    write(vault, text.replace("type: source\n", "type: source\nmy_rating: 5  # worth rereading\n"))
+    edit_source(sources, "date: 2017-02-01", "date: 2017-02-03")
+    rebuild(sources, vault)
+    merged = read(vault)
+    assert "my_rating: 5  # worth rereading\n" in merged
+    assert frontmatter_of(vault / NOTE)["published"].isoformat() == "2017-02-03"  # type: ignore[union-attr]
+    assert merged.index("type: source") < merged.index("my_rating") < merged.index("title:")
+
+
+def test_corrected_title_and_date_stay_until_the_user_removes_them(
+    sources: Path, vault: Path
+) -> None:
+    text = read(vault)
+    text = text.replace("title: Sanctions and the Reset", "title: 'Sanctions and the Reset (2017)'")
+    write(vault, text.replace("published: 2017-02-01", "published: 2017-01-31"))
+    edit_source(sources, "title: Sanctions and the Reset", "title: Sanctions, and a Reset")
+    edit_source(sources, "date: 2017-02-01", "date: 2017-02-02")
+    rebuild(sources, vault)
+    fm = frontmatter_of(vault / NOTE)
+    assert fm["title"] == "Sanctions and the Reset (2017)"
+    assert str(fm["published"]) == "2017-01-31"
+    assert (vault / NOTE).exists(), "an edited note keeps its file name when the title changes"
+    write(vault, read(vault).replace("published: 2017-01-31\n", ""))
+    rebuild(sources, vault)
+    assert str(frontmatter_of(vault / NOTE)["published"]) == "2017-02-02"
+
+
+def test_tags_and_aliases_merge_as_sets(sources: Path, vault: Path) -> None:
+    text = read(vault)
+    write(vault, text.replace("kbgen_id:", "tags:\n  - to-read\nkbgen_id:"))
+    edit_source(sources, "date: 2017-02-01", "date: 2017-02-01\ntags: [russia, diplomacy]")
+    rebuild(sources, vault)
+    assert frontmatter_of(vault / NOTE)["tags"] == ["to-read", "russia", "diplomacy"]
+
+
+def test_a_new_paragraph_with_a_new_mention_is_linked(sources: Path, vault: Path) -> None:
+    write(vault, read(vault).replace("sore point", "==sore point=="))
+    edit_source(
+        sources,
+        "Arms control talks",
+        "Lavrov said the sanctions would outlast the administration.\n\nArms control talks",
+    )
+    rebuild(sources, vault)
+    merged = read(vault)
+    assert "[[Sergey Lavrov|Lavrov]] said the [[Sanctions against Russia|sanctions]]" in merged
+    assert "==sore point==" in merged
+    assert "  - '[[Sergey Lavrov]]'" in merged  # kbgen's list keys still update
+    lavrov = read(vault, "Actors/Sergey Lavrov.md")
+    assert "[[Sanctions and the Reset#^" in lavrov
+
+
+def test_true_conflict_keeps_both_texts_flags_the_note_and_names_it(
+    sources: Path, vault: Path
+) -> None:
+    mine = "NATO expansion remains, in my view, the sore point for Russia."
+    text = read(vault)
+    start = text.index("[[NATO expansion]] remains")
+    end = text.index("\n", start)
+    write(vault, text[:start] + mine + text[end:])
+    edit_source(sources, "according to several diplomats", "as every diplomat will tell you")
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "conflict")
+    assert NOTE in report.summary() and "conflict" in report.summary()
+    merged = read(vault)
+    assert mine in merged
+    assert "as every diplomat will tell you" in merged
+    assert merged.index(mine) < merged.index("[!caution] kbgen")
+    assert frontmatter_of(vault / NOTE)["kbgen_conflict"] is True
+    assert_settled(sources, vault)
+    # the user resolves it by deleting the box: the flag goes on the next build
+    resolved = read(vault)
+    box = resolved.index("> [!caution]")
+    resolved = resolved[:box] + resolved[resolved.index("[[Arms control]] talks") :]
+    write(vault, resolved)
+    rebuild(sources, vault)
+    assert "kbgen_conflict" not in frontmatter_of(vault / NOTE)
+    assert mine in read(vault)
+
+
+def test_renamed_source_keeps_its_note_and_the_users_edits(sources: Path, vault: Path) -> None:
+    write(vault, read(vault) + "\n## My notes\n\nKeep an eye on this one.\n")
+    (sources / "article.md").rename(sources / "renamed-article.md")
+    report = rebuild(sources, vault)
+    assert not paths(report, "create", "delete", "orphan")
+    assert "Keep an eye on this one." in read(vault)
+    assert frontmatter_of(vault / NOTE)["source"] == "renamed-article.md"
+
+
+def test_source_renamed_and_edited_at_once_is_found_by_title(sources: Path, vault: Path) -> None:
+    write(vault, read(vault) + "\nMine.\n")
+    edit_source(sources, "were unconvinced", "remained unconvinced")
+    (sources / "article.md").rename(sources / "moved.md")
+    report = rebuild(sources, vault)
+    assert not paths(report, "create", "orphan")
+    assert "Mine." in read(vault) and "remained unconvinced" in read(vault)
+
+
+def test_moved_and_renamed_note_is_found_by_id_and_updated_there(
+    sources: Path, vault: Path
+) -> None:
+    (vault / "Reading").mkdir()
+    moved = "Reading/Helsinki piece.md"
+    (vault / NOTE).rename(vault / moved)
+    edit_source(sources, "Arms control talks stalled", "Arms control talks collapsed")
+    report = rebuild(sources, vault)
+    assert not (vault / NOTE).exists(), "no duplicate at the old place"
+    assert "talks collapsed" in read(vault, moved)
+    assert any("Reading/Helsinki piece.md" in line for line in report.plan.notices)
+    # links elsewhere now point at the note's new name
+    putin = read(vault, "Actors/Vladimir Putin.md")
+    assert "[[Helsinki piece#^" in putin and "[[Sanctions and the Reset#" not in putin
+    assert_settled(sources, vault)
+
+
+def test_changed_title_renames_an_untouched_note(sources: Path, vault: Path) -> None:
+    edit_source(sources, "title: Sanctions and the Reset", "title: Sanctions, and a Reset")
+    rebuild(sources, vault)
+    assert not (vault / NOTE).exists()
+    assert (vault / "Sources" / "Sanctions, and a Reset.md").exists()
+
+
+def test_removed_pristine_source_deletes_its_note_and_mentions(sources: Path, vault: Path) -> None:
+    (sources / "other.md").write_text(OTHER, encoding="utf-8")
+    rebuild(sources, vault)
+    (sources / "article.md").unlink()
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "delete")
+    assert not (vault / NOTE).exists()
+    assert not (vault / "Issues" / "NATO expansion.md").exists()
+    assert "Sanctions and the Reset" not in read(vault, "Actors/Vladimir Putin.md")
+
+
+def test_removed_annotated_source_leaves_its_note_orphaned(sources: Path, vault: Path) -> None:
+    (sources / "other.md").write_text(OTHER, encoding="utf-8")
+    rebuild(sources, vault)
+    annotated = read(vault).replace("sore point", "==sore point==")
+    write(vault, annotated)
+    (sources / "article.md").unlink()
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "orphan")
+    kept = read(vault)
+    assert frontmatter_of(vault / NOTE)["kbgen_status"] == "orphaned"
+    assert kept.replace("kbgen_status: orphaned\n", "") == annotated
+    assert "Sanctions and the Reset" not in read(vault, "Actors/Vladimir Putin.md")
+    assert_settled(sources, vault)
+    # the source comes back: the note is the source's again, annotations and all
+    (sources / "article.md").write_text(ARTICLE, encoding="utf-8")
+    rebuild(sources, vault)
+    assert "kbgen_status" not in read(vault) and "==sore point==" in read(vault)
+
+
+def test_actor_note_my_notes_section_survives_changed_mentions(
+    seed_sources: Path, seed_vault: Path
+) -> None:
+    rel = "Actors/Dmitry Peskov.md"
+    before = read(seed_vault, rel)
+    mine = "\n## My notes\n\nPeskov is the one to watch.\n"
+    write(seed_vault, before + mine, rel)
+    (seed_sources / "001_9de591f704b0e99d.txt").unlink()  # drops some of Peskov's mentions
+    report = rebuild(seed_sources, seed_vault)
+    assert rel in paths(report, "merge", "orphan")
+    after = read(seed_vault, rel)
+    assert after.endswith(mine)
+    assert "What’s Next for US-Russia Relations" not in after
+
+
+def test_actor_note_the_user_wrote_in_stays_when_no_source_mentions_it(
+    sources: Path, vault: Path
+) -> None:
+    rel = "Issues/NATO expansion.md"
+    write(vault, read(vault, rel) + "\nMy reading list on NATO.\n", rel)
+    edit_source(sources, "NATO expansion remains", "Enlargement remains")
+    report = rebuild(sources, vault)
+    assert rel in paths(report, "orphan")
+    assert "My reading list on NATO." in read(vault, rel)
+    assert frontmatter_of(vault / rel)["kbgen_status"] == "orphaned"
+
+
+def test_users_own_note_at_a_generated_name_is_never_overwritten(
+    sources: Path, tmp_path: Path
+) -> None:
+    vault = tmp_path / "mine"
+    (vault / "People").mkdir(parents=True)
+    own = vault / "People" / "vladimir putin.md"  # same name to Obsidian: names are case-blind
+    own.write_bytes(b"---\nrating: high\n---\nMy own dossier.\n")
+    report = rebuild(sources, vault)
+    assert own.read_bytes() == b"---\nrating: high\n---\nMy own dossier.\n"
+    assert (vault / "Actors" / "Vladimir Putin (actor).md").exists()
+    assert "[[Vladimir Putin (actor)|Putin]]" in read(vault)
+    assert any("People/vladimir putin.md" in line for line in report.plan.notices)
+    assert_settled(sources, vault)
+
+
+def test_catalog_change_on_an_annotated_note(sources: Path, vault: Path, tmp_path: Path) -> None:
+    annotated = read(vault).replace("met [[Donald Trump|Trump]]", "==met [[Donald Trump|Trump]]==")
+    write(vault, annotated + "\nMy closing thought.\n")
+    catalog = tmp_path / "extra.yaml"
+    catalog.write_text("actors:\n  - {name: Helsinki, kind: place, aliases: []}\n")
+    report = build(Config(sources=sources, vault=vault, catalogs=(catalog,)))
+    assert report.ok and NOTE in paths(report, "merge")
+    merged = read(vault)
+    assert "==met [[Donald Trump|Trump]]== in [[Helsinki]]" in merged
+    assert merged.endswith("My closing thought.\n")
+
+
+def test_dry_run_lists_merges_and_conflicts_and_writes_nothing(sources: Path, vault: Path) -> None:
+    text = read(vault)
+    write(vault, text.replace("sore point", "==sore point==") + "\nMine.\n")
+    edit_source(sources, "Arms control talks stalled", "Arms control talks collapsed")
+    before = {p: p.read_bytes() for p in vault.rglob("*") if p.is_file()}
+    report = rebuild(sources, vault, dry_run=True)
+    assert any(line.startswith("merge") and NOTE in line for line in report.plan.lines())
+    assert {p: p.read_bytes() for p in vault.rglob("*") if p.is_file()} == before
+
+
+def test_an_emptied_note_is_restored_not_taken_as_deleted_text(sources: Path, vault: Path) -> None:
+    original = read(vault)
+    write(vault, "")
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "restore")
+    assert read(vault) == original
+
+
+def test_a_truncated_note_is_restored(sources: Path, vault: Path) -> None:
+    original = read(vault)
+    write(vault, original[: len(original) // 2].rstrip("\n"))
+    rebuild(sources, vault)
+    assert read(vault) == original
+
+
+def test_reformatted_frontmatter_alone_is_not_an_edit(sources: Path, vault: Path) -> None:
+    """Obsidian's property editor re-serialises YAML; that must not make a note 'edited'."""
+    text = read(vault).replace("title: Sanctions and the Reset", 'title: "Sanctions and the Reset"')
+    write(vault, text.replace("authors:\n  - '[[Jane Analyst]]'", 'authors: ["[[Jane Analyst]]"]'))
+    (sources / "article.md").unlink()
+    report = rebuild(sources, vault)
+    assert NOTE in paths(report, "delete")
+
+
+def test_obsidian_rewriting_links_after_a_rename_merges_cleanly(sources: Path, vault: Path) -> None:
+    """Obsidian updates links in every note when one is renamed; kbgen follows the new name."""
+    (vault / "Actors" / "Vladimir Putin.md").rename(vault / "Actors" / "Putin.md")
+    write(vault, read(vault).replace("[[Vladimir Putin|Putin]]", "[[Putin]]"))
+    report = rebuild(sources, vault)
+    assert "[[Putin]]" in read(vault)
+    assert "[[Putin|Putin]]" not in read(vault)
+    assert not paths(report, "conflict")
+
+
+def test_seed_vault_with_edits_everywhere_loses_nothing(tmp_path: Path) -> None:
+    """All of the above at once on the demo corpus, through three rebuilds."""
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    vault = tmp_path / "vault"
+    run_build(sources, vault)
+    marks = {}
+    for i, note in enumerate(sorted(vault.rglob("*.md"))):
+        mark = f"USER-MARK-{i}"
+        marks[mark] = note
+        note.write_text(note.read_text(encoding="utf-8") + f"\n{mark}\n", encoding="utf-8")
+    for name in sorted(p.name for p in sources.iterdir())[:2]:
+        path = sources / name
+        path.write_text(path.read_text(encoding="utf-8").replace("Russia", "Russia's"))
+    run_build(sources, vault)
+    (sources / sorted(p.name for p in sources.iterdir())[0]).unlink()
+    run_build(sources, vault)
+    text = "".join(p.read_text(encoding="utf-8") for p in vault.rglob("*.md"))
+    assert all(mark in text for mark in marks)
