@@ -1,14 +1,16 @@
 """Three-way merge of a note: base = what kbgen last rendered, ours = the file on
 disk, theirs = the new rendering. Pure functions; no I/O.
 
-The body is merged line by line with `merge3` (Breezy's diff3). Markdown
-paragraphs are single lines here, so a line is a paragraph. Where merge3
-reports a conflict, the two sides are looked at once more before calling it
-one, because diff3 also calls edits "conflicting" when they merely touch:
-- edits that touch different base lines (the user's paragraph inserted just
-  before a paragraph the source changed) are both applied;
-- two edits of the same paragraph are merged word by word, so a user's
-  ==highlight== and a link the source added elsewhere in it both survive.
+The body is merged block by block with `merge3` (Breezy's diff3), a block
+being a paragraph, list or heading with the blank lines before it — so a
+paragraph the user adds is one inserted block, whatever the blank lines.
+Where merge3 reports a conflict, the two sides are looked at once more,
+because diff3 also calls edits "conflicting" when they merely touch:
+- edits of different blocks (the user's paragraph inserted right before a
+  paragraph the source changed) are both applied;
+- two edits of one block are merged line by line (a list of mentions), and
+  two edits of one line word by word — so a user's ==highlight== and a link
+  the source added elsewhere in the same paragraph both survive.
 What is left is a true conflict: the user's text stays where it was and the
 source's new text is shown right after it in a callout, never a silent choice.
 """
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import merge3
 
@@ -31,8 +34,11 @@ CONFLICT_HELP = (
 )
 _BLOCK_ID = re.compile(r" \^([A-Za-z0-9-]+)$")
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+_NO_ID = "*(the source removed this passage)*"
 
 Edit = tuple[int, int, list[str]]  # replace base[start:end] with these items
+BLOCK, LINE, WORD = 0, 1, 2
+_MAX_PAIRINGS = 400  # a hunk bigger than 20 x 20 items is left whole (and may conflict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Merged:
 
 
 def merge_note(base: str, ours: str, theirs: str) -> Merged:
-    """Merge a whole note: frontmatter key by key, body line by line, status keys recomputed."""
+    """Merge a whole note: frontmatter key by key, then the body, then the status keys."""
     base_fm, base_body = properties.split_note(base)
     our_fm, our_body = properties.split_note(ours)
     their_fm, their_body = properties.split_note(theirs)
@@ -60,65 +66,89 @@ def count_conflicts(body: str) -> int:
 
 
 def merge_body(base: str, ours: str, theirs: str) -> str:
-    b, o, t = _lines(base), _lines(ours), _lines(theirs)
+    b, o, t = blocks(base), blocks(ours), blocks(theirs)
     out: list[str] = []
-    after_box = False
-    for region in merge3.Merge3(b, o, t).merge_regions():
-        kind, boxed = region[0], False
-        if kind == "unchanged":
-            lines = b[region[1] : region[2]]
-        elif kind in ("same", "a"):
-            lines = o[region[1] : region[2]]
-        elif kind == "b":
-            lines = t[region[1] : region[2]]
+    # merge3's protocol wants plain tuples where difflib returns Match tuples: same thing.
+    matcher: Any = _Matcher
+    for region in merge3.Merge3(b, o, t, sequence_matcher=matcher).merge_regions():
+        if region[0] == "unchanged":
+            out += b[region[1] : region[2]]
+        elif region[0] in ("same", "a"):
+            out += o[region[1] : region[2]]
+        elif region[0] == "b":
+            out += t[region[1] : region[2]]
         else:
             assert region[0] == "conflict"
             _, z1, z2, a1, a2, b1, b2 = region
-            base_r, ours_r, theirs_r = b[z1:z2], o[a1:a2], t[b1:b2]
-            merged = merge_edits(
-                base_r, ours_r, theirs_r, word_level=True, theirs_first_at_end=z2 == len(b)
-            )
-            boxed = merged is None
-            lines = conflict_box(ours_r, theirs_r) if merged is None else merged
-        if after_box and lines and lines[0].strip():
-            out.append("\n")  # a paragraph right after a callout would be pulled into it
-        out += lines
-        after_box = boxed or (after_box and not lines)
+            merged = merge_items(b[z1:z2], o[a1:a2], t[b1:b2], BLOCK, at_end=z2 == len(b))
+            out += merged if merged is not None else [conflict_box(o[a1:a2], t[b1:b2])]
     return "".join(out)
 
 
-def _lines(text: str) -> list[str]:
+class _Matcher(difflib.SequenceMatcher[str]):
+    """No "popular item" heuristic: in a long note it would hide repeated blocks from the diff."""
+
+    def __init__(
+        self,
+        isjunk: Callable[[str], bool] | None = None,
+        a: Sequence[str] = "",
+        b: Sequence[str] = "",
+        autojunk: bool = False,
+    ) -> None:
+        super().__init__(isjunk, a, b, autojunk=False)
+
+
+def blocks(text: str) -> list[str]:
+    """Paragraph-sized pieces, each with the blank lines before it; joined they give `text`."""
     if text and not text.endswith("\n"):
         text += "\n"
-    return text.splitlines(keepends=True)
+    out: list[str] = []
+    current: list[str] = []
+    for line in text.splitlines(keepends=True):
+        if not line.strip() and any(x.strip() for x in current):
+            out.append("".join(current))
+            current = []
+        current.append(line)
+    if current:
+        out.append("".join(current))
+    return out
 
 
-def merge_edits(
+def _parts(item: str, level: int) -> list[str]:
+    """One level down: a block's lines, a line's words."""
+    if level == BLOCK:
+        return item.splitlines(keepends=True)
+    return _TOKEN.findall(item)
+
+
+def merge_items(
     base: Sequence[str],
     ours: Sequence[str],
     theirs: Sequence[str],
+    level: int,
     *,
-    word_level: bool = False,
-    theirs_first_at_end: bool = False,
-    same_spot_ok: bool = True,
+    at_end: bool = False,
 ) -> list[str] | None:
-    """Apply both sides' edits when no two of them change the same base item; else None.
+    """Apply both sides' edits when none of them change the same base item; else None.
 
-    Two insertions at one spot are both kept, the user's first — except at
-    the very end of a note, where the source's new text goes before the
-    user's own closing notes.
+    Two edits of one item are merged one level down (a block's lines, a
+    line's words). Two insertions at one spot are both kept, the user's
+    first — except at the very end of a note, where the source's new text
+    goes before the user's closing notes; between words, they conflict.
     """
     mine, new = _edits(base, ours), _edits(base, theirs)
-    if word_level:
-        mine, new = _merge_same_line_edits(base, mine, new)
-    if any(not _compatible(e, f, same_spot_ok) for e in mine for f in new if e != f):
+    if level < WORD:
+        mine = [part for e in mine for part in _split_edit(base, e)]
+        new = [part for e in new for part in _split_edit(base, e)]
+        mine, new = _merge_same_item_edits(base, mine, new, level)
+    if any(not _compatible(e, f, level) for e in mine for f in new if e != f):
         return None
     end = len(base)
     ordered = [(e, 0) for e in mine] + [(e, 1) for e in new if e not in mine]
 
     def order(item: tuple[Edit, int]) -> tuple[int, bool, int]:
         (start, stop, _), side = item
-        flip = theirs_first_at_end and start == stop == end
+        flip = at_end and start == stop == end
         return (start, stop > start, 1 - side if flip else side)
 
     out: list[str] = []
@@ -139,11 +169,11 @@ def _edits(base: Sequence[str], other: Sequence[str]) -> list[Edit]:
     ]
 
 
-def _compatible(e: Edit, f: Edit, same_spot_ok: bool) -> bool:
+def _compatible(e: Edit, f: Edit, level: int) -> bool:
     """Edits commute when they change no common base item."""
     (a1, a2, _), (b1, b2, _) = e, f
     if a1 == a2 and b1 == b2:
-        return same_spot_ok or a1 != b1
+        return level != WORD or a1 != b1
     if a1 == a2:
         return not b1 < a1 < b2
     if b1 == b2:
@@ -151,72 +181,94 @@ def _compatible(e: Edit, f: Edit, same_spot_ok: bool) -> bool:
     return a2 <= b1 or b2 <= a1
 
 
-def _merge_same_line_edits(
-    base: Sequence[str], mine: list[Edit], new: list[Edit]
+def _split_edit(base: Sequence[str], e: Edit) -> list[Edit]:
+    """A hunk rewriting several items, cut into one edit per item where the rewrite is recognisable.
+
+    difflib reports "paragraphs 3-4 became these two paragraphs" as one
+    hunk; the source inserting a paragraph between 3 and 4 would then clash
+    with it. Pairing each old item with its likeliest rewrite (in order, the
+    pairing with the highest total likeness) turns the hunk into per-item
+    edits that touch no more than they must.
+    """
+    start, stop, items = e
+    old = list(base[start:stop])
+    if not old or len(old) * len(items) > _MAX_PAIRINGS:
+        return [e]
+    parts: list[Edit] = []
+    j0 = k0 = 0
+    for j, k in [*_pair(old, items), (len(old), len(items))]:
+        if k > k0:  # new items go where the unmatched old ones began
+            parts.append((start + j0, start + j0, items[k0:k]))
+        parts += [(start + i, start + i + 1, []) for i in range(j0, j)]
+        if j < len(old) and items[k] != old[j]:
+            parts.append((start + j, start + j + 1, [items[k]]))
+        j0, k0 = j + 1, k + 1
+    return parts
+
+
+def _pair(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """Index pairs (old, new), both increasing, of at least half-alike items, most alike in total."""
+    n, m = len(old), len(new)
+    like = [[difflib.SequenceMatcher(None, a, b).ratio() for b in new] for a in old]
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for j in range(n - 1, -1, -1):
+        for k in range(m - 1, -1, -1):
+            best = max(score[j + 1][k], score[j][k + 1])
+            if like[j][k] >= 0.5:
+                best = max(best, like[j][k] + score[j + 1][k + 1])
+            score[j][k] = best
+    pairs = []
+    j = k = 0
+    while j < n and k < m:
+        if like[j][k] >= 0.5 and score[j][k] == like[j][k] + score[j + 1][k + 1]:
+            pairs.append((j, k))
+            j, k = j + 1, k + 1
+        elif score[j][k] == score[j + 1][k]:
+            j += 1
+        else:
+            k += 1
+    return pairs
+
+
+def _merge_same_item_edits(
+    base: Sequence[str], mine: list[Edit], new: list[Edit], level: int
 ) -> tuple[list[Edit], list[Edit]]:
-    """Two edits of one and the same line become one edit when a word-level merge is clean."""
-    mine = [part for e in mine for part in _split_edit(base, e)]
-    new = [part for e in new for part in _split_edit(base, e)]
+    """Two different rewrites of one item become one edit when merging its parts is clean."""
     for e in list(mine):
         for f in list(new):
-            if e == f or not (e[0] == f[0] and e[1] == f[1] == e[0] + 1):
+            one_item = e[0] == f[0] and e[1] == f[1] == e[0] + 1
+            if e == f or not one_item or len(e[2]) != 1 or len(f[2]) != 1:
                 continue
-            if len(e[2]) != 1 or len(f[2]) != 1:
-                continue
-            words = merge_edits(
-                _tokens(base[e[0]]), _tokens(e[2][0]), _tokens(f[2][0]), same_spot_ok=False
+            parts = merge_items(
+                _parts(base[e[0]], level), _parts(e[2][0], level), _parts(f[2][0], level), level + 1
             )
-            if words is not None:
-                joined: Edit = (e[0], e[1], ["".join(words)])
+            if parts is not None:
+                joined: Edit = (e[0], e[1], ["".join(parts)])
                 mine[mine.index(e)] = joined
                 new[new.index(f)] = joined
     return mine, new
 
 
-def _split_edit(base: Sequence[str], e: Edit) -> list[Edit]:
-    """One line replaced by several: the likeliest rewrite of it, plus lines inserted around it.
-
-    A user who highlights a word in a paragraph and adds a paragraph of their
-    own after it makes one diff hunk; split, the highlight can be merged word
-    by word with the source's changes to that paragraph.
-    """
-    start, stop, items = e
-    if stop != start + 1 or len(items) < 2:
-        return [e]
-    scores = [difflib.SequenceMatcher(None, base[start], line).ratio() for line in items]
-    best = max(range(len(items)), key=lambda j: (scores[j], -j))
-    if scores[best] < 0.5:
-        return [e]
-    parts = [(start, start, items[:best]), (start, stop, [items[best]])]
-    parts.append((stop, stop, items[best + 1 :]))
-    return [p for p in parts if p[0] != p[1] or p[2]]
-
-
-def _tokens(line: str) -> list[str]:
-    return _TOKEN.findall(line)
-
-
-def conflict_box(ours: list[str], theirs: list[str]) -> list[str]:
-    """The user's lines as they are, then the source's new lines in a callout.
+def conflict_box(ours: Sequence[str], theirs: Sequence[str]) -> str:
+    """The user's blocks as they are, then the source's new text in a callout.
 
     Block ids cannot sit inside a callout (OBSIDIAN.md §3), so the source's
-    are stripped there and the first one goes on its own line after the box,
-    where a link from an actor note still lands on the source's new text.
+    are taken out there and the first new one goes on its own line after the
+    box, where a link from an actor note still lands on the source's text.
     """
-    out = list(ours)
-    if out and out[-1].strip():
-        out.append("\n")
+    mine = "".join(ours)
+    lines = "".join(theirs).strip("\n").splitlines() or [_NO_ID]
+    kept_ids = {m.group(1) for line in mine.splitlines() if (m := _BLOCK_ID.search(line))}
+    out = [mine.rstrip("\n") + "\n" if mine.strip() else mine, "\n"]
     out += [CONFLICT_HEAD + "\n", CONFLICT_HELP + "\n", ">\n"]
     ids: list[str] = []
-    for line in theirs or ["*(the source removed this passage)*\n"]:
-        text = line.rstrip("\n")
-        found = _BLOCK_ID.search(text)
+    for line in lines:
+        found = _BLOCK_ID.search(line)
         if found:
             ids.append(found.group(1))
-            text = text[: found.start()]
-        out.append(f"> {text}\n" if text else ">\n")
-    kept_ids = {m.group(1) for line in ours if (m := _BLOCK_ID.search(line.rstrip("\n")))}
-    ids = [i for i in ids if i not in kept_ids]
-    if ids:
-        out += ["\n", f"^{ids[0]}\n"]
-    return out
+            line = line[: found.start()]
+        out.append(f"> {line}\n" if line else ">\n")
+    new_ids = [i for i in ids if i not in kept_ids]
+    if new_ids:
+        out += ["\n", f"^{new_ids[0]}\n"]
+    return "".join(out)
