@@ -1,0 +1,174 @@
+"""A build killed at any instant (SIGKILL) loses nothing, and the next build finishes the job.
+
+Real processes, really killed: `kbgen build` runs in a subprocess on a few
+hundred articles and is killed at random moments, and at chosen moments
+(between writing a note's temp file and renaming it into place, after the
+N-th rename). Then one build runs to the end, and its vault must be byte for
+byte the vault the same builds give when nothing kills them — and a further
+build must write nothing. (A note's identity outlives edits of its source,
+so "the same builds" matters: a vault updated from version A of the sources
+to B carries A's note ids, where a vault built from B alone does not.)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import run_build, vault_tree
+from corpus import write_corpus
+
+ARTICLES = 240
+
+# Runs `kbgen build`, killing itself just before its N-th os.replace (a temp
+# file written and fsynced, not yet renamed into place).
+KILL_AT_RENAME = """
+import os, signal, sys
+n = int(sys.argv[1])
+calls = 0
+real_replace = os.replace
+def replace(src, dst):
+    global calls
+    calls += 1
+    if calls == n:
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(src, dst)
+os.replace = replace
+from kbgen.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _command(sources: Path, vault: Path) -> list[str]:
+    return ["build", "--sources", str(sources), "--vault", str(vault), "-q"]
+
+
+def _kill_after(seconds: float, sources: Path, vault: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kbgen.cli", *_command(sources, vault)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(seconds)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def _kill_at_rename(n: int, sources: Path, vault: Path) -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AT_RENAME, str(n), *_command(sources, vault)],
+        capture_output=True,
+    )
+    return proc.returncode
+
+
+def _change_sources(sources: Path) -> None:
+    """Edits, removals, additions and renames, so the killed builds update, delete and move."""
+    files = sorted(sources.iterdir())
+    for path in files[:20]:
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("Russia", "the Russian Federation")
+        )
+    for path in files[20:30]:
+        path.unlink()
+    for path in files[30:35]:
+        path.rename(path.with_name(f"renamed-{path.name}"))
+    write_corpus(sources / "new", 10, seed=7)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    before: Path  # version A of the sources
+    after: Path  # version B: edits, removals, additions, renames
+    fresh: Path  # the vault of B built from nothing, never killed
+    updated: Path  # the vault of A, then updated to B, never killed
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    root = tmp_path_factory.mktemp("crash")
+    before, after = root / "before", root / "after"
+    write_corpus(before, ARTICLES)
+    shutil.copytree(before, after)
+    _change_sources(after)
+    assert run_build(after, root / "fresh").ok
+    assert run_build(before, root / "updated").ok
+    assert run_build(after, root / "updated").ok
+    return Corpus(before, after, root / "fresh", root / "updated")
+
+
+def _timed_build(sources: Path, vault: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "kbgen.cli", *_command(sources, vault)], check=True)
+    return time.perf_counter() - started
+
+
+def _finish_and_compare(sources: Path, vault: Path, clean: Path) -> None:
+    report = run_build(sources, vault)
+    assert report.ok, report.errors
+    assert not list(vault.rglob(".kbgen-tmp-*")), "temp files left behind"
+    assert vault_tree(vault) == vault_tree(clean)
+    assert not run_build(sources, vault).plan.writes, "a build after recovery must write nothing"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_sigkills_during_first_and_update_builds(
+    corpus: Corpus, tmp_path: Path, seed: int
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(corpus.before, sources)
+    vault = tmp_path / "vault"
+    rng = random.Random(seed)
+    cold = _timed_build(corpus.before, tmp_path / "timing")
+    for _ in range(3):  # killed while creating the vault
+        _kill_after(rng.uniform(0.2, cold), sources, vault)
+    assert run_build(sources, vault).ok
+    shutil.rmtree(sources)
+    shutil.copytree(corpus.after, sources)
+    for _ in range(3):  # killed while updating, deleting, renaming
+        _kill_after(rng.uniform(0.2, cold), sources, vault)
+    _finish_and_compare(sources, vault, corpus.updated)
+
+
+@pytest.mark.parametrize("when", ["first", "second", "third", "last but one", "last"])
+def test_kill_between_temp_file_and_rename(corpus: Corpus, tmp_path: Path, when: str) -> None:
+    vault = tmp_path / "vault"
+    assert run_build(corpus.before, vault).ok
+    writes = len(run_build(corpus.after, vault, dry_run=True).plan.writes)
+    assert writes > 100
+    rename = {"first": 1, "second": 2, "third": writes // 3, "last but one": writes - 1}
+    code = _kill_at_rename(rename.get(when, writes), corpus.after, vault)
+    assert code == -signal.SIGKILL, "the build was meant to die mid-way"
+    _finish_and_compare(corpus.after, vault, corpus.updated)
+
+
+def test_kill_during_the_first_build_then_finish(corpus: Corpus, tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    assert _kill_at_rename(150, corpus.after, vault) == -signal.SIGKILL
+    notes = list(vault.rglob("*.md"))
+    assert notes, "some notes were written before the kill"
+    assert all(p.stat().st_size > 0 for p in notes), "a note is never empty or partial"
+    _finish_and_compare(corpus.after, vault, corpus.fresh)
+
+
+def test_a_killed_build_never_costs_the_user_an_edit(corpus: Corpus, tmp_path: Path) -> None:
+    before, after = corpus.before, corpus.after
+    vault = tmp_path / "vault"
+    assert run_build(before, vault).ok
+    edited = sorted((vault / "Sources").glob("*.md"))[:40]
+    for i, note in enumerate(edited):
+        note.write_text(note.read_text(encoding="utf-8") + f"\nMY-NOTE-{i}\n", encoding="utf-8")
+    for n in (3, 40, 90):
+        _kill_at_rename(n, after, vault)
+    assert run_build(after, vault).ok
+    text = "".join(p.read_text(encoding="utf-8") for p in vault.rglob("*.md"))
+    assert all(f"MY-NOTE-{i}" in text for i in range(len(edited)))
+    assert os.path.isdir(vault / ".kbgen")
