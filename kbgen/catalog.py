@@ -73,8 +73,16 @@ def load_builtin() -> Catalog:
     return parse_catalog(text, "kbgen/data/catalog.yaml")
 
 
-def load(extra_files: list[Path], user_entities: list[Entity]) -> Catalog:
-    """The shipped catalog, then each extra file, then the user's vault notes."""
+def load(
+    extra_files: list[Path],
+    user_entities: list[Entity],
+    added_aliases: dict[str, list[str]] | None = None,
+) -> Catalog:
+    """The shipped catalog, then each extra file, then the user's vault notes.
+
+    `added_aliases` are aliases the user wrote into kbgen's own actor and
+    issue notes (entity key → aliases): honoured like the catalog's own.
+    """
     base = load_builtin()
     merged: dict[str, Entity] = {e.key: e for e in base.entities}
     honorifics = list(base.honorifics)
@@ -96,6 +104,11 @@ def load(extra_files: list[Path], user_entities: list[Entity]) -> Catalog:
                 description=user.description or shipped.description,
             )
         merged[user.key] = user
+    for key, written in sorted((added_aliases or {}).items()):
+        entity = merged.get(key)
+        if entity is not None:
+            mine = [a for a in written if a != entity.name and not _FORBIDDEN_IN_ALIAS.search(a)]
+            merged[key] = replace(entity, aliases=tuple(dict.fromkeys((*entity.aliases, *mine))))
     catalog = Catalog(tuple(sorted(merged.values(), key=lambda e: e.key)), tuple(honorifics))
     check_aliases(catalog)
     return catalog

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import catalog as catalog_mod
+from . import properties
 from . import vault as vault_mod
 from .config import Config
 from .errors import SourceError
@@ -230,7 +231,9 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
     found = scan(vault, state)
     located = locate(state, vault, found.found, store)
-    catalog = catalog_mod.load(list(config.catalogs), found.entities)
+    catalog = catalog_mod.load(
+        list(config.catalogs), found.entities, _aliases_added_in_notes(located)
+    )
     matcher = Matcher(catalog)
     articles = _read_articles(config, progress, report.errors)
     report.sources = len(articles) + len(report.errors)
@@ -270,6 +273,24 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     }
     after.sources.update({p: state.sources[p] for p in failed if p in state.sources})
     store.commit(loaded, after)
+
+
+def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[str]]:
+    """Every alias in an actor or issue note the user touched (the catalog's own are deduplicated).
+
+    Compared with the catalog rather than the note's last rendering, so an
+    alias stays honoured after kbgen has rendered it once.
+    """
+    out: dict[str, list[str]] = {}
+    for kbgen_id, disk in sorted(located.items()):
+        if not kbgen_id.startswith(("actor:", "issue:")) or disk.data is None or disk.pristine:
+            continue
+        fm, _ = properties.split_note(disk.data.decode("utf-8", errors="replace"))
+        values = properties.values(fm) or {}
+        aliases = values.get("aliases")
+        if isinstance(aliases, list):
+            out[kbgen_id] = [str(a).strip() for a in aliases if a is not None and str(a).strip()]
+    return out
 
 
 def _pending_bytes(state: State, vault: Path) -> dict[str, bytes | None]:

@@ -392,3 +392,16 @@ def test_seed_vault_with_edits_everywhere_loses_nothing(tmp_path: Path) -> None:
     run_build(sources, vault)
     text = "".join(p.read_text(encoding="utf-8") for p in vault.rglob("*.md"))
     assert all(mark in text for mark in marks)
+
+
+def test_an_alias_added_to_a_generated_actor_note_is_honoured(sources: Path, vault: Path) -> None:
+    """DESIGN.md: aliases the user adds to a generated note are link targets on the next build."""
+    rel = "Actors/Vladimir Putin.md"
+    text = read(vault, rel)
+    write(vault, text.replace("aliases:\n", "aliases:\n  - the Russian leader\n"), rel)
+    edit_source(sources, "Arms control talks", "The Russian leader said arms control talks")
+    rebuild(sources, vault)
+    assert "[[Vladimir Putin|The Russian leader]] said" in read(vault)
+    assert "  - the Russian leader\n" in read(vault, rel)
+    assert_settled(sources, vault)
+    assert "  - the Russian leader\n" in read(vault, rel)
