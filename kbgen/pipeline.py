@@ -272,7 +272,7 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
         for a in articles
     }
     after.sources.update({p: state.sources[p] for p in failed if p in state.sources})
-    store.commit(loaded, after)
+    store.commit(after)
 
 
 def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[str]]:

@@ -118,6 +118,8 @@ class Store:
         self.readonly = readonly
         self._db: sqlite3.Connection | None = None
         self._texts: dict[str, str] = {}
+        self._in_db = State()  # what the database holds, which commit() brings up to date
+        self._journaled: set[str] = set()  # rows whose next_* columns this build filled in
 
     # -- opening -----------------------------------------------------------------
 
@@ -165,7 +167,7 @@ class Store:
         if db is None or not self._has_rows(db):
             legacy = _load_legacy_json(self.vault)
             if legacy is not None:
-                return legacy
+                return legacy  # the database is empty: commit() will write all of it
         if db is None:
             return State()
         state = State()
@@ -184,6 +186,7 @@ class Store:
             "SELECT path, digest, id, title, feeds FROM sources ORDER BY path"
         ):
             state.sources[path] = SourceRecord(digest, kbgen_id, title, tuple(json.loads(feeds)))
+        self._in_db = state.copy()
         return state
 
     @staticmethod
@@ -217,6 +220,7 @@ class Store:
                     " next_written = excluded.next_written",
                     (kbgen_id, path, base_sha, sha(data)),
                 )
+                self._journaled.add(kbgen_id)
 
     def remember_texts(self, texts: Iterable[str]) -> None:
         """Store merge bases that change without a write (the note already says it all)."""
@@ -227,14 +231,15 @@ class Store:
                 self._texts[digest] = text
                 db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
 
-    def commit(self, before: State, after: State) -> None:
+    def commit(self, after: State) -> None:
         """Make `after` the state, in one transaction; nothing is written when nothing changed."""
-        if before == after:
+        before = self._in_db
+        if before == after and not self._journaled:
             return
         db = self._writable()
         with db:
-            gone = set(before.notes) | set(before.pending)
-            gone -= set(after.notes)
+            dirty = set(before.pending) | self._journaled
+            gone = (set(before.notes) | dirty) - set(after.notes)
             db.executemany("DELETE FROM notes WHERE id = ?", [(i,) for i in sorted(gone)])
             db.executemany(
                 "INSERT OR REPLACE INTO notes (id, path, base, written, orphaned, pinned)"
@@ -242,7 +247,7 @@ class Store:
                 [
                     (i, r.path, r.base, r.written, int(r.orphaned), int(r.pinned))
                     for i, r in sorted(after.notes.items())
-                    if before.notes.get(i) != r or i in before.pending
+                    if before.notes.get(i) != r or i in dirty
                 ],
             )
             db.executemany(
@@ -260,6 +265,8 @@ class Store:
             db.execute(
                 "DELETE FROM texts WHERE sha NOT IN (SELECT base FROM notes WHERE base IS NOT NULL)"
             )
+        self._in_db = after.copy()
+        self._journaled = set()
         _drop_legacy_json(self.vault)
 
     def _writable(self) -> sqlite3.Connection:

@@ -191,3 +191,42 @@ def test_console_script_help() -> None:
             [sys.executable, "-m", "kbgen.cli", *args], capture_output=True, text=True
         )
         assert result.returncode == 0 and "usage: kbgen" in result.stdout
+
+
+def test_a_second_writer_on_the_same_vault_is_refused(seed_sources: Path, seed_vault: Path) -> None:
+    from kbgen import vault as vault_mod
+    from kbgen.errors import KbgenError
+
+    with vault_mod.lock(seed_vault), pytest.raises(KbgenError, match="another kbgen"):
+        run_build(seed_sources, seed_vault)
+    assert run_build(seed_sources, seed_vault, dry_run=True).ok  # reading needs no lock
+
+
+def test_state_from_kbgen_0_1_is_taken_over(seed_sources: Path, seed_vault: Path) -> None:
+    """A vault built by 0.1 (state.json, no merge bases) keeps the user's edits and carries on."""
+    import json
+    import sqlite3
+
+    db_path = seed_vault / ".kbgen" / "state.sqlite"
+    with sqlite3.connect(db_path) as db:
+        notes = {
+            i: {"path": p, "sha": w}
+            for i, p, w in db.execute("SELECT id, path, written FROM notes")
+        }
+        sources = {
+            p: {"digest": d, "id": i}
+            for p, d, i in db.execute("SELECT path, digest, id FROM sources")
+        }
+    db_path.unlink()
+    legacy = seed_vault / ".kbgen" / "state.json"
+    legacy.write_text(json.dumps({"version": 1, "notes": notes, "sources": sources}))
+    edited = seed_vault / "Actors" / "Dmitry Peskov.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nMine.\n", encoding="utf-8")
+    path = seed_sources / "004_391b700a59b12524.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("Trump may also", "Trump might"))
+    report = run_build(seed_sources, seed_vault)
+    assert "Actors/Dmitry Peskov.md" in paths(report, "kept", "merge")
+    assert edited.read_text(encoding="utf-8").endswith("\nMine.\n")
+    assert paths(report, "update") and not paths(report, "create")
+    assert db_path.exists() and not legacy.exists()
+    assert not run_build(seed_sources, seed_vault).plan.writes
