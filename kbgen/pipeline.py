@@ -28,7 +28,7 @@ from .plan import WRITE_KINDS, Action, OnDisk, Plan, execute, locate, plan_write
 from .render import Targets, render_source
 from .scan import VaultScan, scan
 from .sources import discover, parse, read_bytes
-from .state import SourceRecord, State, Store, settle
+from .state import UNKNOWN_BASE, NoteRecord, SourceRecord, State, Store, settle
 
 
 @dataclass
@@ -230,6 +230,7 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     loaded = store.load()
     state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
     found = scan(vault, state)
+    _adopt(state, found)
     located = locate(state, vault, found.found, store)
     catalog = catalog_mod.load(
         list(config.catalogs), found.entities, _aliases_added_in_notes(located)
@@ -273,6 +274,19 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     }
     after.sources.update({p: state.sources[p] for p in failed if p in state.sources})
     store.commit(after)
+
+
+def _adopt(state: State, found: VaultScan) -> None:
+    """Take back notes that carry a kbgen_id the state does not know (its database was lost).
+
+    With no merge base they count as edited: kept as they are this once,
+    merged from the next build on. A source note's `source` property gives
+    its source back its id, so no duplicate note is made for it.
+    """
+    for kbgen_id, path in found.adopted.items():
+        state.notes[kbgen_id] = NoteRecord(path, base=UNKNOWN_BASE, written=UNKNOWN_BASE)
+    for source, kbgen_id in found.adopted_sources.items():
+        state.sources.setdefault(source, SourceRecord(UNKNOWN_BASE, kbgen_id))
 
 
 def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[str]]:

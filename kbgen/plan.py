@@ -110,7 +110,7 @@ def _judge(rec: NoteRecord, path: str, data: bytes, moved: bool, store: Store) -
         return OnDisk(path, data, moved=moved, damaged="empty")
     if sha(data) == rec.base:
         return OnDisk(path, data, pristine=True, moved=moved)
-    base = store.text(rec.base)
+    base = store.text(rec.base) if rec.base else None
     if base is None:
         return OnDisk(path, data, moved=moved)
     rendered = base.encode("utf-8")
@@ -184,9 +184,11 @@ def _plan_merge(note: Note, rec: NoteRecord, ours_bytes: bytes, store: Store) ->
     except UnicodeDecodeError:
         detail = "not valid UTF-8, so it cannot be merged; left exactly as it is"
         return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
-    base = store.text(rec.base)
+    if ours == text:
+        return Action("unchanged", note.kbgen_id, note.path, base=text)
+    base = store.text(rec.base) if rec.base else None
     if base is None:
-        detail = "edited under an older kbgen: left as it is; later changes will merge"
+        detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
         return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
     merged = merge_note(base, ours, text)
     if merged.text == ours:

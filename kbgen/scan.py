@@ -1,10 +1,11 @@
 """What is in the vault now, besides kbgen's notes at their recorded paths.
 
-Three kinds of note turn up: the user's own notes (never overwritten; a
+Four kinds of note turn up: the user's own notes (never overwritten; a
 `type: actor|issue` one becomes a link target), kbgen's notes that the user
 moved or renamed (recognised by the `kbgen_id` in their frontmatter, so
-identity lives in the note, not its path), and copies of kbgen's notes,
-which are the user's and declare nothing.
+identity lives in the note, not its path), copies of kbgen's notes, which
+are the user's and declare nothing — and kbgen's notes whose state was lost
+(the database deleted or moved aside), adopted again rather than duplicated.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class VaultScan:
     user_paths: list[str] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     found: dict[str, str] = field(default_factory=dict)  # kbgen_id → where the user moved it
+    adopted: dict[str, str] = field(default_factory=dict)  # kbgen_id unknown to the state → path
+    adopted_sources: dict[str, str] = field(default_factory=dict)  # source path → kbgen_id
 
 
 def scan(vault: Path, state: State) -> VaultScan:
@@ -49,6 +52,11 @@ def scan(vault: Path, state: State) -> VaultScan:
             and not (vault / rec.path).exists()
         ):
             result.found[kbgen_id] = rel
+            continue
+        if kbgen_id and rec is None and kbgen_id not in result.adopted:
+            result.adopted[kbgen_id] = rel  # kbgen's note, but its state is gone
+            if fm.get("type") == "source" and isinstance(fm.get("source"), str):
+                result.adopted_sources.setdefault(fm["source"], kbgen_id)
             continue
         result.user_paths.append(rel)
         entity = None if kbgen_id else catalog_mod.user_entity(rel, fm)

@@ -32,6 +32,7 @@ STATE_DIR = ".kbgen"
 DB_NAME = "state.sqlite"
 LEGACY_JSON = "state.json"
 SCHEMA_VERSION = 2
+UNKNOWN_BASE = ""  # the hash of a note whose last rendering kbgen no longer has
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

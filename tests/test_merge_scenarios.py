@@ -405,3 +405,19 @@ def test_an_alias_added_to_a_generated_actor_note_is_honoured(sources: Path, vau
     assert "  - the Russian leader\n" in read(vault, rel)
     assert_settled(sources, vault)
     assert "  - the Russian leader\n" in read(vault, rel)
+
+
+def test_a_lost_state_database_adopts_the_notes_instead_of_duplicating_them(
+    sources: Path, vault: Path
+) -> None:
+    write(vault, read(vault) + "\nMine.\n")
+    (vault / ".kbgen" / "state.sqlite").unlink()
+    edit_source(sources, "Arms control talks stalled", "Arms control talks collapsed")
+    report = rebuild(sources, vault)
+    assert not paths(report, "create"), "every note is found again by its kbgen_id"
+    assert not list(vault.rglob("* (actor).md")) and not list(vault.rglob("* (2).md"))
+    assert read(vault).endswith("\nMine.\n")
+    assert NOTE in paths(report, "kept")  # no merge base any more: left as it is, once
+    edit_source(sources, "talks collapsed", "talks resumed")
+    rebuild(sources, vault)  # without a base, kbgen's old text counts as the user's: a conflict
+    assert "talks resumed" in read(vault) and "\nMine.\n" in read(vault)
