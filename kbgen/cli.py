@@ -78,16 +78,9 @@ def _build(args: argparse.Namespace) -> int:
     report = build(config, dry_run=args.dry_run, progress=not args.quiet and sys.stderr.isatty())
     for error in report.errors:
         print(f"kbgen: error: {error.path}: {error.reason}", file=sys.stderr)
-    if args.dry_run or args.verbose:
-        for line in report.plan.lines():
-            print(line)
-    elif not args.quiet:
-        for line in report.plan.notices:
-            if not line.startswith("link"):
-                print(f"kbgen: {line}")
-        for action in report.plan.of("kept", "restore"):
-            print(f"kbgen: {action.line()}")
     if not args.quiet:
+        for line in report.plan.lines(routine=args.dry_run or args.verbose):
+            print(line)
         if report.vault_created:
             print(f"kbgen: created vault {config.vault} from the template")
         print(report.summary())

@@ -61,7 +61,8 @@ class Report:
         line = "kbgen: " + " · ".join(parts) + f" · {self.seconds:.2f} s"
         conflicts = [a.path for a in p.of("conflict")]
         if conflicts:
-            line += f"\nkbgen: {len(conflicts)} conflicts — you and the source changed the same "
+            noun = "conflict" if len(conflicts) == 1 else "conflicts"
+            line += f"\nkbgen: {len(conflicts)} {noun}: you and the source changed the same "
             line += "passage; both versions are in the note, flagged kbgen_conflict: true:"
             line += "".join(f"\n  {path}" for path in conflicts)
         if p.skipped:

@@ -81,12 +81,18 @@ class Plan:
     def writes(self) -> list[Action]:
         return [a for a in self.actions if a.data is not None]
 
-    def lines(self) -> list[str]:
-        """One line per change, in a fixed order, for --dry-run and --verbose."""
+    def lines(self, *, routine: bool = True) -> list[str]:
+        """One line per change, in a fixed order.
+
+        Without `routine`, plain creates and updates and the reminders that
+        a user note is a link target are left out (the summary counts them):
+        what remains is what a user should read after every build.
+        """
+        skip = () if routine else ("create", "update")
         out = []
         for kind in (*WRITE_KINDS, "delete", "kept"):
-            out += [a.line() for a in self.actions if a.kind == kind]
-        return out + self.notices
+            out += [a.line() for a in self.actions if a.kind == kind and kind not in skip]
+        return out + [n for n in self.notices if routine or not n.startswith("link")]
 
 
 def locate(state: State, vault: Path, found: dict[str, str], store: Store) -> dict[str, OnDisk]:

@@ -421,3 +421,23 @@ def test_a_lost_state_database_adopts_the_notes_instead_of_duplicating_them(
     edit_source(sources, "talks collapsed", "talks resumed")
     rebuild(sources, vault)  # without a base, kbgen's old text counts as the user's: a conflict
     assert "talks resumed" in read(vault) and "\nMine.\n" in read(vault)
+
+
+def test_every_build_prints_what_a_user_must_read(
+    sources: Path, vault: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kbgen.cli import main
+
+    text = read(vault)
+    write(vault, text.replace("remains a sore point", "remains a painful point"))
+    edit_source(sources, "remains a sore point", "remains a touchy point")
+    args = ["build", "--sources", str(sources), "--vault", str(vault)]
+    assert main([*args, "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert f"CONFLICT {NOTE}" in dry and "would write" in dry
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"CONFLICT {NOTE}" in out and "1 conflict:" in out and f"\n  {NOTE}" in out
+    assert "update  Actors" not in out  # routine lines only with --verbose
+    assert main(args) == 0
+    assert "wrote 0 notes" in capsys.readouterr().out
