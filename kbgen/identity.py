@@ -10,6 +10,7 @@ later put back finds its old (orphaned) note again.
 from __future__ import annotations
 
 from .model import Article
+from .names import numbered
 from .state import State
 
 
@@ -35,7 +36,7 @@ def source_ids(articles: list[Article], state: State) -> dict[str, str]:
                 break
     for a in articles:
         if a.source not in ids:
-            ids[a.source] = _fresh(f"src-{a.digest[:12]}", used)
+            ids[a.source] = numbered(f"src-{a.digest[:12]}", used)
     return ids
 
 
@@ -45,12 +46,3 @@ def _unique_titles(pairs: list[tuple[str, str]]) -> dict[str, str]:
     for title, _ in pairs:
         counts[title] = counts.get(title, 0) + 1
     return {title: kbgen_id for title, kbgen_id in pairs if counts[title] == 1}
-
-
-def _fresh(wanted: str, used: set[str]) -> str:
-    candidate, n = wanted, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{wanted}-{n}"
-    used.add(candidate)
-    return candidate

@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from .names import numbered
+
 _INLINE = re.compile(r"([\\`*_\[\]<|$^#])")
 _DOUBLES = re.compile(r"(==|~~|%%)")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
@@ -49,13 +51,7 @@ def block_id(text: str, used: set[str]) -> str:
     breaking every link into the note and every line of a three-way merge.
     """
     normal = re.sub(r"\s+", " ", text).strip().lower()
-    base = "p" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6]
-    candidate, n = base, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{base}-{n}"
-    used.add(candidate)
-    return candidate
+    return numbered("p" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6], used)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -40,6 +40,16 @@ def _truncate(name: str, limit: int) -> str:
     return (word_cut if len(word_cut) > limit // 2 else cut).rstrip()
 
 
+def numbered(wanted: str, used: set[str]) -> str:
+    """`wanted`, else `wanted-2`, `wanted-3`...: the first not in `used` (which it joins)."""
+    candidate, n = wanted, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    used.add(candidate)
+    return candidate
+
+
 def fold_key(stem: str) -> str:
     return unicodedata.normalize("NFC", stem).casefold()
 

@@ -202,7 +202,10 @@ class Store:
         if db is None:
             return None
         row = db.execute("SELECT text FROM texts WHERE sha = ?", (digest,)).fetchone()
-        return None if row is None else str(row[0])
+        if row is None:
+            return None
+        self._texts[digest] = str(row[0])  # judged in `locate`, merged in `plan`: read once
+        return self._texts[digest]
 
     # -- writing -----------------------------------------------------------------
 
