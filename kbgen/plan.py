@@ -238,8 +238,12 @@ def execute(plan: Plan, state: State, store: Store, vault: Path) -> State:
     after = state.copy()
     after.pending = {}
     writes = plan.writes
-    bases = [a.base for a in plan.actions if a.base is not None]
-    if writes or any(_base_changed(state, a) for a in plan.actions):
+    bases = [
+        a.base
+        for a in plan.actions
+        if a.base is not None and (store.lacks_texts or _base_changed(state, a))
+    ]
+    if bases:
         store.remember_texts(dict.fromkeys(bases))
     if writes:
         store.journal(

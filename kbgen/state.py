@@ -121,6 +121,7 @@ class Store:
         self._texts: dict[str, str] = {}
         self._in_db = State()  # what the database holds, which commit() brings up to date
         self._journaled: set[str] = set()  # rows whose next_* columns this build filled in
+        self.lacks_texts = False  # True when the state came without base texts (kbgen 0.1)
 
     # -- opening -----------------------------------------------------------------
 
@@ -168,6 +169,7 @@ class Store:
         if db is None or not self._has_rows(db):
             legacy = _load_legacy_json(self.vault)
             if legacy is not None:
+                self.lacks_texts = True
                 return legacy  # the database is empty: commit() will write all of it
         if db is None:
             return State()
@@ -210,13 +212,13 @@ class Store:
     # -- writing -----------------------------------------------------------------
 
     def journal(self, writes: Iterable[tuple[str, str, str, bytes]]) -> None:
-        """Before writing: record (kbgen_id, path, base text, bytes) for every note about to change."""
+        """Before writing: record (kbgen_id, path, merge base hash, bytes) for every note about to change.
+
+        The base texts themselves must already be stored (`remember_texts`).
+        """
         db = self._writable()
         with db:
-            for kbgen_id, path, base, data in writes:
-                base_sha = text_sha(base)
-                self._texts[base_sha] = base
-                db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (base_sha, base))
+            for kbgen_id, path, base_sha, data in writes:
                 db.execute(
                     "INSERT INTO notes (id, next_path, next_base, next_written)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -227,7 +229,7 @@ class Store:
                 self._journaled.add(kbgen_id)
 
     def remember_texts(self, texts: Iterable[str]) -> None:
-        """Store merge bases that change without a write (the note already says it all)."""
+        """Store new merge bases (before the journal that refers to them)."""
         db = self._writable()
         with db:
             for text in texts:

@@ -172,3 +172,19 @@ def test_a_killed_build_never_costs_the_user_an_edit(corpus: Corpus, tmp_path: P
     text = "".join(p.read_text(encoding="utf-8") for p in vault.rglob("*.md"))
     assert all(f"MY-NOTE-{i}" in text for i in range(len(edited)))
     assert os.path.isdir(vault / ".kbgen")
+
+
+def test_notes_written_by_a_killed_build_merge_like_any_other(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    """The journal's merge base is the rendering itself, so later source changes update cleanly."""
+    vault = tmp_path / "vault"
+    assert run_build(corpus.before, vault).ok
+    assert _kill_at_rename(60, corpus.after, vault) == -signal.SIGKILL
+    sources = tmp_path / "sources"
+    shutil.copytree(corpus.after, sources)
+    for path in sorted(sources.glob("*.md"))[:20]:  # the notes the killed build had rewritten
+        path.write_text(path.read_text(encoding="utf-8").replace("Trump", "Donald Trump"))
+    report = run_build(sources, vault)
+    assert report.ok
+    assert not [a.path for a in report.plan.of("merge", "conflict", "kept")], "no user edits exist"
