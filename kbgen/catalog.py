@@ -76,7 +76,7 @@ def load_builtin() -> Catalog:
 def load(
     extra_files: list[Path],
     user_entities: list[Entity],
-    added_aliases: dict[str, list[str]] | None = None,
+    added_aliases: dict[str, list[object]] | None = None,
 ) -> Catalog:
     """The shipped catalog, then each extra file, then the user's vault notes.
 
@@ -107,7 +107,7 @@ def load(
     for key, written in sorted((added_aliases or {}).items()):
         entity = merged.get(key)
         if entity is not None:
-            mine = [a for a in written if a != entity.name and not _FORBIDDEN_IN_ALIAS.search(a)]
+            mine = usable_aliases(written, entity.name)
             merged[key] = replace(entity, aliases=tuple(dict.fromkeys((*entity.aliases, *mine))))
     catalog = Catalog(tuple(sorted(merged.values(), key=lambda e: e.key)), tuple(honorifics))
     check_aliases(catalog)
@@ -127,6 +127,12 @@ def check_aliases(catalog: Catalog) -> None:
                 )
 
 
+def usable_aliases(raw: list[object], name: str) -> tuple[str, ...]:
+    """Aliases a user wrote in a note's properties, minus blanks, the name itself and link syntax."""
+    cleaned = (str(x).strip() for x in raw if x is not None)
+    return tuple(a for a in cleaned if a and a != name and not _FORBIDDEN_IN_ALIAS.search(a))
+
+
 def user_entity(path: str, fm: dict[str, Any]) -> Entity | None:
     """An entity declared by a user's own note (`type: actor|issue`), or None."""
     type_ = str(fm.get("type", "")).strip().lower()
@@ -136,11 +142,7 @@ def user_entity(path: str, fm: dict[str, Any]) -> Entity | None:
     raw_aliases = fm.get("aliases") or []
     if isinstance(raw_aliases, str):
         raw_aliases = [raw_aliases]
-    aliases = tuple(
-        a
-        for a in (str(x).strip() for x in raw_aliases)
-        if a and a != name and not _FORBIDDEN_IN_ALIAS.search(a)
-    )
+    aliases = usable_aliases(raw_aliases, name)
     return Entity(
         key=f"{type_}:{slug(name)}",
         name=name,

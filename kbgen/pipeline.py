@@ -141,9 +141,9 @@ def _render_all(
     ids: dict[str, str],
     entities: list[Entity],
     index: MentionIndex,
+    authors: dict[str, list[Article]],
     stems: dict[str, str],
 ) -> list[Note]:
-    authors = _authors(articles)
     affiliations: dict[str, list[str]] = defaultdict(list)
     for a in articles:
         for name, aff in a.meta.affiliations:
@@ -214,7 +214,7 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
     if not dry_run:
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
-    with vault_mod.lock(vault, shared=dry_run):
+    with vault_mod.lock(vault, readonly=dry_run):
         if not dry_run:
             vault_mod.clean_temp_files(vault)
         store = Store(vault, readonly=dry_run)
@@ -247,10 +247,11 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     failed = {e.path for e in report.errors}
     protected = {state.sources[p].id for p in failed if p in state.sources}
     entities = [e for e in catalog.entities if index.counts.get(e.key)]
-    wanted = _wanted(articles, entities, _authors(articles), ids)
+    authors = _authors(articles)
+    wanted = _wanted(articles, entities, authors, ids)
     user_stems = {Path(p).stem for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
-    notes = _render_all(articles, linked, ids, entities, index, naming.stems)
+    notes = _render_all(articles, linked, ids, entities, index, authors, naming.stems)
     notes = [
         dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
         for n in notes
@@ -290,13 +291,13 @@ def _adopt(state: State, found: VaultScan) -> None:
         state.sources.setdefault(source, SourceRecord(UNKNOWN_BASE, kbgen_id))
 
 
-def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[str]]:
+def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[object]]:
     """Every alias in an actor or issue note the user touched (the catalog's own are deduplicated).
 
     Compared with the catalog rather than the note's last rendering, so an
     alias stays honoured after kbgen has rendered it once.
     """
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[object]] = {}
     for kbgen_id, disk in sorted(located.items()):
         if not kbgen_id.startswith(("actor:", "issue:")) or disk.data is None or disk.pristine:
             continue
@@ -304,7 +305,7 @@ def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[str]]:
         values = properties.values(fm) or {}
         aliases = values.get("aliases")
         if isinstance(aliases, list):
-            out[kbgen_id] = [str(a).strip() for a in aliases if a is not None and str(a).strip()]
+            out[kbgen_id] = aliases
     return out
 
 

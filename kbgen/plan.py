@@ -51,7 +51,7 @@ class OnDisk:
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # a key of _LABELS, or "unchanged"
+    kind: str  # a key of _LABELS, "unchanged", or "forget" (gone from the vault and the sources)
     kbgen_id: str
     path: str
     data: bytes | None = None  # bytes to write; None writes nothing
@@ -207,7 +207,7 @@ def _plan_merge(note: Note, rec: NoteRecord, ours_bytes: bytes, store: Store) ->
 def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
     """A note nothing renders any more: deleted if untouched, else kept and marked."""
     if disk.data is None or disk.path is None:
-        return Action("unchanged", kbgen_id, rec.path)  # already gone: forgotten on commit
+        return Action("forget", kbgen_id, rec.path)
     if disk.pristine or disk.damaged:
         return Action("delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated")
     if rec.orphaned:
@@ -267,11 +267,10 @@ def _new_base(state: State, action: Action) -> str:
 
 def _apply(action: Action, state: State, after: State, vault: Path, plan: Plan) -> None:
     rec = state.notes.get(action.kbgen_id)
-    if action.kind == "delete":
-        if _still(vault / action.path, action.expect):
+    if action.kind in ("delete", "forget"):
+        if action.kind == "delete" and _still(vault / action.path, action.expect):
             vault_mod.remove(vault / action.path)
-        if action.kbgen_id:
-            after.notes.pop(action.kbgen_id, None)
+        after.notes.pop(action.kbgen_id, None)
         return
     if action.data is not None:
         target = vault / action.path
@@ -281,10 +280,6 @@ def _apply(action: Action, state: State, after: State, vault: Path, plan: Plan) 
         vault_mod.atomic_write(target, action.data)
         if action.old_path and _still(vault / action.old_path, action.expect):
             vault_mod.remove(vault / action.old_path)
-    if action.kind == "unchanged" and (rec is None or action.base is None):
-        if rec is not None and action.base is None:
-            after.notes.pop(action.kbgen_id, None)  # gone from the vault and from the sources
-        return
     written = sha(action.data) if action.data is not None else (rec.written if rec else "")
     after.notes[action.kbgen_id] = NoteRecord(
         action.path,

@@ -121,12 +121,12 @@ def check_writable(vault: Path) -> None:
 
 
 @contextlib.contextmanager
-def lock(vault: Path, *, shared: bool = False) -> Iterator[None]:
+def lock(vault: Path, *, readonly: bool = False) -> Iterator[None]:
     """One writer per vault: a second `kbgen build` (or `watch`) waits for none, it stops.
 
     A dry run only reads, so it takes no lock (and creates no lock file).
     """
-    if shared:
+    if readonly:
         yield
         return
     try:
