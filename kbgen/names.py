@@ -8,8 +8,10 @@ note's `title` property.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
@@ -70,15 +72,20 @@ class NameAllocator:
     def claim(self, wanted: str, suffix: str = "") -> str:
         """`wanted`, else `wanted (suffix)`, else `wanted (2)`, `(3)`... ."""
         base = sanitize(wanted)
-        options = [base]
-        if suffix:
-            options.append(f"{base} ({suffix})")
-        options += [f"{base} ({n})" for n in range(2, 10_000)]
-        for option in options:
-            if fold_key(option) not in self._taken:
-                self._taken.add(fold_key(option))
+        for option in _options(base, suffix):
+            key = fold_key(option)
+            if key not in self._taken:
+                self._taken.add(key)
                 return option
-        raise RuntimeError(f"no free note name for {wanted!r}")
+        raise AssertionError("unreachable: the numbered names never run out")
+
+
+def _options(base: str, suffix: str) -> Iterator[str]:
+    """Names to try, best first, made one at a time (most notes take the first)."""
+    yield base
+    if suffix:
+        yield f"{base} ({suffix})"
+    yield from (f"{base} ({n})" for n in itertools.count(2))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,204 @@
+"""kbgen's benchmark: one command, every figure measured on the same corpus in one run.
+
+    python3 dev.py bench                 # N = 1,000 and 10,000
+    python3 dev.py bench --sizes 2000    # any sizes
+    python3 dev.py bench --no-record     # print only, leave RESULTS.md alone
+
+For each N it generates a synthetic corpus from the demo articles
+(tests/corpus.py: distinct titles, 4–9 paragraphs each) and times, each as a
+whole process with its peak memory (max RSS):
+
+- floor     a plain Python loop reading every source and writing the same bytes
+- cold      `kbgen build` into an empty vault
+- no-op     `kbgen build` again, nothing changed
+- one-change  one article edited (a word in one paragraph), then `kbgen build`
+- catalog   one alias added to an extra catalog file, then `kbgen build`
+- peer      spaCy PhraseMatcher over the same catalog, one linked file per article
+
+Timed steps run `--repeat` times (default 3) and report the median. The
+figures, the ratios, the machine and the date are appended to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from corpus import write_corpus  # noqa: E402
+
+PY = sys.executable
+KBGEN = [PY, "-m", "kbgen.cli"]
+SHIPPED = ROOT / "kbgen" / "data" / "catalog.yaml"
+EXTRA = """\
+# The benchmark's extra catalog: the catalog-change step adds one alias here.
+actors:
+  - name: Vladimir Putin
+    kind: person
+    aliases: [Putin, Vladimir Vladimirovich Putin]
+"""
+NEW_ALIAS = "Russian President"
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+
+
+@dataclass
+class Figure:
+    name: str
+    runs: list[Run]
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(r.peak_mb for r in self.runs)
+
+
+def timed(cmd: list[str | Path], cwd: Path = ROOT) -> Run:
+    """Wall time and peak RSS of one process (os.wait4 gives that child's own rusage)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.exit(f"bench: {' '.join(map(str, cmd))} exited with {code}")
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+def repeat(name: str, times: int, prepare, cmd) -> Figure:  # type: ignore[no-untyped-def]
+    runs = []
+    for i in range(times):
+        prepare(i)
+        runs.append(timed(cmd))
+    figure = Figure(name, runs)
+    print(f"  {name:<11} {figure.seconds:8.3f} s  {figure.peak_mb:7.1f} MB", flush=True)
+    return figure
+
+
+def _fresh(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _edit(article: Path, i: int) -> None:
+    """A real one-word change in one paragraph, different on every repetition."""
+    text = article.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n\n")
+    words = body.split(" ")
+    words[len(words) // 2] = f"edited{i}"
+    article.write_text(head + sep + " ".join(words), encoding="utf-8")
+
+
+def _add_alias(extra: Path, i: int) -> None:
+    aliases = f"[Putin, Vladimir Vladimirovich Putin, {NEW_ALIAS}{', Putin' + str(i) if i else ''}]"
+    extra.write_text(EXTRA.replace("[Putin, Vladimir Vladimirovich Putin]", aliases), "utf-8")
+
+
+def bench_size(n: int, out: Path, times: int) -> dict[str, Figure]:
+    work = out / str(n)
+    sources, vault, copy, peer_out = (work / d for d in ("sources", "vault", "copy", "peer"))
+    extra = work / "extra.yaml"
+    print(f"N = {n:,}: corpus in {sources}", flush=True)
+    _fresh(work)
+    write_corpus(sources, n)
+    extra.write_text(EXTRA, encoding="utf-8")
+    build = [*KBGEN, "build", "--sources", sources, "--vault", vault, "--catalog", extra, "-q"]
+    figures = {}
+    figures["floor"] = repeat(
+        "floor", times, lambda i: _fresh(copy), [PY, BENCH / "floor.py", sources, copy]
+    )
+    figures["cold"] = repeat("cold", times, lambda i: _fresh(vault), build)
+    figures["no-op"] = repeat("no-op", times, lambda i: None, build)
+    target = sorted(sources.iterdir())[n // 2]
+    figures["one-change"] = repeat("one-change", times, lambda i: _edit(target, i), build)
+    figures["catalog"] = repeat("catalog", times, lambda i: _add_alias(extra, i), build)
+    figures["peer"] = repeat(
+        "peer",
+        times,
+        lambda i: _fresh(peer_out),
+        [PY, BENCH / "peer.py", sources, peer_out, SHIPPED, extra],
+    )
+    return figures
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, kbgen {commit or '?'}"
+    )
+
+
+def table(results: dict[int, dict[str, Figure]]) -> str:
+    rows = [
+        "| N | step | wall s | peak MB | ratio |",
+        "|---:|---|---:|---:|---|",
+    ]
+    for n, figs in results.items():
+        floor = figs["floor"].seconds
+        ratios = {
+            "cold": f"{figs['cold'].seconds / floor:.2f} × floor (target ≤ 5)",
+            "no-op": f"{figs['no-op'].seconds / floor:.2f} × floor (target ≤ 0.5)",
+            "one-change": "target < 0.5 s",
+            "peer": f"kbgen cold is {figs['peer'].seconds / figs['cold'].seconds:.1f} × faster "
+            "(target ≥ 10)",
+        }
+        for name, fig in figs.items():
+            rows.append(
+                f"| {n:,} | {name} | {fig.seconds:.3f} | {fig.peak_mb:.0f} | {ratios.get(name, '')} |"
+            )
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=BENCH / "out")
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args()
+    results = {n: bench_size(n, args.out, args.repeat) for n in args.sizes}
+    help_run = repeat("kbgen --help", args.repeat, lambda i: None, [*KBGEN, "--help"])
+    report = (
+        f"\n## {dt.date.today().isoformat()} — {machine()}\n\n{table(results)}\n\n"
+        f"`kbgen --help` start-up: {help_run.seconds:.3f} s, {help_run.peak_mb:.0f} MB.\n"
+    )
+    print(report)
+    if not args.no_record:
+        with open(BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write(report)
+        print(f"bench: appended to {BENCH / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
