@@ -53,7 +53,7 @@ def demo(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     _ensure("test")
     for step in (
-        [BIN / "ruff", "check", "kbgen", "tests", "dev.py"],
+        [BIN / "ruff", "check", "kbgen", "tests", "bench", "dev.py"],
         [BIN / "mypy"],
     ):
         print("dev.py: $", " ".join(Path(str(s)).name for s in step), flush=True)

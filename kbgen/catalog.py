@@ -15,8 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import yamlio
 from .errors import KbgenError
 from .model import Entity
 
@@ -57,8 +56,8 @@ def _entity(item: dict[str, Any], type_: str, origin: str) -> Entity:
 
 def parse_catalog(text: str, origin: str) -> Catalog:
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
+        data = yamlio.load(text) or {}
+    except yamlio.YAMLError as exc:
         raise KbgenError(f"{origin}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise KbgenError(f"{origin}: expected a mapping with 'actors' and 'issues'")

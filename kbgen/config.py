@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import yamlio
 from .errors import KbgenError
 
 CONFIG_NAME = "kbgen.yaml"
@@ -29,10 +28,10 @@ class Config:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlio.load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise KbgenError(f"{path}: cannot read config ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
+    except yamlio.YAMLError as exc:
         raise KbgenError(f"{path}: config is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise KbgenError(f"{path}: config must be a mapping of options")

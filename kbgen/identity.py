@@ -9,20 +9,25 @@ later put back finds its old (orphaned) note again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .model import Article
 from .names import numbered
 from .state import State
 
 
-def source_ids(articles: list[Article], state: State) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    used: set[str] = set()
+def source_ids(
+    articles: list[Article], state: State, unchanged: Mapping[str, str]
+) -> dict[str, str]:
+    """Ids for the sources read this build (`articles`); `unchanged`: path → id of the rest."""
+    ids: dict[str, str] = dict(unchanged)
+    used: set[str] = set(unchanged.values())
     for a in articles:
         known = state.sources.get(a.source)
         if known is not None and known.id not in used:
             ids[a.source] = known.id
             used.add(known.id)
-    present = {a.source for a in articles}
+    present = set(ids) | {a.source for a in articles}
     vanished = [s for p, s in sorted(state.sources.items()) if p not in present]
     by_digest = {s.digest: s.id for s in vanished if s.id not in used}
     by_title = _unique_titles([(s.title, s.id) for s in vanished if s.title and s.id not in used])

@@ -1,13 +1,21 @@
 """The mention index: every mention of every entity, with its sentence and paragraph.
 
 Actor, issue, author and home notes are all reductions of this index, so
-they never need to look at an article's text again.
+they never need to look at an article's text again. The index is the sum of
+one `Contribution` per (source, note): what that source gives that note.
+Contributions are kept in the state database, so when one article changes
+only its own contributions are recomputed, and only the notes whose
+contributions changed are rendered again (issue 5: work proportional to the
+change).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise_wikilinks
@@ -24,6 +32,57 @@ class Quote:
     count: int  # mentions of the entity in this sentence
 
 
+@dataclass(frozen=True)
+class Contribution:
+    """What one source gives one actor, issue or author note, as canonical JSON.
+
+    Two contributions are equal exactly when their JSON is: that is how a
+    build tells whether a note must be rendered again.
+    """
+
+    note: str  # kbgen_id of the note it feeds
+    mentions: int
+    data: str  # JSON: {"q": [[block_id, sentence, count]...], "t": {key: paragraphs}} or author info
+
+    @property
+    def values(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.data)
+        return loaded
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def contributions(
+    article: Article, linked: tuple[LinkedBlock, ...], author_ids: dict[str, str]
+) -> dict[str, Contribution]:
+    """Everything one source gives the reduced notes, by the kbgen_id of the note."""
+    quotes: dict[str, list[list[object]]] = defaultdict(list)
+    counts: Counter[str] = Counter()
+    together: dict[str, Counter[str]] = defaultdict(Counter)
+    for lb in linked:
+        if lb.block_id is None or not lb.matches:
+            continue
+        for entity, sentence, count in _quotes(lb):
+            quotes[entity].append([lb.block_id, sentence, count])
+        keys = {m.entity for m in lb.matches}
+        counts.update(m.entity for m in lb.matches)
+        for key in keys:
+            together[key].update(k for k in keys if k != key)
+    out = {
+        key: Contribution(key, counts[key], _json({"q": quotes[key], "t": dict(together[key])}))
+        for key in sorted(counts)
+    }
+    affiliations: dict[str, list[str]] = defaultdict(list)
+    for name, aff in article.meta.affiliations:
+        affiliations[name].append(aff)
+    for name in article.meta.authors:
+        note = author_ids[name]
+        out[note] = Contribution(note, 0, _json({"name": name, "aff": affiliations[name]}))
+    return out
+
+
 @dataclass
 class MentionIndex:
     quotes: dict[str, list[Quote]] = field(default_factory=lambda: defaultdict(list))
@@ -31,30 +90,31 @@ class MentionIndex:
     sources: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     together: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
-    def add(self, article: Article, linked: tuple[LinkedBlock, ...]) -> None:
-        for lb in linked:
-            if lb.block_id is None or not lb.matches:
-                continue
-            for entity, quote in _quotes(article.source, lb):
-                self.quotes[entity].append(quote)
-            keys = {m.entity for m in lb.matches}
-            for m in lb.matches:
-                self.counts[m.entity] += 1
-                self.sources[m.entity].add(article.source)
-            for key in keys:
-                self.together[key].update(k for k in keys if k != key)
+    def add(self, source: str, contribution: Contribution) -> None:
+        key = contribution.note
+        values = contribution.values
+        for block_id, sentence, count in values.get("q", ()):
+            self.quotes[key].append(Quote(source, block_id, sentence, count))
+        self.counts[key] += contribution.mentions
+        self.sources[key].add(source)
+        self.together[key].update(values.get("t", {}))
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str, Contribution]]) -> MentionIndex:
+        index = cls()
+        for source, contribution in pairs:
+            index.add(source, contribution)
+        return index
 
 
-def _quotes(source: str, lb: LinkedBlock) -> list[tuple[str, Quote]]:
+def _quotes(lb: LinkedBlock) -> list[tuple[str, str, int]]:
     text, markup = lb.block.text, lb.block.markup
-    assert lb.block_id is not None
-    out: list[tuple[str, Quote]] = []
+    out: list[tuple[str, str, int]] = []
     for start, end in sentence_spans(text):
         inside = [m for m in lb.matches if start <= m.start < end]
         for entity in dict.fromkeys(m.entity for m in inside):
             mine = [m for m in inside if m.entity == entity]
-            sentence = _bold(text, start, end, mine, markup)
-            out.append((entity, Quote(source, lb.block_id, sentence, len(mine))))
+            out.append((entity, _bold(text, start, end, mine, markup), len(mine)))
     return out
 
 

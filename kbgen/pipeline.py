@@ -8,27 +8,51 @@ differs, and a note whose bytes are unchanged is never written.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import json
+import os
 import time
-from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import catalog as catalog_mod
-from . import properties
 from . import vault as vault_mod
+from .changes import Inputs, Ref, notes_to_render
 from .config import Config
 from .errors import SourceError
 from .extract import LinkedBlock, Matcher, link_article
 from .identity import source_ids
-from .index import MentionIndex
-from .model import Article, Entity, Note
+from .index import Contribution, MentionIndex, contributions
+from .model import Article, Note
 from .names import Naming, Wanted, allocate, fold_key
 from .notes import SourceRef, render_author, render_entity, render_home
-from .plan import WRITE_KINDS, Action, OnDisk, Plan, execute, locate, plan_writes
+from .plan import (
+    WRITE_KINDS,
+    Action,
+    OnDisk,
+    Plan,
+    execute,
+    locate,
+    plan_writes,
+    read_unread,
+)
 from .render import Targets, render_source
 from .scan import VaultScan, scan
-from .sources import discover, parse, read_bytes
-from .state import UNKNOWN_BASE, NoteRecord, SourceRecord, State, Store, settle
+from .sources import SourceFile, digest, discover, parse, read_bytes
+from .state import (
+    UNKNOWN_BASE,
+    NoteRecord,
+    SourceRecord,
+    State,
+    StatKey,
+    Store,
+    key_of,
+    settle,
+    stat_key,
+)
 
 
 @dataclass
@@ -39,6 +63,8 @@ class Report:
     seconds: float = 0.0
     dry_run: bool = False
     vault_created: bool = False
+    parsed: int = 0  # sources read and linked (the rest were unchanged, by stat or by hash)
+    rendered: int = 0  # notes rendered (the rest had no input change)
 
     @property
     def ok(self) -> bool:
@@ -71,39 +97,93 @@ class Report:
         return line
 
 
-def _read_articles(
+@dataclass(frozen=True)
+class Parsed:
+    article: Article
+    linked: tuple[LinkedBlock, ...]
+
+
+@dataclass
+class Reading:
+    """The sources folder as this build found it."""
+
+    kept: dict[str, SourceRecord] = field(default_factory=dict)  # unchanged, or failed now
+    parsed: dict[str, Parsed] = field(default_factory=dict)  # read and linked this build
+    stats: dict[str, StatKey | None] = field(default_factory=dict)  # of the parsed ones
+    present: set[str] = field(default_factory=set)  # every source file found, failed or not
+
+
+def _read_sources(
     config: Config,
+    state: State,
+    full: bool,
+    matcher: Callable[[], Matcher],
     progress: bool,
     errors: list[SourceError],
-) -> list[Article]:
-    from tqdm import tqdm
-
+) -> Reading:
+    """Read and link only the sources whose stat, then content, changed (all of them if `full`)."""
     files, discover_errors = discover(config.sources, config.follow_symlinks)
     errors.extend(discover_errors)
-    articles: list[Article] = []
-    bar = tqdm(files, desc="reading", unit="source", delay=0.5, disable=not progress, leave=False)
-    for source in bar:
+    reading = Reading(present={f.rel for f in files})
+    now = time.time_ns()
+    todo: list[tuple[SourceFile, bytes]] = []
+    for f in files:
+        rec = state.sources.get(f.rel)
+        if not full and rec is not None and f.stat is not None and rec.stat == key_of(f.stat):
+            reading.kept[f.rel] = rec
+            continue
         try:
-            articles.append(parse(source.rel, read_bytes(source)))
+            data = read_bytes(f)
         except SourceError as exc:
             errors.append(exc)
-    return articles
+            continue
+        stat = stat_key(f.stat, now) if f.stat is not None else None
+        if not full and rec is not None and rec.digest == digest(data):
+            reading.kept[f.rel] = dataclasses.replace(rec, stat=stat)
+            continue
+        reading.stats[f.rel] = stat
+        todo.append((f, data))
+    reading.parsed = _parse_all(todo, matcher, progress, errors)
+    for error in errors:
+        if error.path in state.sources:
+            reading.kept[error.path] = state.sources[error.path]  # its note is left as it is
+    return reading
 
 
-def _wanted(
-    articles: list[Article],
-    entities: list[Entity],
-    authors: dict[str, list[Article]],
-    ids: dict[str, str],
-) -> list[Wanted]:
-    out = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
-    out += [Wanted(author_id(n), n, "author") for n in sorted(authors)]
-    out += [
-        Wanted(ids[a.source], a.meta.title or Path(a.source).stem)
-        for a in sorted(articles, key=lambda a: a.source)
-    ]
-    out.append(Wanted("home", "Home"))
+def _parse_all(
+    todo: list[tuple[SourceFile, bytes]],
+    matcher: Callable[[], Matcher],
+    progress: bool,
+    errors: list[SourceError],
+) -> dict[str, Parsed]:
+    out: dict[str, Parsed] = {}
+    if not todo:
+        return out
+    from tqdm import tqdm
+
+    bar = tqdm(todo, desc="reading", unit="source", delay=0.5, disable=not progress, leave=False)
+    for f, data in bar:
+        try:
+            article = parse(f.rel, data)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        out[f.rel] = Parsed(article, link_article(article, matcher()))
     return out
+
+
+def _parse_paths(
+    config: Config, paths: set[str], matcher: Callable[[], Matcher], errors: list[SourceError]
+) -> dict[str, Parsed]:
+    """Sources whose content did not change but whose note must be rendered again."""
+    todo: list[tuple[SourceFile, bytes]] = []
+    for rel in sorted(paths):
+        f = SourceFile(rel, config.sources / rel)
+        try:
+            todo.append((f, read_bytes(f)))
+        except SourceError as exc:
+            errors.append(exc)
+    return _parse_all(todo, matcher, False, errors)
 
 
 def author_id(name: str) -> str:
@@ -119,11 +199,11 @@ def _naming(
         for kbgen_id, disk in located.items()
         if not disk.moved and not state.notes[kbgen_id].pinned and (disk.pristine or disk.damaged)
     }
-    rendered = {w.kbgen_id for w in wanted}
+    ids = {w.kbgen_id for w in wanted}
     staying = {
         kbgen_id: disk.path
         for kbgen_id, disk in located.items()
-        if disk.path is not None and not (kbgen_id in rendered and kbgen_id in renamable)
+        if disk.path is not None and not (kbgen_id in ids and kbgen_id in renamable)
     }
     naming = allocate(
         wanted,
@@ -131,58 +211,32 @@ def _naming(
         fixed={i: Path(p).stem for i, p in staying.items()},
         previous={i: Path(r.path).stem for i, r in state.notes.items()},
     )
-    folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in rendered}
+    folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in ids}
     return naming, {i: "" if f == "." else f for i, f in folders.items()}
 
 
-def _render_all(
-    articles: list[Article],
-    linked: dict[str, tuple[LinkedBlock, ...]],
-    ids: dict[str, str],
-    entities: list[Entity],
-    index: MentionIndex,
-    authors: dict[str, list[Article]],
-    stems: dict[str, str],
-) -> list[Note]:
-    affiliations: dict[str, list[str]] = defaultdict(list)
-    for a in articles:
-        for name, aff in a.meta.affiliations:
-            affiliations[name].append(aff)
-    targets = Targets(
-        entities={e.key: Path(e.user_note).stem if e.user_note else stems[e.key] for e in entities},
-        authors={n: stems[author_id(n)] for n in authors},
-    )
-    refs = {a.source: SourceRef(a, stems[ids[a.source]]) for a in articles}
-    notes = [
-        render_source(
-            a, linked[a.source], kbgen_id=ids[a.source], stem=refs[a.source].stem, targets=targets
-        )
-        for a in articles
-    ]
-    notes += [
-        render_entity(e, stems[e.key], index, refs, targets) for e in entities if not e.user_note
-    ]
-    notes += [
-        render_author(n, targets.authors[n], [refs[a.source] for a in arts], affiliations[n])
-        for n, arts in sorted(authors.items())
-    ]
-    notes.append(render_home(stems["home"], list(refs.values()), entities, index, targets))
-    return notes
+Totals = dict[str, list[Any]]  # note id → [mentions, sources, name]
 
 
-def _authors(articles: list[Article]) -> dict[str, list[Article]]:
-    authors: dict[str, list[Article]] = defaultdict(list)
-    for a in articles:
-        for name in a.meta.authors:
-            authors[name].append(a)
-    return authors
-
-
-def _feeds(article: Article, linked: tuple[LinkedBlock, ...], kbgen_id: str) -> tuple[str, ...]:
-    """The notes a source contributes to: its own, its actors', issues', authors', home."""
-    entities = sorted({m.entity for lb in linked for m in lb.matches})
-    authors = sorted(author_id(n) for n in article.meta.authors)
-    return (kbgen_id, *entities, *authors, "home")
+def _totals(
+    before: Totals,
+    old: Mapping[str, Mapping[str, Contribution]],
+    new: Mapping[str, Mapping[str, Contribution]],
+) -> Totals:
+    """Vault-wide mentions and sources per actor, issue and author note, brought up to date."""
+    totals = {k: list(v) for k, v in before.items()}
+    for given in old.values():
+        for note, c in given.items():
+            entry = totals.get(note)
+            if entry is not None:
+                entry[0] -= c.mentions
+                entry[1] -= 1
+    for given in new.values():
+        for note, c in given.items():
+            entry = totals.setdefault(note, [0, 0, c.values.get("name")])
+            entry[0] += c.mentions
+            entry[1] += 1
+    return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
 
 
 def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
@@ -215,48 +269,120 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
     with vault_mod.lock(vault, readonly=dry_run):
+        listed, temps = vault_mod.listing(vault)
         if not dry_run:
-            vault_mod.clean_temp_files(vault)
+            for temp in temps:
+                temp.unlink(missing_ok=True)
         store = Store(vault, readonly=dry_run)
         try:
-            _build(config, store, report, progress)
+            _build(config, store, report, listed, progress)
         finally:
             store.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _build(config: Config, store: Store, report: Report, progress: bool) -> None:
+def _build(
+    config: Config,
+    store: Store,
+    report: Report,
+    listed: dict[str, os.stat_result],
+    progress: bool,
+) -> None:
     vault = config.vault
     loaded = store.load()
     state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
-    found = scan(vault, state)
+    found = scan(vault, state, listed)
     _adopt(state, found)
-    located = locate(state, vault, found.found, store)
+    located = locate(state, vault, found.found, store, listed)
     catalog = catalog_mod.load(
         list(config.catalogs), found.entities, _aliases_added_in_notes(located)
     )
-    matcher = Matcher(catalog)
-    articles = _read_articles(config, progress, report.errors)
-    report.sources = len(articles) + len(report.errors)
-    ids = source_ids(articles, state)
-    linked = {a.source: link_article(a, matcher) for a in articles}
-    index = MentionIndex()
-    for a in articles:
-        index.add(a, linked[a.source])
-    failed = {e.path for e in report.errors}
-    protected = {state.sources[p].id for p in failed if p in state.sources}
-    entities = [e for e in catalog.entities if index.counts.get(e.key)]
-    authors = _authors(articles)
-    wanted = _wanted(articles, entities, authors, ids)
+    fingerprint = _fingerprint(catalog)
+    full = store.meta("fingerprint") != fingerprint
+    matcher = functools.cache(lambda: Matcher(catalog))
+    reading = _read_sources(config, state, full, matcher, progress, report.errors)
+    report.sources = len(reading.present) + sum(
+        e.path not in reading.present for e in report.errors
+    )
+    articles = [p.article for _, p in sorted(reading.parsed.items())]
+    ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
+    records = dict(reading.kept)
+    for path, parsed in reading.parsed.items():
+        meta = parsed.article.meta
+        records[path] = SourceRecord(
+            parsed.article.digest,
+            ids[path],
+            meta.title,
+            meta.published,
+            meta.publisher,
+            reading.stats.get(path),
+        )
+    records = dict(sorted(records.items()))
+    changed = set(reading.parsed)
+    gone = set(state.sources) - set(records)
+    author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
+    new = {p: contributions(x.article, x.linked, author_ids) for p, x in reading.parsed.items()}
+    old = store.contributions_of(sorted(changed | gone))
+    old_totals: Totals = json.loads(store.meta("totals") or "{}")
+    totals = _totals(old_totals, old, new)
+    entities = [e for e in catalog.entities if e.key in totals]
+    authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
+    wanted = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
+    wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
+    wanted += [Wanted(r.id, r.title or Path(p).stem) for p, r in records.items()]
+    wanted.append(Wanted("home", "Home"))
+    wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {Path(p).stem for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
-    notes = _render_all(articles, linked, ids, entities, index, authors, naming.stems)
+    stems = naming.stems
+    failed = {e.path for e in report.errors}
+    protected = {state.sources[p].id for p in failed if p in state.sources}
+    if full:
+        render = set(wanted_ids)
+    else:
+        old_stems = {i: Path(n.path).stem for i, n in state.notes.items()}
+        render = notes_to_render(
+            Inputs(
+                changed,
+                gone,
+                old,
+                new,
+                old_refs={p: _ref(r, old_stems) for p, r in state.sources.items()},
+                new_refs={p: _ref(r, stems) for p, r in records.items()},
+                old_stems=old_stems,
+                new_stems=stems,
+                totals_changed=totals != old_totals,
+            ),
+            located,
+            {p: r.id for p, r in records.items()},
+            feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
+            feeders=lambda note: set(store.feeders(note)) | {p for p in new if note in new[p]},
+            related=lambda key: set(MentionIndex.of(store.feeders(key).items()).together[key]),
+        )
+    render = (render & wanted_ids) - protected
+    by_id = {r.id: p for p, r in records.items()}
+    to_parse = {by_id[i] for i in render if i in by_id} - changed
+    reading.parsed.update(_parse_paths(config, to_parse, matcher, report.errors))
+    targets = Targets(
+        entities={e.key: Path(e.user_note).stem if e.user_note else stems[e.key] for e in entities},
+        authors={n: stems[i] for n, i in author_ids.items() if i in stems}
+        | {n: stems[i] for i, n in authors.items()},
+    )
+    refs = {
+        p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
+    }
+    notes = _render(
+        render, reading.parsed, ids, refs, targets, catalog, totals, store, new, gone, stems
+    )
     notes = [
         dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
         for n in notes
     ]
-    plan = plan_writes(notes, state, located, store, protected)
+    report.parsed, report.rendered = len(reading.parsed), len(notes)
+    stale = set(state.notes) - wanted_ids
+    read_unread(located, {n.kbgen_id for n in notes} | stale, state, vault, store)
+    plan = plan_writes(notes, state, located, store, protected, wanted_ids)
     plan.actions += [
         Action(
             "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
@@ -267,15 +393,73 @@ def _build(config: Config, store: Store, report: Report, progress: bool) -> None
     report.plan = plan
     if report.dry_run:
         return
-    after = execute(plan, state, store, vault)
-    after.sources = {
-        a.source: SourceRecord(
-            a.digest, ids[a.source], a.meta.title, _feeds(a, linked[a.source], ids[a.source])
-        )
-        for a in articles
-    }
-    after.sources.update({p: state.sources[p] for p in failed if p in state.sources})
-    store.commit(after)
+    after = execute(plan, state, store, vault, located)
+    after.sources = records
+    store.commit(
+        after,
+        contributions={
+            **{p: new[p] for p in sorted(changed) if old.get(p) != new[p]},
+            **{p: None for p in sorted(gone)},
+        },
+        meta={"fingerprint": fingerprint, "totals": json.dumps(totals, sort_keys=True)},
+    )
+
+
+def _ref(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
+    return (rec.id, rec.title, rec.published, rec.publisher, stems.get(rec.id))
+
+
+def _render(
+    render: set[str],
+    parsed: dict[str, Parsed],
+    ids: dict[str, str],
+    refs: dict[str, SourceRef],
+    targets: Targets,
+    catalog: catalog_mod.Catalog,
+    totals: Totals,
+    store: Store,
+    new: dict[str, dict[str, Contribution]],
+    gone: set[str],
+    stems: dict[str, str],
+) -> list[Note]:
+    """Render the notes in `render`: source notes from their articles, the rest from contributions."""
+    notes = [
+        render_source(x.article, x.linked, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
+        for p, x in sorted(parsed.items())
+        if ids[p] in render
+    ]
+    by_key = catalog.by_key()
+    for note in sorted(render):
+        if not note.startswith(("actor:", "issue:", "author:")):
+            continue
+        feed = {s: c for s, c in store.feeders(note).items() if s not in new and s not in gone}
+        feed.update({s: given[note] for s, given in new.items() if note in given})
+        feed = dict(sorted(feed.items()))
+        if note.startswith("author:"):
+            affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
+            name = str(totals[note][2])
+            notes.append(render_author(name, stems[note], [refs[s] for s in feed], affiliations))
+        else:
+            index = MentionIndex.of(feed.items())
+            notes.append(render_entity(by_key[note], stems[note], index, refs, targets))
+    if "home" in render:
+        entities = [e for e in catalog.entities if e.key in totals]
+        counts = {k: (int(v[0]), int(v[1])) for k, v in totals.items()}
+        notes.append(render_home(stems["home"], list(refs.values()), entities, counts, targets))
+    return notes
+
+
+def _fingerprint(catalog: catalog_mod.Catalog) -> str:
+    """What every contribution depends on besides its source: the catalog and kbgen's code.
+
+    Any change to either rebuilds everything once, so a kbgen upgrade or a
+    new alias can never leave notes rendered the old way.
+    """
+    h = hashlib.sha256(repr(catalog).encode("utf-8"))
+    package = Path(__file__).parent
+    for path in sorted(package.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def _adopt(state: State, found: VaultScan) -> None:
@@ -297,16 +481,11 @@ def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[object
     Compared with the catalog rather than the note's last rendering, so an
     alias stays honoured after kbgen has rendered it once.
     """
-    out: dict[str, list[object]] = {}
-    for kbgen_id, disk in sorted(located.items()):
-        if not kbgen_id.startswith(("actor:", "issue:")) or disk.data is None or disk.pristine:
-            continue
-        fm, _ = properties.split_note(disk.data.decode("utf-8", errors="replace"))
-        values = properties.values(fm) or {}
-        aliases = values.get("aliases")
-        if isinstance(aliases, list):
-            out[kbgen_id] = aliases
-    return out
+    return {
+        kbgen_id: list(disk.aliases)
+        for kbgen_id, disk in sorted(located.items())
+        if disk.aliases is not None and not disk.pristine
+    }
 
 
 def _pending_bytes(state: State, vault: Path) -> dict[str, bytes | None]:

@@ -16,6 +16,10 @@ A note found holding journalled bytes was written by kbgen, not edited.
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +27,7 @@ from . import properties
 from . import vault as vault_mod
 from .merge import count_conflicts, merge_note
 from .model import Note
-from .state import NoteRecord, State, Store, sha, text_sha
+from .state import NoteRecord, State, StatKey, Store, key_of, sha, stat_key, text_sha
 
 WRITE_KINDS = ("create", "update", "merge", "conflict", "restore", "orphan")
 _LABELS = {
@@ -43,10 +47,13 @@ class OnDisk:
     """Where a note kbgen made is now, and whether the user touched it."""
 
     path: str | None  # None: not in the vault any more
-    data: bytes | None
+    data: bytes | None  # None with `unread`: its stat says it is as kbgen last saw it
     pristine: bool = False  # what kbgen last rendered, give or take frontmatter formatting
     moved: bool = False  # found by its kbgen_id away from its recorded path
     damaged: str | None = None  # "empty" or "truncated": never read as the user's text
+    unread: bool = False
+    stat: os.stat_result | None = None  # taken just before `data` was read
+    aliases: tuple[str, ...] | None = None  # an edited actor or issue note's aliases
 
 
 @dataclass(frozen=True)
@@ -95,20 +102,73 @@ class Plan:
         return out + [n for n in self.notices if routine or not n.startswith("link")]
 
 
-def locate(state: State, vault: Path, found: dict[str, str], store: Store) -> dict[str, OnDisk]:
-    """Read every note kbgen made, where it is now (`found`: kbgen_id → path elsewhere)."""
+def locate(
+    state: State,
+    vault: Path,
+    found: dict[str, str],
+    store: Store,
+    listed: Mapping[str, os.stat_result],
+) -> dict[str, OnDisk]:
+    """Find every note kbgen made (`found`: kbgen_id → path the user moved it to).
+
+    A note whose stat is the one recorded when kbgen last read or wrote it
+    is not read again: the state already says whether the user had edited it.
+    """
     located: dict[str, OnDisk] = {}
     for kbgen_id, rec in state.notes.items():
         path, moved = rec.path, False
-        data = vault_mod.read_bytes(vault / path)
-        if data is None and kbgen_id in found:
+        st = listed.get(path)
+        if st is None and kbgen_id in found:
             path, moved = found[kbgen_id], True
-            data = vault_mod.read_bytes(vault / path)
-        if data is None:
+            st = listed.get(path)
+        if st is None:
             located[kbgen_id] = OnDisk(None, None)
-            continue
-        located[kbgen_id] = _judge(rec, path, data, moved, store)
+        elif not moved and rec.stat is not None and key_of(st) == rec.stat:
+            located[kbgen_id] = OnDisk(
+                path, None, pristine=not rec.edited, unread=True, stat=st, aliases=rec.aliases
+            )
+        else:
+            located[kbgen_id] = _read(kbgen_id, rec, path, vault, store, moved, st)
     return located
+
+
+def read_unread(
+    located: dict[str, OnDisk], ids: Iterable[str], state: State, vault: Path, store: Store
+) -> None:
+    """Read the notes among `ids` that `locate` did not need to read (about to be planned)."""
+    for kbgen_id in ids:
+        disk = located.get(kbgen_id)
+        if disk is not None and disk.unread and disk.path is not None:
+            rec = state.notes[kbgen_id]
+            located[kbgen_id] = _read(kbgen_id, rec, disk.path, vault, store, False, disk.stat)
+
+
+def _read(
+    kbgen_id: str,
+    rec: NoteRecord,
+    path: str,
+    vault: Path,
+    store: Store,
+    moved: bool,
+    st: os.stat_result | None,
+) -> OnDisk:
+    data = vault_mod.read_bytes(vault / path)
+    if data is None:
+        return OnDisk(None, None)
+    disk = _judge(rec, path, data, moved, store)
+    aliases = None if disk.pristine or disk.damaged else note_aliases(kbgen_id, data)
+    return dataclasses.replace(disk, stat=st, aliases=aliases)
+
+
+def note_aliases(kbgen_id: str, data: bytes) -> tuple[str, ...] | None:
+    """The aliases property of an actor or issue note (None for other notes or none there)."""
+    if not kbgen_id.startswith(("actor:", "issue:")):
+        return None
+    fm, _ = properties.split_note(data.decode("utf-8", errors="replace"))
+    aliases = (properties.values(fm) or {}).get("aliases")
+    if not isinstance(aliases, list):
+        return None
+    return tuple(str(a) for a in aliases if a is not None)
 
 
 def _judge(rec: NoteRecord, path: str, data: bytes, moved: bool, store: Store) -> OnDisk:
@@ -145,15 +205,24 @@ def plan_writes(
     located: dict[str, OnDisk],
     store: Store,
     protected: set[str],
+    wanted: set[str],
 ) -> Plan:
+    """`notes`: the notes rendered this build; `wanted`: every note that should exist.
+
+    A wanted note that was not rendered had none of its inputs change: it
+    stays as it is, unread. A note nothing wants any more is stale.
+    """
     plan = Plan()
     plan.pinned = {i for i, r in state.notes.items() if r.pinned}
     plan.pinned |= {i for i, d in located.items() if d.moved}
     for note in notes:
         plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store))
     rendered = {n.kbgen_id for n in notes}
+    plan.actions += [
+        Action("unchanged", i, state.notes[i].path) for i in sorted(wanted - rendered)
+    ]
     for kbgen_id, rec in sorted(state.notes.items()):
-        if kbgen_id in rendered or kbgen_id in protected:
+        if kbgen_id in wanted or kbgen_id in protected:
             continue
         action = _plan_stale(kbgen_id, rec, located[kbgen_id])
         if action is not None:
@@ -233,7 +302,9 @@ def mark_orphaned(data: bytes) -> bytes | None:
     return properties.join_note(properties.with_status(fm, status), body).encode("utf-8")
 
 
-def execute(plan: Plan, state: State, store: Store, vault: Path) -> State:
+def execute(
+    plan: Plan, state: State, store: Store, vault: Path, located: Mapping[str, OnDisk]
+) -> State:
     """Journal, write, delete, and return the state to commit."""
     after = state.copy()
     after.pending = {}
@@ -250,7 +321,7 @@ def execute(plan: Plan, state: State, store: Store, vault: Path) -> State:
             (a.kbgen_id, a.path, _new_base(state, a), a.data) for a in writes if a.data is not None
         )
     for action in plan.actions:
-        _apply(action, state, after, vault, plan)
+        _apply(action, state, after, vault, plan, located.get(action.kbgen_id))
     return after
 
 
@@ -265,7 +336,9 @@ def _new_base(state: State, action: Action) -> str:
     return state.notes[action.kbgen_id].base
 
 
-def _apply(action: Action, state: State, after: State, vault: Path, plan: Plan) -> None:
+def _apply(
+    action: Action, state: State, after: State, vault: Path, plan: Plan, disk: OnDisk | None
+) -> None:
     rec = state.notes.get(action.kbgen_id)
     if action.kind in ("delete", "forget"):
         if action.kind == "delete" and _still(vault / action.path, action.expect):
@@ -281,13 +354,36 @@ def _apply(action: Action, state: State, after: State, vault: Path, plan: Plan) 
         if action.old_path and _still(vault / action.old_path, action.expect):
             vault_mod.remove(vault / action.old_path)
     written = sha(action.data) if action.data is not None else (rec.written if rec else "")
+    stat, edited, aliases = _seen(action, rec, disk, vault)
     after.notes[action.kbgen_id] = NoteRecord(
         action.path,
         _new_base(state, action),
         written,
         orphaned=action.kind == "orphan",
         pinned=action.kbgen_id in plan.pinned,
+        stat=stat,
+        edited=edited,
+        aliases=aliases,
     )
+
+
+def _seen(
+    action: Action, rec: NoteRecord | None, disk: OnDisk | None, vault: Path
+) -> tuple[StatKey | None, bool, tuple[str, ...] | None]:
+    """What to remember of the file now at `action.path`: its stat, and whether it holds edits."""
+    now = time.time_ns()
+    if action.data is not None:
+        edited = action.kind in ("merge", "conflict", "orphan")
+        try:
+            stat = stat_key(os.stat(vault / action.path), now)
+        except OSError:
+            stat = None
+        return stat, edited, note_aliases(action.kbgen_id, action.data) if edited else None
+    if disk is None or disk.stat is None or disk.path != action.path:
+        return None, False, None
+    if disk.unread and rec is not None:
+        return rec.stat, rec.edited, rec.aliases
+    return stat_key(disk.stat, now), not disk.pristine, disk.aliases
 
 
 def _still(path: Path, expect: bytes | None) -> bool:

@@ -22,8 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from . import yamlio
 from .markdown import yaml_entry
 
 STATUS_KEY = "kbgen_status"
@@ -71,8 +70,8 @@ def chunks(fm: str) -> list[Chunk] | None:
             continue
         text = "".join(lines)
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError:
+            data = yamlio.load(text)
+        except yamlio.YAMLError:
             return None
         if data is None and not _has_key(lines):
             out.append(Chunk(None, text))

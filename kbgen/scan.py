@@ -10,15 +10,13 @@ are the user's and declare nothing — and kbgen's notes whose state was lost
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import catalog as catalog_mod
-from . import properties
-from . import vault as vault_mod
+from . import properties, yamlio
 from .model import Entity
 from .state import State
 
@@ -34,23 +32,17 @@ class VaultScan:
     adopted_sources: dict[str, str] = field(default_factory=dict)  # source path → kbgen_id
 
 
-def scan(vault: Path, state: State) -> VaultScan:
+def scan(vault: Path, state: State, listed: Collection[str]) -> VaultScan:
+    """`listed`: every note in the vault (vault-relative); only those kbgen does not own are read."""
     result = VaultScan()
-    if not vault.is_dir():
-        return result
     owned = state.owned_paths()
-    for rel in vault_mod.markdown_files(vault):
+    for rel in listed:
         if rel in owned:
             continue
         fm = frontmatter_of(vault / rel)
         kbgen_id = str(fm.get("kbgen_id", "")) or None
         rec = state.notes.get(kbgen_id) if kbgen_id else None
-        if (
-            kbgen_id
-            and rec is not None
-            and kbgen_id not in result.found
-            and not (vault / rec.path).exists()
-        ):
+        if kbgen_id and rec is not None and kbgen_id not in result.found and rec.path not in listed:
             result.found[kbgen_id] = rel
             continue
         if kbgen_id and rec is None and kbgen_id not in result.adopted:
@@ -76,7 +68,7 @@ def frontmatter_of(path: Path) -> dict[str, Any]:
     if fm is None:
         return {}
     try:
-        data = yaml.safe_load(fm)
-    except yaml.YAMLError:
+        data = yamlio.load(fm)
+    except yamlio.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -21,37 +21,53 @@ _EDITOR_TEMP = re.compile(r"^\.|~$|\.(swp|swx|swo|tmp|part|crdownload)$|___jb_(t
 class SourceFile:
     rel: str  # relative to the sources folder, "/"-separated
     path: Path
+    stat: os.stat_result | None = None  # taken when the folder was listed
 
 
 def discover(
     root: Path, follow_symlinks: bool = False
 ) -> tuple[list[SourceFile], list[SourceError]]:
-    """Every readable source under `root`, sorted; symlinks leaving `root` are refused."""
+    """Every readable source under `root`, sorted; symlinks leaving `root` are refused.
+
+    One `scandir` walk with one stat per source: that stat is what lets an
+    unchanged source be skipped without reading it.
+    """
     if not root.is_dir():
         return [], [SourceError(str(root), "sources folder does not exist")]
     found: list[SourceFile] = []
     errors: list[SourceError] = []
     real_root = root.resolve()
-    for dirpath, dirs, files in os.walk(root, followlinks=follow_symlinks):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            path = Path(dirpath, name)
-            rel = path.relative_to(root).as_posix()
-            if _EDITOR_TEMP.search(name) or path.suffix.lower() not in READERS:
+    stack = [(str(root), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(SourceError(prefix or ".", f"cannot list the folder: {exc.strerror}"))
+            continue
+        for entry in entries:
+            name, rel = entry.name, prefix + entry.name
+            if entry.is_dir(follow_symlinks=follow_symlinks):
+                if not name.startswith("."):
+                    stack.append((entry.path, rel + "/"))
                 continue
-            if path.is_symlink() and not follow_symlinks:
-                target = path.resolve()
-                if not target.is_relative_to(real_root):
-                    errors.append(
-                        SourceError(
-                            rel,
-                            "symlink to a file outside the sources "
-                            "folder; not followed (set follow_symlinks: true)",
-                        )
-                    )
-                    continue
-            found.append(SourceFile(rel, path))
+            if _EDITOR_TEMP.search(name) or os.path.splitext(name)[1].lower() not in READERS:
+                continue
+            path = Path(entry.path)
+            outside = entry.is_symlink() and not path.resolve().is_relative_to(real_root)
+            if outside and not follow_symlinks:
+                errors.append(SourceError(rel, _OUTSIDE))
+                continue
+            try:
+                stat = entry.stat()
+            except OSError:
+                stat = None  # a dangling link or a file gone since: reading it says which
+            found.append(SourceFile(rel, path, stat))
+    found.sort(key=lambda f: f.rel)
     return found, errors
+
+
+_OUTSIDE = "symlink to a file outside the sources folder; not followed (set follow_symlinks: true)"
 
 
 def read_bytes(source: SourceFile) -> bytes:

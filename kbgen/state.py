@@ -13,26 +13,42 @@ Tables:
   writes, so a build killed half-way can tell its own writes from the
   user's edits on the next run;
 - `texts`: merge bases by hash (notes that render the same share a row);
-- `sources`: per source path, its content hash, its note's kbgen_id and the
-  notes it feeds (its own, its actors', issues', authors', the home note).
+- `sources`: per source path, its content hash, its note's kbgen_id, what
+  the reduced notes show of it (title, date, publisher);
+- `contrib`: per (source, note), what that source gives that actor, issue
+  or author note (`index.Contribution`), so a changed source costs its own
+  work, not the whole vault's;
+- `meta`: the schema version, the fingerprint of the catalog and code the
+  contributions were made with, and vault-wide totals (`totals`).
+
+Files are recognised as unchanged by their stat (size, mtime, ctime, inode),
+the way git's index does it: a stat taken within `RACY_SECONDS` of the
+file's mtime is not trusted (a second write in the same clock tick would not
+change it), so such a file is read and hashed again next time.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KbgenError
+from .index import Contribution
 
 STATE_DIR = ".kbgen"
 DB_NAME = "state.sqlite"
 LEGACY_JSON = "state.json"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 UNKNOWN_BASE = ""  # the hash of a note whose last rendering kbgen no longer has
+RACY_SECONDS = 0.1  # beyond the coarsest clock tick of ext4, XFS, btrfs, APFS and NTFS
+COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, some mounts)
+
+StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,6 +71,14 @@ CREATE TABLE IF NOT EXISTS sources (
     title TEXT,
     feeds TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS contrib (
+    source TEXT NOT NULL,
+    note TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (source, note)
+);
+CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note);
 """
 
 
@@ -66,6 +90,18 @@ def text_sha(text: str) -> str:
     return sha(text.encode("utf-8"))
 
 
+def stat_key(st: os.stat_result, now_ns: int) -> StatKey | None:
+    """The stat to remember for a file just read or written, or None if it is racy."""
+    window = RACY_SECONDS if st.st_mtime_ns % 1_000_000 else COARSE_RACY_SECONDS
+    if now_ns - st.st_mtime_ns < window * 1e9:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def key_of(st: os.stat_result) -> StatKey:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 @dataclass(frozen=True)
 class NoteRecord:
     path: str
@@ -73,6 +109,9 @@ class NoteRecord:
     written: str  # sha of the bytes kbgen last wrote there
     orphaned: bool = False
     pinned: bool = False  # the user moved or renamed it: kbgen never moves it again
+    stat: StatKey | None = None  # the file's stat when kbgen last read or wrote it
+    edited: bool = False  # at that stat, the note held edits of the user's
+    aliases: tuple[str, ...] | None = None  # at that stat, the aliases property of an edited note
 
 
 @dataclass(frozen=True)
@@ -89,7 +128,9 @@ class SourceRecord:
     digest: str
     id: str
     title: str | None = None
-    feeds: tuple[str, ...] = ()
+    published: str | None = None
+    publisher: str | None = None
+    stat: StatKey | None = None  # the source file's stat when it was last read
 
 
 @dataclass
@@ -175,22 +216,66 @@ class Store:
             return State()
         state = State()
         for row in db.execute(
-            "SELECT id, path, base, written, orphaned, pinned, next_path, next_base, next_written"
-            " FROM notes ORDER BY id"
+            "SELECT id, path, base, written, orphaned, pinned, next_path, next_base, next_written,"
+            " stat, edited, aliases FROM notes ORDER BY id"
         ):
-            kbgen_id, path, base, written, orphaned, pinned, n_path, n_base, n_written = row
+            kbgen_id, path, base, written, orphaned, pinned, n_path, n_base, n_written = row[:9]
+            stat, edited, aliases = row[9:]
             if path is not None:
                 state.notes[kbgen_id] = NoteRecord(
-                    path, base, written, bool(orphaned), bool(pinned)
+                    path,
+                    base,
+                    written,
+                    bool(orphaned),
+                    bool(pinned),
+                    _stat_in(stat),
+                    bool(edited),
+                    tuple(json.loads(aliases)) if aliases is not None else None,
                 )
             if n_path is not None:
                 state.pending[kbgen_id] = Pending(n_path, n_base, n_written)
-        for path, digest, kbgen_id, title, feeds in db.execute(
-            "SELECT path, digest, id, title, feeds FROM sources ORDER BY path"
+        for path, digest, kbgen_id, title, published, publisher, stat in db.execute(
+            "SELECT path, digest, id, title, published, publisher, stat FROM sources ORDER BY path"
         ):
-            state.sources[path] = SourceRecord(digest, kbgen_id, title, tuple(json.loads(feeds)))
+            state.sources[path] = SourceRecord(
+                digest, kbgen_id, title, published, publisher, _stat_in(stat)
+            )
         self._in_db = state.copy()
         return state
+
+    def meta(self, key: str) -> str | None:
+        db = self._connect()
+        if db is None:
+            return None
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def contributions_of(self, sources: Iterable[str]) -> dict[str, dict[str, Contribution]]:
+        """What each of `sources` gave the reduced notes when it was last built."""
+        out: dict[str, dict[str, Contribution]] = {}
+        db = self._connect()
+        if db is None:
+            return out
+        for source in sources:
+            out[source] = {
+                note: Contribution(note, mentions, data)
+                for note, mentions, data in db.execute(
+                    "SELECT note, mentions, data FROM contrib WHERE source = ?", (source,)
+                )
+            }
+        return out
+
+    def feeders(self, note: str) -> dict[str, Contribution]:
+        """Every source's contribution to one note, by source path."""
+        db = self._connect()
+        if db is None:
+            return {}
+        return {
+            source: Contribution(note, mentions, data)
+            for source, mentions, data in db.execute(
+                "SELECT source, mentions, data FROM contrib WHERE note = ?", (note,)
+            )
+        }
 
     @staticmethod
     def _has_rows(db: sqlite3.Connection) -> bool:
@@ -237,21 +322,50 @@ class Store:
                 self._texts[digest] = text
                 db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
 
-    def commit(self, after: State) -> None:
-        """Make `after` the state, in one transaction; nothing is written when nothing changed."""
+    def commit(
+        self,
+        after: State,
+        contributions: Mapping[str, Mapping[str, Contribution] | None] | None = None,
+        meta: Mapping[str, str] | None = None,
+    ) -> None:
+        """Make `after` the state, in one transaction; nothing is written when nothing changed.
+
+        `contributions` replaces, per source path, what it gives the reduced
+        notes (None: the source is gone); `meta` sets keys of the meta table.
+        """
         before = self._in_db
-        if before == after and not self._journaled:
+        contributions = contributions or {}
+        meta = {"schema": str(SCHEMA_VERSION), **(meta or {})}
+        meta = {k: v for k, v in meta.items() if self.meta(k) != v}
+        if before == after and not self._journaled and not contributions and not meta:
             return
         db = self._writable()
         with db:
+            for source, given in sorted(contributions.items()):
+                db.execute("DELETE FROM contrib WHERE source = ?", (source,))
+                db.executemany(
+                    "INSERT INTO contrib VALUES (?, ?, ?, ?)",
+                    [(source, c.note, c.mentions, c.data) for c in (given or {}).values()],
+                )
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
             dirty = set(before.pending) | self._journaled
             gone = (set(before.notes) | dirty) - set(after.notes)
             db.executemany("DELETE FROM notes WHERE id = ?", [(i,) for i in sorted(gone)])
             db.executemany(
-                "INSERT OR REPLACE INTO notes (id, path, base, written, orphaned, pinned)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO notes (id, path, base, written, orphaned, pinned, stat,"
+                " edited, aliases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (i, r.path, r.base, r.written, int(r.orphaned), int(r.pinned))
+                    (
+                        i,
+                        r.path,
+                        r.base,
+                        r.written,
+                        int(r.orphaned),
+                        int(r.pinned),
+                        _stat_out(r.stat),
+                        int(r.edited),
+                        json.dumps(list(r.aliases)) if r.aliases is not None else None,
+                    )
                     for i, r in sorted(after.notes.items())
                     if before.notes.get(i) != r or i in dirty
                 ],
@@ -261,9 +375,10 @@ class Store:
                 [(p,) for p in sorted(set(before.sources) - set(after.sources))],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sources (path, digest, id, title, feeds, published,"
+                " publisher, stat) VALUES (?, ?, ?, ?, '[]', ?, ?, ?)",
                 [
-                    (p, s.digest, s.id, s.title, json.dumps(list(s.feeds)))
+                    (p, s.digest, s.id, s.title, s.published, s.publisher, _stat_out(s.stat))
                     for p, s in sorted(after.sources.items())
                     if before.sources.get(p) != s
                 ],
@@ -286,7 +401,24 @@ class Store:
 _ADDED_COLUMNS = (
     ("notes", "pinned", "INTEGER NOT NULL DEFAULT 0"),
     ("sources", "title", "TEXT"),
+    ("notes", "stat", "TEXT"),
+    ("notes", "edited", "INTEGER NOT NULL DEFAULT 0"),
+    ("notes", "aliases", "TEXT"),
+    ("sources", "published", "TEXT"),
+    ("sources", "publisher", "TEXT"),
+    ("sources", "stat", "TEXT"),
 )
+
+
+def _stat_in(text: str | None) -> StatKey | None:
+    if not text:
+        return None
+    size, mtime, ctime, ino = (int(x) for x in text.split(":"))
+    return (size, mtime, ctime, ino)
+
+
+def _stat_out(key: StatKey | None) -> str | None:
+    return None if key is None else ":".join(map(str, key))
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

@@ -75,13 +75,41 @@ def markdown_files(vault: Path) -> Iterator[str]:
                 yield (rel_root / name).as_posix()
 
 
+def listing(vault: Path) -> tuple[dict[str, os.stat_result], list[Path]]:
+    """One walk of the vault: every note with its stat, and temp files a killed build left.
+
+    Hidden folders (.obsidian, .kbgen, .trash, .git) are skipped, as in
+    `markdown_files`. One stat per note is what lets a no-op build skip
+    reading notes altogether.
+    """
+    notes: dict[str, os.stat_result] = {}
+    temps: list[Path] = []
+    if not vault.is_dir():
+        return notes, temps
+    stack = [(str(vault), "")]
+    while stack:
+        folder, prefix = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(TEMP_PREFIX):
+                    temps.append(Path(entry.path))
+                elif name.startswith("."):
+                    continue
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, f"{prefix}{name}/"))
+                elif name.endswith(".md"):
+                    try:
+                        notes[prefix + name] = entry.stat()
+                    except OSError:
+                        continue  # gone since the folder was listed
+    return dict(sorted(notes.items())), sorted(temps)
+
+
 def clean_temp_files(vault: Path) -> None:
     """Remove temp files a killed build left behind."""
-    for root, dirs, files in os.walk(vault):
-        dirs[:] = [d for d in dirs if d not in (".git", ".obsidian", ".trash")]
-        for name in files:
-            if name.startswith(TEMP_PREFIX):
-                Path(root, name).unlink(missing_ok=True)
+    for path in listing(vault)[1]:
+        path.unlink(missing_ok=True)
 
 
 def template_dir() -> Path:
