@@ -36,6 +36,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_.lower()).strip("-") or "x"
 
 
+def author_id(name: str) -> str:
+    """An author note's kbgen_id: the same person under the same name is the same note."""
+    return f"author:{slug(name)}"
+
+
 def _entity(item: dict[str, Any], type_: str, origin: str) -> Entity:
     name = str(item.get("name") or "").strip()
     if not name:

@@ -7,6 +7,7 @@ thousands of aliases is orders of magnitude slower (see STYLE.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ def _word_ok(alias_word: str, text_word: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=65536)
 def case_ok(alias: str, surface: str) -> bool:
     """Capitalised alias words need capitals; acronyms match exactly; ALL-CAPS text passes.
 

@@ -11,12 +11,14 @@ change).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .catalog import author_id
 from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise_wikilinks
 from .model import Article, Match
@@ -44,19 +46,31 @@ class Contribution:
     mentions: int
     data: str  # JSON: {"q": [[block_id, sentence, count]...], "t": {key: paragraphs}} or author info
 
-    @property
+    @functools.cached_property
     def values(self) -> dict[str, Any]:
+        """The data parsed (once: a cold build made it from these values a moment ago)."""
         loaded: dict[str, Any] = json.loads(self.data)
         return loaded
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to and from worker processes) without the parsed copy of `data`."""
+        return {k: v for k, v in self.__dict__.items() if k != "values"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    @classmethod
+    def of(cls, note: str, mentions: int, values: dict[str, Any]) -> Contribution:
+        made = cls(note, mentions, _json(values))
+        made.__dict__["values"] = values  # what json.loads(data) would give back
+        return made
 
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def contributions(
-    article: Article, linked: tuple[LinkedBlock, ...], author_ids: dict[str, str]
-) -> dict[str, Contribution]:
+def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
     """Everything one source gives the reduced notes, by the kbgen_id of the note."""
     quotes: dict[str, list[list[object]]] = defaultdict(list)
     counts: Counter[str] = Counter()
@@ -71,15 +85,15 @@ def contributions(
         for key in keys:
             together[key].update(k for k in keys if k != key)
     out = {
-        key: Contribution(key, counts[key], _json({"q": quotes[key], "t": dict(together[key])}))
+        key: Contribution.of(key, counts[key], {"q": quotes[key], "t": dict(together[key])})
         for key in sorted(counts)
     }
     affiliations: dict[str, list[str]] = defaultdict(list)
     for name, aff in article.meta.affiliations:
         affiliations[name].append(aff)
     for name in article.meta.authors:
-        note = author_ids[name]
-        out[note] = Contribution(note, 0, _json({"name": name, "aff": affiliations[name]}))
+        note = author_id(name)
+        out[note] = Contribution.of(note, 0, {"name": name, "aff": affiliations[name]})
     return out
 
 

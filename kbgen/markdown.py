@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -81,14 +82,62 @@ def yaml_entry(key: str, value: Any) -> str:
 
 
 def _dump(data: dict[str, Any]) -> str:
+    return "".join(_entry(key, value) for key, value in data.items())
+
+
+def _entry(key: str, value: Any) -> str:
+    """One entry: written directly for the values kbgen makes, by PyYAML for anything else.
+
+    PyYAML's pure-Python emitter was a quarter of a cold build; the
+    direct path is checked against `yaml.safe_load` by the fuzz tests.
+    """
+    if _PLAIN_KEY.fullmatch(key):
+        if isinstance(value, list) and value and all(_is_scalar(v) for v in value):
+            return f"{key}:\n" + "".join(f"  - {_scalar(v)}\n" for v in value)
+        if _is_scalar(value):
+            return f"{key}: {_scalar(value)}\n"
     return yaml.dump(
-        data,
+        {key: value},
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
         width=1_000_000,
     )
+
+
+_PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*")
+# A conservative subset of what YAML reads back as the same string when unquoted.
+_PLAIN = re.compile(r"[^\W\d_][\w.,;:()'’‘“”–—&/+!?-]*(?: [\w.,;:()'’‘“”–—&/+!?-]+)*")
+_SPECIAL_WORDS = {"yes", "no", "on", "off", "true", "false", "y", "n", "null", "nan", "inf"}
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def _is_scalar(value: Any) -> bool:
+    return type(value) in (str, int, bool, dt.date)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if (
+        _PLAIN.fullmatch(text)
+        and text.lower() not in _SPECIAL_WORDS
+        and ": " not in text
+        and not text.endswith(":")
+    ):
+        return text
+    if not _UNPRINTABLE.search(text) and text.strip() == text and text:
+        return "'" + text.replace("'", "''") + "'"
+    quoted = json.dumps(text, ensure_ascii=False)  # JSON escapes are YAML escapes too
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def _as_date(value: str) -> dt.date | str:

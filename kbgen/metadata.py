@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 
 from . import dates, people
 from .clean import Layout
@@ -145,17 +146,24 @@ def _language(stated: dict[str, object], layout: Layout, body_text: str) -> str 
     return detect_language(body_text)
 
 
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def detect_language(text: str) -> str | None:
     """The language of running text, from its function words; None when unclear.
 
     The language a text is written in is a fact of the text, not a guess about
     it, but we still only say so when the evidence is overwhelming.
     """
-    tokens = re.findall(r"[^\W\d_]+", text.lower())[:5000]
+    tokens = _WORD.findall(text[:60_000].lower())[:5000]
     if len(tokens) < 40:
         return None
+    counts = Counter(tokens)
     scores = sorted(
-        ((sum(t in stop for t in tokens) / len(tokens), lang) for lang, stop in _STOP_SETS.items()),
+        (
+            (sum(counts[w] for w in stop.intersection(counts)) / len(tokens), lang)
+            for lang, stop in _STOP_SETS.items()
+        ),
         reverse=True,
     )
     (best, lang), (second, _) = scores[0], scores[1]

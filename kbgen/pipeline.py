@@ -7,19 +7,23 @@ differs, and a note whose bytes are unchanged is never written.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import catalog as catalog_mod
 from . import vault as vault_mod
+from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
 from .config import Config
 from .errors import SourceError
@@ -101,6 +105,7 @@ class Report:
 class Parsed:
     article: Article
     linked: tuple[LinkedBlock, ...]
+    contributions: dict[str, Contribution]
 
 
 @dataclass
@@ -156,20 +161,53 @@ def _parse_all(
     progress: bool,
     errors: list[SourceError],
 ) -> dict[str, Parsed]:
+    """Parse and link sources, on every core when there are many (a cold build)."""
     out: dict[str, Parsed] = {}
     if not todo:
         return out
     from tqdm import tqdm
 
-    bar = tqdm(todo, desc="reading", unit="source", delay=0.5, disable=not progress, leave=False)
-    for f, data in bar:
-        try:
-            article = parse(f.rel, data)
-        except SourceError as exc:
-            errors.append(exc)
-            continue
-        out[f.rel] = Parsed(article, link_article(article, matcher()))
+    jobs = [(f.rel, data) for f, data in todo]
+    bar = tqdm(total=len(jobs), desc="reading", unit="source", delay=0.5, disable=not progress)
+    with _workers(len(jobs), matcher()) as pool:
+        results = pool.imap(_parse_one, jobs, chunksize=16) if pool else map(_parse_one, jobs)
+        for result in results:
+            bar.update()
+            if isinstance(result, SourceError):
+                errors.append(result)
+            else:
+                out[result.article.source] = result
+    bar.close()
     return out
+
+
+_MATCHER: Matcher | None = None  # the worker processes' matcher, inherited through fork
+_PARALLEL_FROM = 200  # fewer sources than this are parsed faster than a pool starts
+
+
+@contextlib.contextmanager
+def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
+    """A pool of forked workers sharing `matcher`, or None where forking is not available."""
+    global _MATCHER
+    _MATCHER = matcher
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if count < _PARALLEL_FROM or (cores or 1) < 2 or sys.platform != "linux":
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(cores) as pool:
+        yield pool
+
+
+def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
+    """One source, read to what the rest of the build needs (runs in a worker)."""
+    rel, data = job
+    assert _MATCHER is not None
+    try:
+        article = parse(rel, data)
+    except SourceError as exc:
+        return exc
+    linked = link_article(article, _MATCHER)
+    return Parsed(article, linked, contributions(article, linked))
 
 
 def _parse_paths(
@@ -184,10 +222,6 @@ def _parse_paths(
         except SourceError as exc:
             errors.append(exc)
     return _parse_all(todo, matcher, False, errors)
-
-
-def author_id(name: str) -> str:
-    return f"author:{catalog_mod.slug(name)}"
 
 
 def _naming(
@@ -322,7 +356,7 @@ def _build(
     changed = set(reading.parsed)
     gone = set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
-    new = {p: contributions(x.article, x.linked, author_ids) for p, x in reading.parsed.items()}
+    new = {p: x.contributions for p, x in reading.parsed.items()}
     old = store.contributions_of(sorted(changed | gone))
     old_totals: Totals = json.loads(store.meta("totals") or "{}")
     totals = _totals(old_totals, old, new)
