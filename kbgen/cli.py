@@ -84,6 +84,8 @@ def _build(args: argparse.Namespace) -> int:
         if report.vault_created:
             print(f"kbgen: created vault {config.vault} from the template")
         print(report.summary())
+        if args.verbose:
+            print(report.timing_line())
     return 0 if report.ok else 1
 
 

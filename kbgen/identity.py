@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .model import Article
 from .names import numbered
+from .render import Prepared
 from .state import State
 
 
 def source_ids(
-    articles: list[Article], state: State, unchanged: Mapping[str, str]
+    articles: list[Prepared], state: State, unchanged: Mapping[str, str]
 ) -> dict[str, str]:
     """Ids for the sources read this build (`articles`); `unchanged`: path → id of the rest."""
     ids: dict[str, str] = dict(unchanged)

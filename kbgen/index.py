@@ -106,7 +106,7 @@ class MentionIndex:
 
     def add(self, source: str, contribution: Contribution) -> None:
         key = contribution.note
-        values = contribution.values
+        values = contribution.__dict__.get("values") or json.loads(contribution.data)  # not kept
         for block_id, sentence, count in values.get("q", ()):
             self.quotes[key].append(Quote(source, block_id, sentence, count))
         self.counts[key] += contribution.mentions

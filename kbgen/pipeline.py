@@ -27,10 +27,10 @@ from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
 from .config import Config
 from .errors import SourceError
-from .extract import LinkedBlock, Matcher, link_article
+from .extract import Matcher, link_article
 from .identity import source_ids
 from .index import Contribution, MentionIndex, contributions
-from .model import Article, Note
+from .model import Note
 from .names import Naming, Wanted, allocate, fold_key
 from .notes import SourceRef, render_author, render_entity, render_home
 from .plan import (
@@ -43,7 +43,7 @@ from .plan import (
     plan_writes,
     read_unread,
 )
-from .render import Targets, render_source
+from .render import Prepared, Targets, prepare_source, render_source
 from .scan import VaultScan, scan
 from .sources import SourceFile, digest, discover, parse, read_bytes
 from .state import (
@@ -69,6 +69,18 @@ class Report:
     vault_created: bool = False
     parsed: int = 0  # sources read and linked (the rest were unchanged, by stat or by hash)
     rendered: int = 0  # notes rendered (the rest had no input change)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in order
+    _mark: float = field(default_factory=time.perf_counter, repr=False)
+
+    def lap(self, stage: str) -> None:
+        """Close the stage that just ended (shown by `kbgen build -v`)."""
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._mark
+        self._mark = now
+
+    def timing_line(self) -> str:
+        stages = " · ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
+        return f"kbgen: time: {stages}"
 
     @property
     def ok(self) -> bool:
@@ -103,8 +115,9 @@ class Report:
 
 @dataclass(frozen=True)
 class Parsed:
-    article: Article
-    linked: tuple[LinkedBlock, ...]
+    """A source as the rest of the build needs it: its note prepared, its contributions."""
+
+    prepared: Prepared
     contributions: dict[str, Contribution]
 
 
@@ -176,7 +189,7 @@ def _parse_all(
             if isinstance(result, SourceError):
                 errors.append(result)
             else:
-                out[result.article.source] = result
+                out[result.prepared.source] = result
     bar.close()
     return out
 
@@ -207,7 +220,7 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
     except SourceError as exc:
         return exc
     linked = link_article(article, _MATCHER)
-    return Parsed(article, linked, contributions(article, linked))
+    return Parsed(prepare_source(article, linked), contributions(article, linked))
 
 
 def _parse_paths(
@@ -267,7 +280,8 @@ def _totals(
                 entry[1] -= 1
     for given in new.values():
         for note, c in given.items():
-            entry = totals.setdefault(note, [0, 0, c.values.get("name")])
+            name = c.values.get("name") if note.startswith("author:") else None
+            entry = totals.setdefault(note, [0, 0, name])
             entry[0] += c.mentions
             entry[1] += 1
     return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
@@ -329,23 +343,26 @@ def _build(
     found = scan(vault, state, listed)
     _adopt(state, found)
     located = locate(state, vault, found.found, store, listed)
+    report.lap("vault")
     catalog = catalog_mod.load(
         list(config.catalogs), found.entities, _aliases_added_in_notes(located)
     )
     fingerprint = _fingerprint(catalog)
     full = store.meta("fingerprint") != fingerprint
     matcher = functools.cache(lambda: Matcher(catalog))
+    report.lap("catalog")
     reading = _read_sources(config, state, full, matcher, progress, report.errors)
+    report.lap("read")
     report.sources = len(reading.present) + sum(
         e.path not in reading.present for e in report.errors
     )
-    articles = [p.article for _, p in sorted(reading.parsed.items())]
+    articles = [p.prepared for _, p in sorted(reading.parsed.items())]
     ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
     records = dict(reading.kept)
     for path, parsed in reading.parsed.items():
-        meta = parsed.article.meta
+        meta = parsed.prepared.meta
         records[path] = SourceRecord(
-            parsed.article.digest,
+            parsed.prepared.digest,
             ids[path],
             meta.title,
             meta.published,
@@ -370,6 +387,7 @@ def _build(
     user_stems = {Path(p).stem for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
     stems = naming.stems
+    report.lap("names")
     failed = {e.path for e in report.errors}
     protected = {state.sources[p].id for p in failed if p in state.sources}
     if full:
@@ -414,6 +432,7 @@ def _build(
         for n in notes
     ]
     report.parsed, report.rendered = len(reading.parsed), len(notes)
+    report.lap("render")
     stale = set(state.notes) - wanted_ids
     read_unread(located, {n.kbgen_id for n in notes} | stale, state, vault, store)
     plan = plan_writes(notes, state, located, store, protected, wanted_ids)
@@ -425,9 +444,11 @@ def _build(
     ]
     plan.notices = _notices(plan, naming, found, located)
     report.plan = plan
+    report.lap("plan")
     if report.dry_run:
         return
     after = execute(plan, state, store, vault, located)
+    report.lap("write")
     after.sources = records
     store.commit(
         after,
@@ -437,6 +458,7 @@ def _build(
         },
         meta={"fingerprint": fingerprint, "totals": json.dumps(totals, sort_keys=True)},
     )
+    report.lap("state")
 
 
 def _ref(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
@@ -458,7 +480,7 @@ def _render(
 ) -> list[Note]:
     """Render the notes in `render`: source notes from their articles, the rest from contributions."""
     notes = [
-        render_source(x.article, x.linked, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
+        render_source(x.prepared, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
         for p, x in sorted(parsed.items())
         if ids[p] in render
     ]

@@ -320,8 +320,9 @@ def execute(
         store.journal(
             (a.kbgen_id, a.path, _new_base(state, a), a.data) for a in writes if a.data is not None
         )
-    for action in plan.actions:
-        _apply(action, state, after, vault, plan, located.get(action.kbgen_id))
+    with vault_mod.Writer() as writer:
+        for action in plan.actions:
+            _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
     return after
 
 
@@ -337,7 +338,13 @@ def _new_base(state: State, action: Action) -> str:
 
 
 def _apply(
-    action: Action, state: State, after: State, vault: Path, plan: Plan, disk: OnDisk | None
+    action: Action,
+    state: State,
+    after: State,
+    vault: Path,
+    plan: Plan,
+    disk: OnDisk | None,
+    writer: vault_mod.Writer,
 ) -> None:
     rec = state.notes.get(action.kbgen_id)
     if action.kind in ("delete", "forget"):
@@ -350,7 +357,7 @@ def _apply(
         if not _still(target, None if action.old_path else action.expect):
             plan.skipped.append(action.path)
             return
-        vault_mod.atomic_write(target, action.data)
+        writer.write(target, action.data)
         if action.old_path and _still(vault / action.old_path, action.expect):
             vault_mod.remove(vault / action.old_path)
     written = sha(action.data) if action.data is not None else (rec.written if rec else "")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .extract import LinkedBlock
 from .markdown import escape, frontmatter, neutralise_wikilinks, wikilink
-from .model import Article, Note
+from .model import Article, Metadata, Note
 
 SECTION_TITLES = {"about": "About the author", "notes": "Notes", "references": "References"}
 SOURCES, ACTORS, ISSUES, AUTHORS = "Sources", "Actors", "Issues", "Authors"
@@ -27,19 +27,39 @@ class Targets:
     authors: Mapping[str, str]
 
 
-def linked_text(lb: LinkedBlock, targets: Targets) -> str:
+# A link whose target's note name is not known yet: NUL, entity key, NUL, shown text, NUL.
+# Source text never holds a NUL (decode refuses such files as binary).
+_PENDING = re.compile("\x00([^\x00]*)\x00([^\x00]*)\x00")
+
+
+def _pending_link(key: str, shown: str) -> str:
+    return f"\x00{key}\x00{shown}\x00"
+
+
+def bind(body: str, entities: Mapping[str, str]) -> str:
+    """Give a prepared body's links their targets' note names."""
+    if "\x00" not in body:
+        return body
+    return _PENDING.sub(
+        lambda m: wikilink(entities[m.group(1)], m.group(2))
+        if m.group(1) in entities
+        else escape(m.group(2)),
+        body,
+    )
+
+
+def linked_text(lb: LinkedBlock) -> str:
     text, markup = lb.block.text, lb.block.markup
     plain = neutralise_wikilinks if markup else escape
     out: list[str] = []
     pos = 0
     seen: set[str] = set()
     for m in lb.matches:
-        target = targets.entities.get(m.entity)
-        if target is None or m.entity in seen:
+        if m.entity in seen:
             continue
         seen.add(m.entity)
         out.append(plain(text[pos : m.start]))
-        out.append(wikilink(target, text[m.start : m.end]))
+        out.append(_pending_link(m.entity, text[m.start : m.end]))
         pos = m.end
     out.append(plain(text[pos:]))
     return "".join(out)
@@ -51,13 +71,13 @@ def _fence(code: str) -> str:
     return f"{fence}\n{code}\n{fence}"
 
 
-def render_block(lb: LinkedBlock, targets: Targets) -> str:
+def render_block(lb: LinkedBlock) -> str:
     kind, text = lb.block.kind, lb.block.text
     if kind == "heading":
         return f"## {text if lb.block.markup else escape(text)}"
     if kind == "code":
         return _fence(text)
-    body = linked_text(lb, targets)
+    body = linked_text(lb)
     if kind == "item":
         return f"- {body} ^{lb.block_id}"
     if kind == "quote":
@@ -65,10 +85,9 @@ def render_block(lb: LinkedBlock, targets: Targets) -> str:
     return f"{body} ^{lb.block_id}"
 
 
-def _ordered_links(linked: tuple[LinkedBlock, ...], targets: Targets, type_: str) -> list[str]:
+def _ordered(linked: tuple[LinkedBlock, ...], type_: str) -> tuple[str, ...]:
     keys = [m.entity for lb in linked for m in lb.matches if m.entity.startswith(type_ + ":")]
-    stems = [targets.entities[k] for k in dict.fromkeys(keys) if k in targets.entities]
-    return [wikilink(s) for s in stems]
+    return tuple(dict.fromkeys(keys))
 
 
 def tag(keyword: str) -> str | None:
@@ -80,16 +99,44 @@ def tag(keyword: str) -> str | None:
     return f"y{t}" if t.isdigit() else t
 
 
-def render_source(
-    article: Article,
-    linked: tuple[LinkedBlock, ...],
-    *,
-    kbgen_id: str,
-    stem: str,
-    targets: Targets,
-) -> Note:
-    meta = article.meta
+@dataclass(frozen=True)
+class Prepared:
+    """A source note rendered but for the names of the notes it links (known only later).
+
+    Preparing needs the article; binding needs only this, so a cold build
+    prepares on every core and keeps no article in memory.
+    """
+
+    source: str
+    digest: str
+    meta: Metadata
+    body: str  # with pending links (see `bind`)
+    actors: tuple[str, ...]  # entity keys, in order of first mention
+    issues: tuple[str, ...]
+
+
+def prepare_source(article: Article, linked: tuple[LinkedBlock, ...]) -> Prepared:
+    parts: list[str] = []
+    section = "body"
+    for lb in linked:
+        if lb.section != section:
+            section = lb.section
+            parts.append(f"## {SECTION_TITLES[section]}")
+        parts.append(render_block(lb))
+    return Prepared(
+        article.source,
+        article.digest,
+        article.meta,
+        "\n\n".join(parts) + "\n",
+        _ordered(linked, "actor"),
+        _ordered(linked, "issue"),
+    )
+
+
+def render_source(prepared: Prepared, *, kbgen_id: str, stem: str, targets: Targets) -> Note:
+    meta = prepared.meta
     tags = list(dict.fromkeys(t for t in (tag(k) for k in meta.keywords) if t))
+    links = targets.entities
     fields = {
         "type": "source",
         "title": meta.title,
@@ -98,18 +145,12 @@ def render_source(
         "publisher": meta.publisher,
         "language": meta.language,
         "url": meta.url,
-        "source": article.source,
+        "source": prepared.source,
         "kbgen_id": kbgen_id,
-        "actors": _ordered_links(linked, targets, "actor"),
-        "issues": _ordered_links(linked, targets, "issue"),
+        "actors": [wikilink(links[k]) for k in prepared.actors if k in links],
+        "issues": [wikilink(links[k]) for k in prepared.issues if k in links],
         "tags": tags,
         "aliases": [meta.title] if meta.title and meta.title != stem else [],
     }
-    parts: list[str] = []
-    section = "body"
-    for lb in linked:
-        if lb.section != section:
-            section = lb.section
-            parts.append(f"## {SECTION_TITLES[section]}")
-        parts.append(render_block(lb, targets))
-    return Note(kbgen_id, SOURCES, stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")
+    body = bind(prepared.body, links)
+    return Note(kbgen_id, SOURCES, stem, frontmatter(fields) + "\n" + body)

@@ -21,18 +21,49 @@ LOCK_FILE = ".kbgen/lock"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{path.name}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    with Writer() as writer:
+        writer.write(path, data)
+
+
+class Writer:
+    """Atomic writes of many notes; each folder's entry is made durable once, at the end.
+
+    A note's bytes are fsynced before its rename (the rename must never
+    expose a file whose content is not on disk); the folder, whose fsync
+    makes the rename itself durable, needs it once per batch, not per note:
+    the state is committed only after `close`, so a rename lost to a power
+    cut is a write the next build redoes.
+    """
+
+    def __init__(self) -> None:
+        self._folders: set[Path] = set()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, path: Path, data: bytes) -> None:
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def close(self) -> None:
+        for folder in sorted(self._folders):
+            _fsync_dir(folder)
+        self._folders.clear()
 
 
 def _fsync_dir(folder: Path) -> None:
