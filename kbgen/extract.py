@@ -19,6 +19,7 @@ from .model import Article, Block, Match
 
 # Length-preserving normalisation, applied to aliases and text alike.
 _FOLD = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD.items())
 _ACRONYM = re.compile(r"^(?:[A-Z]\.?){2,}$|^[A-Z]{2,}[a-z]?$")
 _SKIP_PLAIN = re.compile(r"https?://\S+|www\.\S+")
 _SKIP_MARKUP = re.compile(
@@ -28,7 +29,10 @@ _SKIP_MARKUP = re.compile(
 
 def fold(text: str) -> str:
     """Lowercase without changing length, so offsets map back to the original."""
-    text = text.translate(_FOLD)
+    if not text.isascii():  # str.translate looks up every character; replace scans in C
+        for char, plain in _FOLD_PAIRS:
+            if char in text:
+                text = text.replace(char, plain)
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered

@@ -11,7 +11,6 @@ change).
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -44,26 +43,17 @@ class Contribution:
 
     note: str  # kbgen_id of the note it feeds
     mentions: int
-    data: str  # JSON: {"q": [[block_id, sentence, count]...], "t": {key: paragraphs}} or author info
+    data: bytes  # UTF-8 JSON: {"q": [[block_id, sentence, count]...], "t": {key: n}} or author info
 
-    @functools.cached_property
+    @property
     def values(self) -> dict[str, Any]:
-        """The data parsed (once: a cold build made it from these values a moment ago)."""
+        """The data parsed; not kept (a cold build holds hundreds of thousands of these)."""
         loaded: dict[str, Any] = json.loads(self.data)
         return loaded
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled (to and from worker processes) without the parsed copy of `data`."""
-        return {k: v for k, v in self.__dict__.items() if k != "values"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
     @classmethod
     def of(cls, note: str, mentions: int, values: dict[str, Any]) -> Contribution:
-        made = cls(note, mentions, _json(values))
-        made.__dict__["values"] = values  # what json.loads(data) would give back
-        return made
+        return cls(note, mentions, _json(values).encode("utf-8"))
 
 
 def _json(value: object) -> str:
@@ -106,7 +96,7 @@ class MentionIndex:
 
     def add(self, source: str, contribution: Contribution) -> None:
         key = contribution.note
-        values = contribution.__dict__.get("values") or json.loads(contribution.data)  # not kept
+        values = contribution.values
         for block_id, sentence, count in values.get("q", ()):
             self.quotes[key].append(Quote(source, block_id, sentence, count))
         self.counts[key] += contribution.mentions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ class SourceRef:
     published: str | None
     publisher: str | None
 
-    @property
+    @functools.cached_property
     def sort_key(self) -> tuple[int, str, str]:
         """Newest first; undated sources last, by title."""
         date = self.published or ""

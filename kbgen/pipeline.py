@@ -59,6 +59,15 @@ from .state import (
 )
 
 
+def _peak_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS
+
+
 @dataclass
 class Report:
     sources: int = 0
@@ -70,17 +79,21 @@ class Report:
     parsed: int = 0  # sources read and linked (the rest were unchanged, by stat or by hash)
     rendered: int = 0  # notes rendered (the rest had no input change)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in order
+    peak_mb: dict[str, float] = field(default_factory=dict)  # peak memory at each stage's end
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 
     def lap(self, stage: str) -> None:
         """Close the stage that just ended (shown by `kbgen build -v`)."""
         now = time.perf_counter()
         self.timings[stage] = self.timings.get(stage, 0.0) + now - self._mark
+        self.peak_mb[stage] = _peak_mb()
         self._mark = now
 
     def timing_line(self) -> str:
-        stages = " · ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
-        return f"kbgen: time: {stages}"
+        stages = " · ".join(
+            f"{k} {v:.2f} s ({self.peak_mb.get(k, 0):.0f} MB)" for k, v in self.timings.items()
+        )
+        return f"kbgen: time (peak memory so far): {stages}"
 
     @property
     def ok(self) -> bool:
@@ -432,6 +445,7 @@ def _build(
         for n in notes
     ]
     report.parsed, report.rendered = len(reading.parsed), len(notes)
+    reading.parsed.clear()  # the prepared notes are rendered: let their memory go
     report.lap("render")
     stale = set(state.notes) - wanted_ids
     read_unread(located, {n.kbgen_id for n in notes} | stale, state, vault, store)

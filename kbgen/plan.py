@@ -17,6 +17,7 @@ A note found holding journalled bytes was written by kbgen, not edited.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -61,14 +62,32 @@ class Action:
     kind: str  # a key of _LABELS, "unchanged", or "forget" (gone from the vault and the sources)
     kbgen_id: str
     path: str
-    data: bytes | None = None  # bytes to write; None writes nothing
+    raw: bytes | None = None  # bytes to write (see `data`)
     base: str | None = None  # the new merge base (the rendering); None keeps the old one
     expect: bytes | None = None  # what must still be at `path` (or `old_path`) when we act
     old_path: str | None = None  # a previous location, removed once the new one is written
     detail: str = ""
+    rendered: bool = False  # write the rendering itself: `base`, encoded when written
+
+    @property
+    def data(self) -> bytes | None:
+        """The bytes to write, None for none; a rendering is encoded on use, not kept twice."""
+        if self.rendered and self.base is not None:
+            return self.base.encode("utf-8")
+        return self.raw
 
     def line(self) -> str:
         return _LABELS[self.kind].format(path=self.path, detail=self.detail)
+
+    @functools.cached_property
+    def base_sha(self) -> str | None:
+        """Hashed once: the journal, the texts table and the state all need it."""
+        return text_sha(self.base) if self.base is not None else None
+
+    @functools.cached_property
+    def data_sha(self) -> str | None:
+        data = self.data
+        return sha(data) if data is not None else None
 
 
 @dataclass
@@ -86,7 +105,7 @@ class Plan:
 
     @property
     def writes(self) -> list[Action]:
-        return [a for a in self.actions if a.data is not None]
+        return [a for a in self.actions if a.raw is not None or a.rendered]
 
     def lines(self, *, routine: bool = True) -> list[str]:
         """One line per change, in a fixed order.
@@ -238,17 +257,29 @@ def _plan_note(
     disk = located.get(note.kbgen_id)
     if rec is None or disk is None or disk.data is None:
         if rec is None:
-            return Action("create", note.kbgen_id, note.path, data, text)
+            return Action("create", note.kbgen_id, note.path, base=text, rendered=True)
         detail = "deleted in the vault while its source is still in sources/"
-        return Action("restore", note.kbgen_id, note.path, data, text, detail=detail)
+        return Action(
+            "restore", note.kbgen_id, note.path, base=text, detail=detail, rendered=True
+        )
     if disk.damaged:
         detail = f"was {disk.damaged}; nothing of yours was in it"
-        return Action("restore", note.kbgen_id, note.path, data, text, disk.data, detail=detail)
+        return Action(
+            "restore",
+            note.kbgen_id,
+            note.path,
+            base=text,
+            expect=disk.data,
+            detail=detail,
+            rendered=True,
+        )
     old_path = disk.path if disk.path != note.path else None
     if disk.pristine:
         if disk.data == data and old_path is None:
             return Action("unchanged", note.kbgen_id, note.path, base=text)
-        return Action("update", note.kbgen_id, note.path, data, text, disk.data, old_path)
+        return Action(
+            "update", note.kbgen_id, note.path, None, text, disk.data, old_path, rendered=True
+        )
     return _plan_merge(note, rec, disk.data, store)
 
 
@@ -281,7 +312,7 @@ def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
         return Action("delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated")
     if rec.orphaned:
         return None
-    return Action("orphan", kbgen_id, disk.path, data=mark_orphaned(disk.data), expect=disk.data)
+    return Action("orphan", kbgen_id, disk.path, raw=mark_orphaned(disk.data), expect=disk.data)
 
 
 def mark_orphaned(data: bytes) -> bytes | None:
@@ -309,16 +340,20 @@ def execute(
     after = state.copy()
     after.pending = {}
     writes = plan.writes
-    bases = [
-        a.base
+    bases = {
+        a.base_sha: a.base
         for a in plan.actions
-        if a.base is not None and (store.lacks_texts or _base_changed(state, a))
-    ]
+        if a.base is not None
+        and a.base_sha is not None
+        and (store.lacks_texts or _base_changed(state, a))
+    }
     if bases:
-        store.remember_texts(dict.fromkeys(bases))
+        store.remember_texts(bases)
     if writes:
         store.journal(
-            (a.kbgen_id, a.path, _new_base(state, a), a.data) for a in writes if a.data is not None
+            (a.kbgen_id, a.path, _new_base(state, a), a.data_sha)
+            for a in writes
+            if a.data_sha is not None
         )
     with vault_mod.Writer() as writer:
         for action in plan.actions:
@@ -328,12 +363,12 @@ def execute(
 
 def _base_changed(state: State, action: Action) -> bool:
     rec = state.notes.get(action.kbgen_id)
-    return action.base is not None and (rec is None or rec.base != text_sha(action.base))
+    return action.base is not None and (rec is None or rec.base != action.base_sha)
 
 
 def _new_base(state: State, action: Action) -> str:
-    if action.base is not None:
-        return text_sha(action.base)
+    if action.base_sha is not None:
+        return action.base_sha
     return state.notes[action.kbgen_id].base
 
 
@@ -352,15 +387,16 @@ def _apply(
             vault_mod.remove(vault / action.path)
         after.notes.pop(action.kbgen_id, None)
         return
-    if action.data is not None:
+    data = action.data
+    if data is not None:
         target = vault / action.path
         if not _still(target, None if action.old_path else action.expect):
             plan.skipped.append(action.path)
             return
-        writer.write(target, action.data)
+        writer.write(target, data)
         if action.old_path and _still(vault / action.old_path, action.expect):
             vault_mod.remove(vault / action.old_path)
-    written = sha(action.data) if action.data is not None else (rec.written if rec else "")
+    written = action.data_sha or (rec.written if rec else "")
     stat, edited, aliases = _seen(action, rec, disk, vault)
     after.notes[action.kbgen_id] = NoteRecord(
         action.path,
@@ -379,13 +415,15 @@ def _seen(
 ) -> tuple[StatKey | None, bool, tuple[str, ...] | None]:
     """What to remember of the file now at `action.path`: its stat, and whether it holds edits."""
     now = time.time_ns()
-    if action.data is not None:
+    if action.raw is not None or action.rendered:
         edited = action.kind in ("merge", "conflict", "orphan")
         try:
             stat = stat_key(os.stat(vault / action.path), now)
         except OSError:
             stat = None
-        return stat, edited, note_aliases(action.kbgen_id, action.data) if edited else None
+        data = action.data
+        aliases = note_aliases(action.kbgen_id, data) if edited and data is not None else None
+        return stat, edited, aliases
     if disk is None or disk.stat is None or disk.path != action.path:
         return None, False, None
     if disk.unread and rec is not None:

@@ -9,10 +9,12 @@ text saved from any format.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
 
+from . import yamlio
 from .model import Block, BlockKind, RawDoc
 
 _BULLET = re.compile(r"^\s*(?:[•·▪‣◦●○■□►➢]|[-*+](?=\s))\s*")
@@ -134,11 +136,17 @@ def _frontmatter_meta(fm: dict[str, Any]) -> dict[str, object]:
     return stated
 
 
-def _md_blocks(body: str) -> list[Block]:
+@functools.cache
+def _markdown_parser() -> Any:
+    """CommonMark block structure only: inline parsing is skipped, kbgen keeps the raw text."""
     from markdown_it import MarkdownIt
 
+    return MarkdownIt("commonmark").disable(["inline", "text_join"], ignoreInvalid=True)
+
+
+def _md_blocks(body: str) -> list[Block]:
     lines = body.split("\n")
-    tokens = MarkdownIt("commonmark").parse(body)
+    tokens = _markdown_parser().parse(body)
     blocks: list[Block] = []
     depth = 0
     for i, tok in enumerate(tokens):
@@ -179,14 +187,30 @@ def _first_inline(tokens: list[Any], index: int) -> str:
     return ""
 
 
+@functools.cache
+def _fast_yaml() -> Any:
+    """python-frontmatter's YAML handler, reading with libyaml (see yamlio)."""
+    from frontmatter.default_handlers import YAMLHandler
+
+    class FastYAMLHandler(YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            return yamlio.load(fm)
+
+    return FastYAMLHandler()
+
+
 def read_markdown(text: str) -> RawDoc:
     """Markdown: its frontmatter is the author's own statement of metadata."""
     import frontmatter
     import yaml
+    from frontmatter.default_handlers import YAMLHandler
 
     text = _normalise_newlines(text)
+    handler = frontmatter.detect_format(text, frontmatter.handlers)
+    if type(handler) is YAMLHandler:
+        handler = _fast_yaml()
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=handler)
         fm, body = dict(post.metadata), post.content
     except yaml.YAMLError as exc:
         raise ValueError(f"frontmatter is not valid YAML ({exc.__class__.__name__})") from exc

@@ -75,7 +75,7 @@ CREATE TABLE IF NOT EXISTS contrib (
     source TEXT NOT NULL,
     note TEXT NOT NULL,
     mentions INTEGER NOT NULL,
-    data TEXT NOT NULL,
+    data BLOB NOT NULL,
     PRIMARY KEY (source, note)
 );
 CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note);
@@ -296,29 +296,28 @@ class Store:
 
     # -- writing -----------------------------------------------------------------
 
-    def journal(self, writes: Iterable[tuple[str, str, str, bytes]]) -> None:
-        """Before writing: record (kbgen_id, path, merge base hash, bytes) for every note about to change.
+    def journal(self, writes: Iterable[tuple[str, str, str, str]]) -> None:
+        """Before writing: record (kbgen_id, path, merge base hash, hash of the bytes) for every note about to change.
 
         The base texts themselves must already be stored (`remember_texts`).
         """
         db = self._writable()
         with db:
-            for kbgen_id, path, base_sha, data in writes:
+            for kbgen_id, path, base_sha, written_sha in writes:
                 db.execute(
                     "INSERT INTO notes (id, next_path, next_base, next_written)"
                     " VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
                     " next_path = excluded.next_path, next_base = excluded.next_base,"
                     " next_written = excluded.next_written",
-                    (kbgen_id, path, base_sha, sha(data)),
+                    (kbgen_id, path, base_sha, written_sha),
                 )
                 self._journaled.add(kbgen_id)
 
-    def remember_texts(self, texts: Iterable[str]) -> None:
-        """Store new merge bases (before the journal that refers to them)."""
+    def remember_texts(self, texts: Mapping[str, str]) -> None:
+        """Store new merge bases, by their hash (before the journal that refers to them)."""
         db = self._writable()
         with db:
-            for text in texts:
-                digest = text_sha(text)
+            for digest, text in texts.items():
                 self._texts[digest] = text
                 db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
 
@@ -341,12 +340,17 @@ class Store:
             return
         db = self._writable()
         with db:
-            for source, given in sorted(contributions.items()):
-                db.execute("DELETE FROM contrib WHERE source = ?", (source,))
-                db.executemany(
-                    "INSERT INTO contrib VALUES (?, ?, ?, ?)",
-                    [(source, c.note, c.mentions, c.data) for c in (given or {}).values()],
-                )
+            db.executemany(
+                "DELETE FROM contrib WHERE source = ?", [(s,) for s in sorted(contributions)]
+            )
+            db.executemany(
+                "INSERT INTO contrib VALUES (?, ?, ?, ?)",
+                [
+                    (source, c.note, c.mentions, c.data)
+                    for source, given in sorted(contributions.items())
+                    for c in (given or {}).values()
+                ],
+            )
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
             dirty = set(before.pending) | self._journaled
             gone = (set(before.notes) | dirty) - set(after.notes)
