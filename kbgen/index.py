@@ -22,15 +22,7 @@ from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise_wikilinks
 from .model import Article, Match
 
-
-@dataclass(frozen=True)
-class Quote:
-    """One sentence that mentions an entity, ready to print, and where it is."""
-
-    source: str
-    block_id: str
-    sentence: str  # Markdown, the mention in bold
-    count: int  # mentions of the entity in this sentence
+SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
 
 
 @dataclass(frozen=True)
@@ -43,7 +35,7 @@ class Contribution:
 
     note: str  # kbgen_id of the note it feeds
     mentions: int
-    data: bytes  # UTF-8 JSON: {"q": [[block_id, sentence, count]...], "t": {key: n}} or author info
+    data: bytes  # UTF-8 JSON: {"lines": quote lines, "t": {key: paragraphs}} or author info
 
     @property
     def values(self) -> dict[str, Any]:
@@ -62,20 +54,22 @@ def _json(value: object) -> str:
 
 def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
     """Everything one source gives the reduced notes, by the kbgen_id of the note."""
-    quotes: dict[str, list[list[object]]] = defaultdict(list)
+    quotes: dict[str, list[str]] = defaultdict(list)
     counts: Counter[str] = Counter()
     together: dict[str, Counter[str]] = defaultdict(Counter)
     for lb in linked:
         if lb.block_id is None or not lb.matches:
             continue
-        for entity, sentence, count in _quotes(lb):
-            quotes[entity].append([lb.block_id, sentence, count])
+        for entity, sentence in _quotes(lb):
+            quotes[entity].append(f"- {sentence} [[{SOURCE_NOTE}#^{lb.block_id}|↗]]")
         keys = {m.entity for m in lb.matches}
         counts.update(m.entity for m in lb.matches)
         for key in keys:
             together[key].update(k for k in keys if k != key)
     out = {
-        key: Contribution.of(key, counts[key], {"q": quotes[key], "t": dict(together[key])})
+        key: Contribution.of(
+            key, counts[key], {"lines": "\n".join(quotes[key]), "t": dict(together[key])}
+        )
         for key in sorted(counts)
     }
     affiliations: dict[str, list[str]] = defaultdict(list)
@@ -89,7 +83,9 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
 
 @dataclass
 class MentionIndex:
-    quotes: dict[str, list[Quote]] = field(default_factory=lambda: defaultdict(list))
+    """Per entity: quote lines by source (see `SOURCE_NOTE`), mentions, sources, neighbours."""
+
+    lines: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
     counts: Counter[str] = field(default_factory=Counter)
     sources: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     together: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
@@ -97,8 +93,8 @@ class MentionIndex:
     def add(self, source: str, contribution: Contribution) -> None:
         key = contribution.note
         values = contribution.values
-        for block_id, sentence, count in values.get("q", ()):
-            self.quotes[key].append(Quote(source, block_id, sentence, count))
+        if values.get("lines"):
+            self.lines[key][source] = values["lines"]
         self.counts[key] += contribution.mentions
         self.sources[key].add(source)
         self.together[key].update(values.get("t", {}))
@@ -111,14 +107,15 @@ class MentionIndex:
         return index
 
 
-def _quotes(lb: LinkedBlock) -> list[tuple[str, str, int]]:
+def _quotes(lb: LinkedBlock) -> list[tuple[str, str]]:
+    """(entity, the sentence with its mentions in bold) for each sentence that mentions one."""
     text, markup = lb.block.text, lb.block.markup
-    out: list[tuple[str, str, int]] = []
+    out: list[tuple[str, str]] = []
     for start, end in sentence_spans(text):
         inside = [m for m in lb.matches if start <= m.start < end]
         for entity in dict.fromkeys(m.entity for m in inside):
             mine = [m for m in inside if m.entity == entity]
-            out.append((entity, _bold(text, start, end, mine, markup), len(mine)))
+            out.append((entity, _bold(text, start, end, mine, markup)))
     return out
 
 

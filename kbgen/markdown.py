@@ -110,9 +110,7 @@ _PLAIN_KEY = re.compile(r"[a-z_][a-z0-9_]*")
 # A conservative subset of what YAML reads back as the same string when unquoted.
 _PLAIN = re.compile(r"[^\W\d_][\w.,;:()'’‘“”–—&/+!?-]*(?: [\w.,;:()'’‘“”–—&/+!?-]+)*")
 _SPECIAL_WORDS = {"yes", "no", "on", "off", "true", "false", "y", "n", "null", "nan", "inf"}
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
-)
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
 
 
 def _is_scalar(value: Any) -> bool:

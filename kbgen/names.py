@@ -8,6 +8,7 @@ note's `title` property.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -19,6 +20,7 @@ _DROP = re.compile(r"[?<>:*|\"\[\]#^%{}\x00-\x1f\x7f-\x9f]")
 MAX_BYTES = 180  # leaves room for " (12).md" and a temp prefix under the 255-byte limit
 
 
+@functools.lru_cache(maxsize=65536)
 def sanitize(title: str) -> str:
     """A file stem Obsidian, Windows, macOS and Linux all accept (Obsidian importer rules+)."""
     name = unicodedata.normalize("NFC", title)
@@ -50,6 +52,13 @@ def numbered(wanted: str, used: set[str]) -> str:
         candidate = f"{wanted}-{n}"
     used.add(candidate)
     return candidate
+
+
+def stem_of(path: str) -> str:
+    """`Path(path).stem` for a "/"-separated path, without building a Path (hot in big vaults)."""
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[:dot] if dot > 0 else name
 
 
 def fold_key(stem: str) -> str:

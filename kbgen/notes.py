@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .catalog import slug
-from .index import MentionIndex
+from .index import SOURCE_NOTE, MentionIndex
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
 from .render import ACTORS, AUTHORS, ISSUES, Targets
@@ -62,13 +62,7 @@ def render_entity(
     sources: Mapping[str, SourceRef],
     targets: Targets,
 ) -> Note:
-    quotes = index.quotes.get(entity.key, [])
-    by_source: dict[str, list[str]] = {}
-    for q in quotes:
-        ref = sources[q.source]
-        by_source.setdefault(q.source, []).append(
-            f"- {q.sentence} {wikilink(f'{ref.stem}#^{q.block_id}', '↗')}"
-        )
+    by_source = index.lines.get(entity.key, {})
     fields = {
         "type": entity.type,
         "kind": entity.kind,
@@ -84,7 +78,7 @@ def render_entity(
         ref = sources[source]
         date = f" ({ref.published})" if ref.published else ""
         link = wikilink(ref.stem, ref.title)
-        parts.append(f"### {link}{date}\n\n" + "\n".join(by_source[source]))
+        parts.append(f"### {link}{date}\n\n" + by_source[source].replace(SOURCE_NOTE, ref.stem))
     for heading, type_ in (
         ("Actors it appears with", "actor"),
         ("Issues it appears with", "issue"),

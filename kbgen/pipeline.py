@@ -31,7 +31,7 @@ from .extract import Matcher, link_article
 from .identity import source_ids
 from .index import Contribution, MentionIndex, contributions
 from .model import Note
-from .names import Naming, Wanted, allocate, fold_key
+from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import SourceRef, render_author, render_entity, render_home
 from .plan import (
     WRITE_KINDS,
@@ -45,7 +45,7 @@ from .plan import (
 )
 from .render import Prepared, Targets, prepare_source, render_source
 from .scan import VaultScan, scan
-from .sources import SourceFile, digest, discover, parse, read_bytes
+from .sources import SourceFile, digest, discover, read_bytes
 from .state import (
     UNKNOWN_BASE,
     NoteRecord,
@@ -226,6 +226,8 @@ def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
 
 def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
     """One source, read to what the rest of the build needs (runs in a worker)."""
+    from .sources import parse
+
     rel, data = job
     assert _MATCHER is not None
     try:
@@ -242,7 +244,7 @@ def _parse_paths(
     """Sources whose content did not change but whose note must be rendered again."""
     todo: list[tuple[SourceFile, bytes]] = []
     for rel in sorted(paths):
-        f = SourceFile(rel, config.sources / rel)
+        f = SourceFile(rel, str(config.sources / rel))
         try:
             todo.append((f, read_bytes(f)))
         except SourceError as exc:
@@ -268,8 +270,8 @@ def _naming(
     naming = allocate(
         wanted,
         user_stems=user_stems,
-        fixed={i: Path(p).stem for i, p in staying.items()},
-        previous={i: Path(r.path).stem for i, r in state.notes.items()},
+        fixed={i: stem_of(p) for i, p in staying.items()},
+        previous={i: stem_of(r.path) for i, r in state.notes.items()},
     )
     folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in ids}
     return naming, {i: "" if f == "." else f for i, f in folders.items()}
@@ -302,7 +304,7 @@ def _totals(
 
 def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
     """What a user must be told: names chosen beside theirs, their notes used as targets."""
-    by_key = {fold_key(Path(p).stem): p for p in scan_.user_paths}
+    by_key = {fold_key(stem_of(p)): p for p in scan_.user_paths}
     created = {a.kbgen_id: a.path for a in plan.of("create", "restore")}
     out = [
         f"name    {created[i]}  (your note {by_key[fold_key(name)]} has the name "
@@ -394,10 +396,10 @@ def _build(
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
     wanted = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
     wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
-    wanted += [Wanted(r.id, r.title or Path(p).stem) for p, r in records.items()]
+    wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
     wanted.append(Wanted("home", "Home"))
     wanted_ids = {w.kbgen_id for w in wanted}
-    user_stems = {Path(p).stem for p in found.user_paths}
+    user_stems = {stem_of(p) for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
     stems = naming.stems
     report.lap("names")
@@ -406,15 +408,18 @@ def _build(
     if full:
         render = set(wanted_ids)
     else:
-        old_stems = {i: Path(n.path).stem for i, n in state.notes.items()}
+        old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
+        shown = changed | gone  # the sources whose refs (title, date, name) may differ
         render = notes_to_render(
             Inputs(
                 changed,
                 gone,
                 old,
                 new,
-                old_refs={p: _ref(r, old_stems) for p, r in state.sources.items()},
-                new_refs={p: _ref(r, stems) for p, r in records.items()},
+                old_refs={
+                    p: _ref(state.sources[p], old_stems) for p in shown if p in state.sources
+                },
+                new_refs={p: _ref(records[p], stems) for p in shown if p in records},
                 old_stems=old_stems,
                 new_stems=stems,
                 totals_changed=totals != old_totals,
@@ -430,7 +435,7 @@ def _build(
     to_parse = {by_id[i] for i in render if i in by_id} - changed
     reading.parsed.update(_parse_paths(config, to_parse, matcher, report.errors))
     targets = Targets(
-        entities={e.key: Path(e.user_note).stem if e.user_note else stems[e.key] for e in entities},
+        entities={e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities},
         authors={n: stems[i] for n, i in author_ids.items() if i in stems}
         | {n: stems[i] for i, n in authors.items()},
     )

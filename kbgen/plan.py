@@ -26,7 +26,6 @@ from pathlib import Path
 
 from . import properties
 from . import vault as vault_mod
-from .merge import count_conflicts, merge_note
 from .model import Note
 from .state import NoteRecord, State, StatKey, Store, key_of, sha, stat_key, text_sha
 
@@ -237,9 +236,7 @@ def plan_writes(
     for note in notes:
         plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store))
     rendered = {n.kbgen_id for n in notes}
-    plan.actions += [
-        Action("unchanged", i, state.notes[i].path) for i in sorted(wanted - rendered)
-    ]
+    plan.actions += [Action("unchanged", i, state.notes[i].path) for i in sorted(wanted - rendered)]
     for kbgen_id, rec in sorted(state.notes.items()):
         if kbgen_id in wanted or kbgen_id in protected:
             continue
@@ -259,9 +256,7 @@ def _plan_note(
         if rec is None:
             return Action("create", note.kbgen_id, note.path, base=text, rendered=True)
         detail = "deleted in the vault while its source is still in sources/"
-        return Action(
-            "restore", note.kbgen_id, note.path, base=text, detail=detail, rendered=True
-        )
+        return Action("restore", note.kbgen_id, note.path, base=text, detail=detail, rendered=True)
     if disk.damaged:
         detail = f"was {disk.damaged}; nothing of yours was in it"
         return Action(
@@ -296,6 +291,8 @@ def _plan_merge(note: Note, rec: NoteRecord, ours_bytes: bytes, store: Store) ->
     if base is None:
         detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
         return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
+    from .merge import count_conflicts, merge_note  # merge3 is loaded only when needed
+
     merged = merge_note(base, ours, text)
     if merged.text == ours:
         return Action("unchanged", note.kbgen_id, note.path, base=text)
@@ -321,6 +318,8 @@ def mark_orphaned(data: bytes) -> bytes | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+    from .merge import count_conflicts
+
     fm, body = properties.split_note(text)
     status = {
         properties.STATUS_KEY: "orphaned",
@@ -382,6 +381,8 @@ def _apply(
     writer: vault_mod.Writer,
 ) -> None:
     rec = state.notes.get(action.kbgen_id)
+    if action.kind == "unchanged" and action.base is None and disk is not None and disk.unread:
+        return  # not rendered, not read: its record stands as it is (the common case)
     if action.kind in ("delete", "forget"):
         if action.kind == "delete" and _still(vault / action.path, action.expect):
             vault_mod.remove(vault / action.path)

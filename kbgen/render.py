@@ -41,9 +41,11 @@ def bind(body: str, entities: Mapping[str, str]) -> str:
     if "\x00" not in body:
         return body
     return _PENDING.sub(
-        lambda m: wikilink(entities[m.group(1)], m.group(2))
-        if m.group(1) in entities
-        else escape(m.group(2)),
+        lambda m: (
+            wikilink(entities[m.group(1)], m.group(2))
+            if m.group(1) in entities
+            else escape(m.group(2))
+        ),
         body,
     )
 

@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import clean, metadata
-from .decode import NotText, decode
 from .errors import SourceError
 from .model import Article
-from .readers import READERS
+
+# The suffixes kbgen reads (readers.READERS, which is imported only when a source is parsed).
+SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm"})
 
 _EDITOR_TEMP = re.compile(r"^\.|~$|\.(swp|swx|swo|tmp|part|crdownload)$|___jb_(tmp|old)___$")
 
@@ -20,7 +20,7 @@ _EDITOR_TEMP = re.compile(r"^\.|~$|\.(swp|swx|swo|tmp|part|crdownload)$|___jb_(t
 @dataclass(frozen=True)
 class SourceFile:
     rel: str  # relative to the sources folder, "/"-separated
-    path: Path
+    path: str  # as the OS names it
     stat: os.stat_result | None = None  # taken when the folder was listed
 
 
@@ -51,10 +51,10 @@ def discover(
                 if not name.startswith("."):
                     stack.append((entry.path, rel + "/"))
                 continue
-            if _EDITOR_TEMP.search(name) or os.path.splitext(name)[1].lower() not in READERS:
+            if _EDITOR_TEMP.search(name) or os.path.splitext(name)[1].lower() not in SUFFIXES:
                 continue
-            path = Path(entry.path)
-            outside = entry.is_symlink() and not path.resolve().is_relative_to(real_root)
+            path = entry.path
+            outside = entry.is_symlink() and not Path(path).resolve().is_relative_to(real_root)
             if outside and not follow_symlinks:
                 errors.append(SourceError(rel, _OUTSIDE))
                 continue
@@ -72,7 +72,8 @@ _OUTSIDE = "symlink to a file outside the sources folder; not followed (set foll
 
 def read_bytes(source: SourceFile) -> bytes:
     try:
-        return source.path.read_bytes()
+        with open(source.path, "rb") as fh:
+            return fh.read()
     except PermissionError as exc:
         raise SourceError(source.rel, "cannot read the file: permission denied") from exc
     except IsADirectoryError as exc:
@@ -87,6 +88,10 @@ def digest(data: bytes) -> str:
 
 def parse(rel: str, data: bytes) -> Article:
     """Bytes of one source → Article; SourceError says what is wrong and where."""
+    from . import clean, metadata
+    from .decode import NotText, decode
+    from .readers import READERS
+
     if not data.strip():
         raise SourceError(rel, "empty file")
     try:

@@ -247,3 +247,11 @@ def test_state_from_kbgen_0_1_is_taken_over(seed_sources: Path, seed_vault: Path
     assert paths(report, "update") and not paths(report, "create")
     assert db_path.exists() and not legacy.exists()
     assert not run_build(seed_sources, seed_vault).plan.writes
+
+
+def test_the_suffixes_discovered_are_the_ones_there_are_readers_for() -> None:
+    """discover() knows the suffixes without importing the readers (start-up time)."""
+    from kbgen.readers import READERS
+    from kbgen.sources import SUFFIXES
+
+    assert set(READERS) == SUFFIXES
