@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import author_id
@@ -27,15 +27,16 @@ SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (neve
 
 @dataclass(frozen=True)
 class Contribution:
-    """What one source gives one actor, issue or author note, as canonical JSON.
+    """What one source gives one actor, issue or author note.
 
-    Two contributions are equal exactly when their JSON is: that is how a
-    build tells whether a note must be rendered again.
+    Two contributions are equal exactly when their fields are: that is how
+    a build tells whether a note must be rendered again.
     """
 
     note: str  # kbgen_id of the note it feeds
     mentions: int
-    data: bytes  # UTF-8 JSON: {"lines": quote lines, "t": {key: paragraphs}} or author info
+    lines: str  # an entity note's quote lines from this source ("" for an author note)
+    data: bytes  # UTF-8 JSON: {"t": {key: paragraphs shared}}, or {"name", "aff"} for an author
 
     @property
     def values(self) -> dict[str, Any]:
@@ -43,13 +44,9 @@ class Contribution:
         loaded: dict[str, Any] = json.loads(self.data)
         return loaded
 
-    @classmethod
-    def of(cls, note: str, mentions: int, values: dict[str, Any]) -> Contribution:
-        return cls(note, mentions, _json(values).encode("utf-8"))
 
-
-def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
@@ -67,9 +64,7 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
         for key in keys:
             together[key].update(k for k in keys if k != key)
     out = {
-        key: Contribution.of(
-            key, counts[key], {"lines": "\n".join(quotes[key]), "t": dict(together[key])}
-        )
+        key: Contribution(key, counts[key], "\n".join(quotes[key]), _json({"t": together[key]}))
         for key in sorted(counts)
     }
     affiliations: dict[str, list[str]] = defaultdict(list)
@@ -77,34 +72,38 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
         affiliations[name].append(aff)
     for name in article.meta.authors:
         note = author_id(name)
-        out[note] = Contribution.of(note, 0, {"name": name, "aff": affiliations[name]})
+        out[note] = Contribution(note, 0, "", _json({"name": name, "aff": affiliations[name]}))
     return out
 
 
-@dataclass
-class MentionIndex:
-    """Per entity: quote lines by source (see `SOURCE_NOTE`), mentions, sources, neighbours."""
+# Vault-wide, per actor, issue and author note:
+# [mentions, sources, the author's name (None for entities), {entity: paragraphs shared}].
+Totals = dict[str, list[Any]]
 
-    lines: dict[str, dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    counts: Counter[str] = field(default_factory=Counter)
-    sources: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    together: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
-    def add(self, source: str, contribution: Contribution) -> None:
-        key = contribution.note
-        values = contribution.values
-        if values.get("lines"):
-            self.lines[key][source] = values["lines"]
-        self.counts[key] += contribution.mentions
-        self.sources[key].add(source)
-        self.together[key].update(values.get("t", {}))
+def update_totals(
+    before: Totals,
+    old: Mapping[str, Mapping[str, Contribution]],
+    new: Mapping[str, Mapping[str, Contribution]],
+) -> Totals:
+    """The totals with the `old` contributions of some sources replaced by their `new` ones.
 
-    @classmethod
-    def of(cls, pairs: Iterable[tuple[str, Contribution]]) -> MentionIndex:
-        index = cls()
-        for source, contribution in pairs:
-            index.add(source, contribution)
-        return index
+    Only the changed sources are looked at, so an edit costs its own size.
+    """
+    totals = {k: [v[0], v[1], v[2], dict(v[3])] for k, v in before.items()}
+    for given, sign in ((old, -1), (new, 1)):
+        for source_given in given.values():
+            for note, c in source_given.items():
+                values = c.values
+                entry = totals.setdefault(note, [0, 0, values.get("name"), {}])
+                entry[0] += sign * c.mentions
+                entry[1] += sign
+                shared = entry[3]
+                for key, n in values.get("t", {}).items():
+                    shared[key] = shared.get(key, 0) + sign * n
+                    if not shared[key]:
+                        del shared[key]
+    return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
 
 
 def _quotes(lb: LinkedBlock) -> list[tuple[str, str]]:

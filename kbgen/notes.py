@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .catalog import slug
-from .index import SOURCE_NOTE, MentionIndex
+from .index import SOURCE_NOTE
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
 from .render import ACTORS, AUTHORS, ISSUES, Targets
@@ -35,17 +36,9 @@ def _invert(date: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in date)
 
 
-def _related(
-    entity: Entity,
-    index: MentionIndex,
-    targets: Targets,
-    type_: str,
-) -> list[str]:
-    counter = index.together.get(entity.key)
-    if not counter:
-        return []
+def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[str]:
     ranked = sorted(
-        ((n, key) for key, n in counter.items() if key.startswith(type_ + ":")),
+        ((n, key) for key, n in together.items() if key.startswith(type_ + ":")),
         key=lambda item: (-item[0], targets.entities.get(item[1], item[1]).casefold()),
     )
     return [
@@ -58,34 +51,36 @@ def _related(
 def render_entity(
     entity: Entity,
     stem: str,
-    index: MentionIndex,
+    lines: Mapping[str, str],
+    totals: Sequence[Any],
     sources: Mapping[str, SourceRef],
     targets: Targets,
 ) -> Note:
-    by_source = index.lines.get(entity.key, {})
+    """`lines`: per source, its quote lines; `totals`: as in `index.Totals`."""
+    mentions, n_sources, _, together = totals
     fields = {
         "type": entity.type,
         "kind": entity.kind,
         "kbgen_id": entity.key,
         "aliases": list(entity.aliases),
         "description": entity.description,
-        "mentions": index.counts.get(entity.key, 0),
-        "sources": len(index.sources.get(entity.key, ())),
+        "mentions": mentions,
+        "sources": n_sources,
     }
     parts = [escape(entity.description)] if entity.description else []
     parts.append("## Mentions")
-    for source in sorted(by_source, key=lambda s: sources[s].sort_key):
+    for source in sorted((s for s in lines if lines[s]), key=lambda s: sources[s].sort_key):
         ref = sources[source]
         date = f" ({ref.published})" if ref.published else ""
         link = wikilink(ref.stem, ref.title)
-        parts.append(f"### {link}{date}\n\n" + by_source[source].replace(SOURCE_NOTE, ref.stem))
+        parts.append(f"### {link}{date}\n\n" + lines[source].replace(SOURCE_NOTE, ref.stem))
     for heading, type_ in (
         ("Actors it appears with", "actor"),
         ("Issues it appears with", "issue"),
     ):
-        lines = _related(entity, index, targets, type_)
-        if lines:
-            parts.append(f"## {heading}\n\n" + "\n".join(lines))
+        related = _related(together, targets, type_)
+        if related:
+            parts.append(f"## {heading}\n\n" + "\n".join(related))
     folder = ACTORS if entity.type == "actor" else ISSUES
     return Note(entity.key, folder, stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")
 

@@ -29,7 +29,7 @@ from .config import Config
 from .errors import SourceError
 from .extract import Matcher, link_article
 from .identity import source_ids
-from .index import Contribution, MentionIndex, contributions
+from .index import Contribution, Totals, contributions, update_totals
 from .model import Note
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import SourceRef, render_author, render_entity, render_home
@@ -277,31 +277,6 @@ def _naming(
     return naming, {i: "" if f == "." else f for i, f in folders.items()}
 
 
-Totals = dict[str, list[Any]]  # note id → [mentions, sources, name]
-
-
-def _totals(
-    before: Totals,
-    old: Mapping[str, Mapping[str, Contribution]],
-    new: Mapping[str, Mapping[str, Contribution]],
-) -> Totals:
-    """Vault-wide mentions and sources per actor, issue and author note, brought up to date."""
-    totals = {k: list(v) for k, v in before.items()}
-    for given in old.values():
-        for note, c in given.items():
-            entry = totals.get(note)
-            if entry is not None:
-                entry[0] -= c.mentions
-                entry[1] -= 1
-    for given in new.values():
-        for note, c in given.items():
-            name = c.values.get("name") if note.startswith("author:") else None
-            entry = totals.setdefault(note, [0, 0, name])
-            entry[0] += c.mentions
-            entry[1] += 1
-    return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
-
-
 def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
     """What a user must be told: names chosen beside theirs, their notes used as targets."""
     by_key = {fold_key(stem_of(p)): p for p in scan_.user_paths}
@@ -391,7 +366,7 @@ def _build(
     new = {p: x.contributions for p, x in reading.parsed.items()}
     old = store.contributions_of(sorted(changed | gone))
     old_totals: Totals = json.loads(store.meta("totals") or "{}")
-    totals = _totals(old_totals, old, new)
+    totals = update_totals(old_totals, old, new)
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
     wanted = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
@@ -427,8 +402,8 @@ def _build(
             located,
             {p: r.id for p, r in records.items()},
             feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
-            feeders=lambda note: set(store.feeders(note)) | {p for p in new if note in new[p]},
-            related=lambda key: set(MentionIndex.of(store.feeders(key).items()).together[key]),
+            feeders=lambda note: store.sources_feeding(note) | {p for p in new if note in new[p]},
+            related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
         )
     render = (render & wanted_ids) - protected
     by_id = {r.id: p for p, r in records.items()}
@@ -505,18 +480,19 @@ def _render(
     ]
     by_key = catalog.by_key()
     for note in sorted(render):
-        if not note.startswith(("actor:", "issue:", "author:")):
-            continue
-        feed = {s: c for s, c in store.feeders(note).items() if s not in new and s not in gone}
-        feed.update({s: given[note] for s, given in new.items() if note in given})
-        feed = dict(sorted(feed.items()))
         if note.startswith("author:"):
+            feed = {s: c for s, c in store.feeders(note).items() if s not in new and s not in gone}
+            feed.update({s: given[note] for s, given in new.items() if note in given})
+            feed = dict(sorted(feed.items()))
             affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
             name = str(totals[note][2])
             notes.append(render_author(name, stems[note], [refs[s] for s in feed], affiliations))
-        else:
-            index = MentionIndex.of(feed.items())
-            notes.append(render_entity(by_key[note], stems[note], index, refs, targets))
+        elif note.startswith(("actor:", "issue:")):
+            lines = {s: t for s, t in store.lines_of(note).items() if s not in new and s not in gone}
+            lines.update({s: given[note].lines for s, given in new.items() if note in given})
+            notes.append(
+                render_entity(by_key[note], stems[note], lines, totals[note], refs, targets)
+            )
     if "home" in render:
         entities = [e for e in catalog.entities if e.key in totals]
         counts = {k: (int(v[0]), int(v[1])) for k, v in totals.items()}

@@ -76,6 +76,7 @@ CREATE TABLE IF NOT EXISTS contrib (
     note TEXT NOT NULL,
     mentions INTEGER NOT NULL,
     data BLOB NOT NULL,
+    lines TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (source, note)
 );
 CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note);
@@ -259,17 +260,17 @@ class Store:
         wanted = set(sources)
         if len(wanted) > 256:  # one scan of the table beats thousands of lookups
             out = {source: {} for source in wanted}
-            for source, note, mentions, data in db.execute(
-                "SELECT source, note, mentions, data FROM contrib"
+            for source, note, mentions, lines, data in db.execute(
+                "SELECT source, note, mentions, lines, data FROM contrib"
             ):
                 if source in wanted:
-                    out[source][note] = Contribution(note, mentions, data)
+                    out[source][note] = Contribution(note, mentions, lines, data)
             return out
         for source in sources:
             out[source] = {
-                note: Contribution(note, mentions, data)
-                for note, mentions, data in db.execute(
-                    "SELECT note, mentions, data FROM contrib WHERE source = ?", (source,)
+                note: Contribution(note, mentions, lines, data)
+                for note, mentions, lines, data in db.execute(
+                    "SELECT note, mentions, lines, data FROM contrib WHERE source = ?", (source,)
                 )
             }
         return out
@@ -280,11 +281,24 @@ class Store:
         if db is None:
             return {}
         return {
-            source: Contribution(note, mentions, data)
-            for source, mentions, data in db.execute(
-                "SELECT source, mentions, data FROM contrib WHERE note = ?", (note,)
+            source: Contribution(note, mentions, lines, data)
+            for source, mentions, lines, data in db.execute(
+                "SELECT source, mentions, lines, data FROM contrib WHERE note = ?", (note,)
             )
         }
+
+    def lines_of(self, note: str) -> dict[str, str]:
+        """Every source's quote lines for one actor or issue note (all an edit needs of them)."""
+        db = self._connect()
+        if db is None:
+            return {}
+        return dict(db.execute("SELECT source, lines FROM contrib WHERE note = ?", (note,)))
+
+    def sources_feeding(self, note: str) -> set[str]:
+        db = self._connect()
+        if db is None:
+            return set()
+        return {row[0] for row in db.execute("SELECT source FROM contrib WHERE note = ?", (note,))}
 
     @staticmethod
     def _has_rows(db: sqlite3.Connection) -> bool:
@@ -353,9 +367,9 @@ class Store:
                 "DELETE FROM contrib WHERE source = ?", [(s,) for s in sorted(contributions)]
             )
             db.executemany(
-                "INSERT INTO contrib VALUES (?, ?, ?, ?)",
+                "INSERT INTO contrib (source, note, mentions, data, lines) VALUES (?, ?, ?, ?, ?)",
                 [
-                    (source, c.note, c.mentions, c.data)
+                    (source, c.note, c.mentions, c.data, c.lines)
                     for source, given in sorted(contributions.items())
                     for c in (given or {}).values()
                 ],
@@ -420,6 +434,7 @@ _ADDED_COLUMNS = (
     ("sources", "published", "TEXT"),
     ("sources", "publisher", "TEXT"),
     ("sources", "stat", "TEXT"),
+    ("contrib", "lines", "TEXT NOT NULL DEFAULT ''"),
 )
 
 
