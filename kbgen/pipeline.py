@@ -364,8 +364,12 @@ def _build(
     gone = set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
     new = {p: x.contributions for p, x in reading.parsed.items()}
-    old = store.contributions_of(sorted(changed | gone))
-    old_totals: Totals = json.loads(store.meta("totals") or "{}")
+    if full:  # what an older catalog or kbgen stored is not added to, whatever its format
+        old: dict[str, dict[str, Contribution]] = {}
+        old_totals: Totals = {}
+    else:
+        old = store.contributions_of(sorted(changed | gone))
+        old_totals = json.loads(store.meta("totals") or "{}")
     totals = update_totals(old_totals, old, new)
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
@@ -446,6 +450,7 @@ def _build(
     after.sources = records
     store.commit(
         after,
+        replace_all=full,
         contributions={
             **{p: new[p] for p in sorted(changed) if old.get(p) != new[p]},
             **{p: None for p in sorted(gone)},

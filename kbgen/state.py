@@ -349,11 +349,14 @@ class Store:
         after: State,
         contributions: Mapping[str, Mapping[str, Contribution] | None] | None = None,
         meta: Mapping[str, str] | None = None,
+        *,
+        replace_all: bool = False,
     ) -> None:
         """Make `after` the state, in one transaction; nothing is written when nothing changed.
 
         `contributions` replaces, per source path, what it gives the reduced
         notes (None: the source is gone); `meta` sets keys of the meta table.
+        With `replace_all`, every other source's contributions are dropped.
         """
         before = self._in_db
         contributions = contributions or {}
@@ -363,6 +366,8 @@ class Store:
             return
         db = self._writable()
         with db:
+            if replace_all:
+                db.execute("DELETE FROM contrib")
             db.executemany(
                 "DELETE FROM contrib WHERE source = ?", [(s,) for s in sorted(contributions)]
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -206,3 +207,20 @@ def _same_as_cold_with_user_note(sources: Path, vault: Path, tmp: Path) -> None:
     shutil.copy(vault / "Mine" / "Kremlin.md", cold / "Mine" / "Kremlin.md")
     run_build(sources, cold)
     assert _comparable(vault_tree(vault)) == _comparable(vault_tree(cold))
+
+
+def test_a_new_kbgen_version_rebuilds_from_scratch_whatever_the_old_state_held(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An upgrade changes the fingerprint: old contributions and totals, in whatever format an
+    older kbgen stored them, are dropped, not combined with the new ones."""
+    sources, vault = corpus
+    db = sqlite3.connect(vault / ".kbgen" / "state.sqlite")
+    with db:
+        db.execute("UPDATE meta SET value = 'older' WHERE key = 'fingerprint'")
+        db.execute("UPDATE meta SET value = '{\"actor:nato\": [999, 1, null]}' WHERE key = 'totals'")
+        db.execute("UPDATE contrib SET mentions = mentions + 7, data = X'7b7d'")
+    db.close()
+    report = _build(sources, vault)
+    assert report.parsed == len(list(sources.iterdir()))
+    _same_as_cold(sources, vault, tmp_path)
