@@ -106,9 +106,14 @@ class Matcher:
         folded = fold(text)
         skip = [m.span() for m in (_SKIP_MARKUP if markup else _SKIP_PLAIN).finditer(text)]
         candidates: list[Match] = []
+        size = len(text)
         for end_index, (length, patterns) in self._automaton.iter(folded):
             start, end = end_index - length + 1, end_index + 1
-            if not _boundary(text, start, end) or any(s < end and start < e for s, e in skip):
+            before = text[start - 1] if start else " "
+            after = text[end] if end < size else " "
+            if before.isalnum() or before == "_" or after.isalnum() or after == "_":
+                continue  # not a whole word (inlined: this runs for every raw hit)
+            if skip and any(s < end and start < e for s, e in skip):
                 continue
             surface = text[start:end]
             for pattern in patterns:
@@ -116,12 +121,6 @@ class Matcher:
                     candidates.append(Match(start, end, pattern.entity))
                     break
         return _leftmost_longest(candidates)
-
-
-def _boundary(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
 def _leftmost_longest(candidates: list[Match]) -> list[Match]:
@@ -147,7 +146,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
-        head = text[start : m.start() + 1]
+        # the longest abbreviation and its word boundary fit in the last 15 characters
+        head = text[max(start, m.start() - 15) : m.start() + 1]
         if _ABBREVIATIONS.search(head.rstrip('"”’)] ')):
             continue
         spans.append((start, m.end()))

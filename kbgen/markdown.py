@@ -24,8 +24,13 @@ _ENTITY = re.compile(r"&(?=#?\w+;)")
 _LINE_START = re.compile(r"^(\s*)([-+>]|\d+[.)]|=+$)(?=\s|$)")
 
 
+_SPECIAL = re.compile(r"[\\`*_\[\]<|$^#=~%&]")
+
+
 def escape(text: str) -> str:
     """Plain text → Markdown that renders as the same plain text."""
+    if not _SPECIAL.search(text) and not _LINE_START.match(text):
+        return text  # most sentence pieces: nothing to escape, so no four substitutions
     text = _INLINE.sub(r"\\\1", text)
     text = _DOUBLES.sub(lambda m: m.group(1)[0] + "\\" + m.group(1)[1], text)
     text = _ENTITY.sub(r"\\&", text)

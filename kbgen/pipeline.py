@@ -493,7 +493,9 @@ def _render(
             name = str(totals[note][2])
             notes.append(render_author(name, stems[note], [refs[s] for s in feed], affiliations))
         elif note.startswith(("actor:", "issue:")):
-            lines = {s: t for s, t in store.lines_of(note).items() if s not in new and s not in gone}
+            lines = {
+                s: t for s, t in store.lines_of(note).items() if s not in new and s not in gone
+            }
             lines.update({s: given[note].lines for s, given in new.items() if note in given})
             notes.append(
                 render_entity(by_key[note], stems[note], lines, totals[note], refs, targets)

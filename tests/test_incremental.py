@@ -218,7 +218,9 @@ def test_a_new_kbgen_version_rebuilds_from_scratch_whatever_the_old_state_held(
     db = sqlite3.connect(vault / ".kbgen" / "state.sqlite")
     with db:
         db.execute("UPDATE meta SET value = 'older' WHERE key = 'fingerprint'")
-        db.execute("UPDATE meta SET value = '{\"actor:nato\": [999, 1, null]}' WHERE key = 'totals'")
+        db.execute(
+            "UPDATE meta SET value = '{\"actor:nato\": [999, 1, null]}' WHERE key = 'totals'"
+        )
         db.execute("UPDATE contrib SET mentions = mentions + 7, data = X'7b7d'")
     db.close()
     report = _build(sources, vault)
