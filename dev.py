@@ -3,6 +3,7 @@
 
     python3 dev.py demo    # install kbgen into .venv, build vault/ from sources/
     python3 dev.py test    # install kbgen + test tools into .venv, run lint, types, tests
+    python3 dev.py bench   # install kbgen + spaCy into .venv, run bench/run.py
 
 Each command creates `.venv/` on first use and reinstalls only when
 pyproject.toml changed, so the second run starts at once. Extra arguments are
@@ -62,8 +63,13 @@ def test(args: list[str]) -> int:
     return _run(PY, "-m", "pytest", *args)
 
 
+def bench(args: list[str]) -> int:
+    _ensure("bench")
+    return _run(PY, ROOT / "bench" / "run.py", *args)
+
+
 def main() -> int:
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
