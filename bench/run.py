@@ -191,7 +191,7 @@ def main() -> int:
     results = {n: bench_size(n, args.out, args.repeat) for n in args.sizes}
     help_run = repeat("kbgen --help", args.repeat, lambda i: None, [*KBGEN, "--help"])
     report = (
-        f"\n## {dt.date.today().isoformat()} — {machine()}\n\n{table(results)}\n\n"
+        f"\n### {dt.date.today().isoformat()} — {machine()}\n\n{table(results)}\n\n"
         f"`kbgen --help` start-up: {help_run.seconds:.3f} s, {help_run.peak_mb:.0f} MB.\n"
     )
     print(report)
