@@ -14,6 +14,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -220,8 +221,22 @@ def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
     if count < _PARALLEL_FROM or (cores or 1) < 2 or sys.platform != "linux":
         yield None
         return
-    with multiprocessing.get_context("fork").Pool(cores) as pool:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(cores, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
         yield pool
+
+
+def _worker_start(parent: int) -> None:
+    """A worker holds no lock of its parent's, and dies with it (a killed build leaves none)."""
+    vault_mod.forget_inherited_locks()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:

@@ -202,7 +202,24 @@ def lock(vault: Path, *, readonly: bool = False) -> Iterator[None]:
             raise KbgenError(
                 f"{vault}: another kbgen is writing this vault; try again when it has finished"
             ) from exc
+        _HELD.add(fh.fileno())
         try:
             yield
         finally:
+            _HELD.discard(fh.fileno())
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+_HELD: set[int] = set()  # descriptors of the vault locks this process holds
+
+
+def forget_inherited_locks() -> None:
+    """In a forked worker: close its copies of the lock files.
+
+    A flock belongs to the open file, which fork shares: a worker still
+    holding a copy would keep the vault locked after its parent was killed.
+    """
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()

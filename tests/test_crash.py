@@ -188,3 +188,49 @@ def test_notes_written_by_a_killed_build_merge_like_any_other(
     report = run_build(sources, vault)
     assert report.ok
     assert not [a.path for a in report.plan.of("merge", "conflict", "kept")], "no user edits exist"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parsing workers are forked on Linux only")
+def test_a_killed_build_leaves_no_worker_and_no_lock_behind(tmp_path: Path) -> None:
+    """Forked parsing workers shared the vault lock's open file: killed with their parent, they
+    kept the vault locked ("another kbgen is writing this vault") until they finished."""
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    write_corpus(sources, 600, seed=4)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kbgen.cli", *_command(sources, vault)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    workers = _children(proc.pid)
+    assert workers, "the build never started its workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert run_build(sources, vault).ok  # at once: the lock died with the build
+    deadline = time.monotonic() + 5
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [w for w in workers if _running(w)]
