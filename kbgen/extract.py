@@ -170,6 +170,7 @@ class LinkedBlock:
 def link_article(article: Article, matcher: Matcher) -> tuple[LinkedBlock, ...]:
     """Give every citable block a stable id and find its mentions."""
     used: set[str] = set()
+    counters: dict[str, int] = {}
     out: list[LinkedBlock] = []
     for section in article.sections:
         for block in section.blocks:
@@ -177,5 +178,7 @@ def link_article(article: Article, matcher: Matcher) -> tuple[LinkedBlock, ...]:
                 out.append(LinkedBlock(section.name, block, None, ()))
                 continue
             found = tuple(matcher.find(block.text, block.markup))
-            out.append(LinkedBlock(section.name, block, block_id(block.text, used), found))
+            out.append(
+                LinkedBlock(section.name, block, block_id(block.text, used, counters), found)
+            )
     return tuple(out)

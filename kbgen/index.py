@@ -19,7 +19,7 @@ from typing import Any
 
 from .catalog import author_id
 from .extract import LinkedBlock, sentence_spans
-from .markdown import escape, neutralise_wikilinks
+from .markdown import escape, neutralise
 from .model import Article, Match
 
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
@@ -119,7 +119,7 @@ def _quotes(lb: LinkedBlock) -> list[tuple[str, str]]:
 
 
 def _bold(text: str, start: int, end: int, matches: list[Match], markup: bool) -> str:
-    plain = neutralise_wikilinks if markup else escape
+    plain = neutralise if markup else escape
     parts: list[str] = []
     pos = start
     for m in matches:

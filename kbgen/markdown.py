@@ -37,9 +37,47 @@ def escape(text: str) -> str:
     return _LINE_START.sub(r"\1\\\2", text)
 
 
-def neutralise_wikilinks(markdown: str) -> str:
-    """An author's own `[[links]]` point into their vault, not this one: show them as text."""
-    return markdown.replace("[[", "\\[\\[").replace("]]", "\\]\\]")
+_CODE_SPAN = re.compile(r"(`+).+?\1", re.S)
+_OBSIDIAN_ONLY = re.compile(
+    r"\[\[|\]\]|%%|==|\$|(?:(?<=\s)|^)#(?=[^\s#])"
+    r"|<(?=/?(?:script|style|iframe|object|embed|link|meta|base|form)\b)",
+    re.I,
+)
+_ESCAPED = {
+    "[[": "\\[\\[",
+    "]]": "\\]\\]",
+    "%%": "%\\%",
+    "==": "=\\=",
+    "$": "\\$",
+    "#": "\\#",
+    "<": "\\<",  # a page's scripts, styles and frames are shown as text, never run
+}
+_TRAILING_ID = re.compile(r"(\s)\^([A-Za-z0-9-]+\s*)$")
+
+
+def neutralise(markdown: str) -> str:
+    """A Markdown source's text, with what only Obsidian reads into it shown as written.
+
+    The author wrote CommonMark: their `[[links]]` and `![[embeds]]` point
+    into a vault that is not this one, and `#word`, `%%...%%`, `==...==`,
+    `$...$` and a trailing `^id` were plain text to them, not tags,
+    comments, highlights, math or block ids; a saved page's `<script>`,
+    `<style>` or `<iframe>` is shown, never run. Their CommonMark
+    (emphasis, links, code, other inline HTML) is kept; inline code is left
+    exactly as it is.
+    """
+    out: list[str] = []
+    pos = 0
+    for m in _CODE_SPAN.finditer(markdown):
+        out.append(_neutral(markdown[pos : m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(_neutral(markdown[pos:]))
+    return _TRAILING_ID.sub(r"\1\\^\2", "".join(out))
+
+
+def _neutral(text: str) -> str:
+    return _OBSIDIAN_ONLY.sub(lambda m: _ESCAPED[m.group()], text)
 
 
 def wikilink(target: str, shown: str | None = None) -> str:
@@ -50,14 +88,14 @@ def wikilink(target: str, shown: str | None = None) -> str:
     return f"[[{target}|{shown}]]"
 
 
-def block_id(text: str, used: set[str]) -> str:
+def block_id(text: str, used: set[str], counters: dict[str, int] | None = None) -> str:
     """A block id from the paragraph's own words: stable when other paragraphs change.
 
     Positional ids (p1, p2...) would all shift when a paragraph is inserted,
     breaking every link into the note and every line of a three-way merge.
     """
     normal = re.sub(r"\s+", " ", text).strip().lower()
-    return numbered("p" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6], used)
+    return numbered("p" + hashlib.sha1(normal.encode("utf-8")).hexdigest()[:6], used, counters)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -44,13 +44,21 @@ def _truncate(name: str, limit: int) -> str:
     return (word_cut if len(word_cut) > limit // 2 else cut).rstrip()
 
 
-def numbered(wanted: str, used: set[str]) -> str:
-    """`wanted`, else `wanted-2`, `wanted-3`...: the first not in `used` (which it joins)."""
-    candidate, n = wanted, 1
+def numbered(wanted: str, used: set[str], counters: dict[str, int] | None = None) -> str:
+    """`wanted`, else `wanted-2`, `wanted-3`...: the first not in `used` (which it joins).
+
+    `counters` remembers where each name's numbering got to, so a name asked
+    for n times costs n lookups, not n² (a paragraph repeated thousands of
+    times in one source).
+    """
+    n = counters.get(wanted, 1) if counters is not None else 1
+    candidate = wanted if n == 1 else f"{wanted}-{n}"
     while candidate in used:
         n += 1
         candidate = f"{wanted}-{n}"
     used.add(candidate)
+    if counters is not None:
+        counters[wanted] = n + 1
     return candidate
 
 

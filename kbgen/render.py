@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .extract import LinkedBlock
-from .markdown import escape, frontmatter, neutralise_wikilinks, wikilink
+from .markdown import escape, frontmatter, neutralise, wikilink
 from .model import Article, Metadata, Note
 
 SECTION_TITLES = {"about": "About the author", "notes": "Notes", "references": "References"}
@@ -52,7 +52,7 @@ def bind(body: str, entities: Mapping[str, str]) -> str:
 
 def linked_text(lb: LinkedBlock) -> str:
     text, markup = lb.block.text, lb.block.markup
-    plain = neutralise_wikilinks if markup else escape
+    plain = neutralise if markup else escape
     out: list[str] = []
     pos = 0
     seen: set[str] = set()
@@ -76,7 +76,7 @@ def _fence(code: str) -> str:
 def render_block(lb: LinkedBlock) -> str:
     kind, text = lb.block.kind, lb.block.text
     if kind == "heading":
-        return f"## {text if lb.block.markup else escape(text)}"
+        return f"## {neutralise(text) if lb.block.markup else escape(text)}"
     if kind == "code":
         return _fence(text)
     body = linked_text(lb)

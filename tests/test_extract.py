@@ -104,3 +104,29 @@ def test_sentences_do_not_break_at_honorifics() -> None:
         "Then he left.",
         "“Why?” he asked.",
     ]
+
+
+def test_block_ids_of_a_paragraph_repeated_thousands_of_times_cost_linear_time() -> None:
+    """A source repeating one paragraph n times must not cost n² lookups (hostile input)."""
+    from kbgen.extract import link_article
+    from kbgen.model import Article, Block, Metadata, Section
+
+    class CountingSet(set[str]):
+        lookups = 0
+
+        def __contains__(self, item: object) -> bool:
+            CountingSet.lookups += 1
+            return super().__contains__(item)
+
+    n = 3000
+    blocks = tuple(Block("para", "The same paragraph, again and again.") for _ in range(n))
+    article = Article("x.txt", "0" * 64, Metadata(), (Section("body", blocks),))
+    ids = [lb.block_id for lb in link_article(article, Matcher(load_builtin()))]
+    assert len(set(ids)) == n
+    from kbgen.names import numbered
+
+    used = CountingSet()
+    counters: dict[str, int] = {}
+    for _ in range(n):
+        numbered("p000000", used, counters)
+    assert CountingSet.lookups <= 2 * n
