@@ -9,7 +9,6 @@ today, no date taken from a caption or from the body's text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 
 from . import dates, people
@@ -84,7 +83,9 @@ _GENERIC_PUBLISHERS = {
 def _clean(value: object) -> str | None:
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", str(value))).strip()
+    # whitespace runs collapse; the characters themselves, and their Unicode form, are the
+    # source's (a title written in NFD stays NFD: it must round-trip exactly)
+    text = re.sub(r"\s+", " ", str(value)).strip()
     return text or None
 
 

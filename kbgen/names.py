@@ -15,7 +15,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+# Windows device names, reserved whatever follows the first dot ("nul.txt.md" is NUL too).
+_RESERVED = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?=\.|$)", re.I)
 _DROP = re.compile(r"[?<>:*|\"\[\]#^%{}\x00-\x1f\x7f-\x9f]")
 MAX_BYTES = 180  # leaves room for " (12).md" and a temp prefix under the 255-byte limit
 
@@ -30,8 +31,7 @@ def sanitize(title: str) -> str:
     name = name.lstrip(".").strip()
     name = _truncate(name, MAX_BYTES)
     name = name.rstrip(". ")
-    if _RESERVED.match(name):
-        name = f"{name}_"
+    name = _RESERVED.sub(r"\1_", name)
     return name or "Untitled"
 
 

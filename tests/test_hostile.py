@@ -1,0 +1,174 @@
+"""Hostile input (issue 6): titles and text that try to escape the vault or change a note's meaning.
+
+Every check reads the vault the way Obsidian would: where a file lands and
+what its name is on Windows, macOS and Linux; what the frontmatter parses
+to; and which parts of a note Obsidian would take for a link, tag, comment,
+highlight, math, block id or script.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_build
+
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
+ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+KBGEN_BLOCK_ID = re.compile(r"^p[0-9a-f]{6}(?:-\d+)?$")
+
+HOSTILE_TITLES = [
+    "../../x",
+    "a/b\\c",
+    'Title: with "quotes" #1 | [x] ^y %%',
+    "---\nkey: v",
+    "yes",
+    "no",
+    "1984",
+    "CON",
+    "NUL",
+    "COM1",
+    "nul.txt",
+    "Trailing dots...",
+    "Trailing spaces   ",
+    "x" * 300,
+    "Ünïcödé " * 40,
+    unicodedata.normalize("NFC", "Café Society"),
+    unicodedata.normalize("NFD", "Café Society"),
+    "Same Title",
+    "Same Title",
+    "Putin's Russia",
+    "putin's russia",
+    ".hidden",
+    "~tilde",
+    "[[Vladimir Putin]]",
+    "#tag",
+    "emoji 🇺🇦 flag",
+    "\u202eright-to-left override",
+    "tab\tand\u00a0nbsp",
+]
+
+BODY = (
+    "Vladimir Putin and Donald Trump discussed sanctions at length on Monday, "
+    "according to officials in Moscow and Washington who spoke to reporters.\n"
+)
+
+
+def _source(title: str, n: int) -> str:
+    quoted = json.dumps(title, ensure_ascii=False)  # YAML reads JSON strings, bar \\ud83c pairs
+    return f"---\ntitle: {quoted}\n---\n\n{BODY}\nParagraph number {n} of the piece.\n"
+
+
+def _frontmatter(text: str) -> dict[str, object]:
+    assert text.startswith("---\n")
+    data = yaml.safe_load(text[4 : text.index("\n---\n", 4)])
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def hostile_vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("hostile")
+    sources, vault = root / "sources", root / "vault"
+    sources.mkdir()
+    for n, title in enumerate(HOSTILE_TITLES):
+        (sources / f"s{n:02d}.md").write_text(_source(title, n), encoding="utf-8")
+    report = run_build(sources, vault)
+    assert report.ok, report.errors
+    return root, vault
+
+
+def test_every_file_stays_inside_the_vault(hostile_vault: tuple[Path, Path]) -> None:
+    root, vault = hostile_vault
+    outside = [p for p in root.rglob("*") if not p.is_relative_to(vault) and p.suffix == ".md"]
+    assert [p for p in outside if p.parent.name != "sources"] == []
+    for path in vault.rglob("*"):
+        assert path.resolve().is_relative_to(vault.resolve())
+
+
+def test_names_are_legal_on_windows_macos_and_linux(hostile_vault: tuple[Path, Path]) -> None:
+    _, vault = hostile_vault
+    for path in vault.rglob("*.md"):
+        rel = path.relative_to(vault)
+        for part in rel.parts:
+            assert not ILLEGAL.search(part), part
+            assert not part.endswith((".", " ")), part
+            assert not WINDOWS_RESERVED.match(part), part
+            assert len(part.encode("utf-8")) <= 255, part
+            assert part == part.strip(), part
+        assert not rel.name.startswith("."), "Obsidian hides dot-files"
+
+
+def test_titles_round_trip_and_no_two_sources_share_a_note(
+    hostile_vault: tuple[Path, Path],
+) -> None:
+    _, vault = hostile_vault
+    by_source: dict[str, object] = {}
+    folded: set[str] = set()
+    for path in (vault / "Sources").glob("*.md"):
+        fm = _frontmatter(path.read_text(encoding="utf-8"))
+        by_source[str(fm["source"])] = fm.get("title")
+        key = unicodedata.normalize("NFC", path.stem).casefold()
+        assert key not in folded, f"two notes Obsidian cannot tell apart: {path.stem!r}"
+        folded.add(key)
+    assert len(by_source) == len(HOSTILE_TITLES)
+    for n, title in enumerate(HOSTILE_TITLES):
+        # kbgen's metadata reader collapses whitespace runs in a title (line breaks included);
+        # every other character, and the Unicode form (NFC or NFD), is kept exactly
+        assert by_source[f"s{n:02d}.md"] == " ".join(title.split()), title
+
+
+HOSTILE_TEXT = """\
+Vladimir Putin met Donald Trump. <script>alert(1)</script> and [[Fake Link]] and ![[Embed]] here.
+
+#hashtag at the start and a #tag inside, %%hidden comment%% and ==highlight== too.
+
+---
+
+The alliance, NATO, was mentioned in a paragraph that ends with a fake block id. ^fakeid
+
+$x^2$ math and $5 billion and $6 billion, <style>body{display:none}</style> &amp; entities.
+
+<iframe src="https://example.com"></iframe> and a [link](https://example.com/#frag) too.
+"""
+
+
+def _obsidian_reads(body: str) -> list[str]:
+    """What Obsidian would take for syntax in a note body, outside code."""
+    body = re.sub(r"```.*?```", "", body, flags=re.S)
+    body = re.sub(r"(`+).+?\1", "", body)
+    found: list[str] = []
+    found += [f"tag {m}" for m in re.findall(r"(?:^|(?<=\s))(?<!\\)#[^\s#\\]+", body, re.M)]
+    found += ["comment" for _ in re.findall(r"(?<!\\)%%", body)]
+    found += ["highlight" for _ in re.findall(r"(?<![\\=])==", body)]
+    found += ["math" for _ in re.findall(r"(?<!\\)\$", body)]
+    found += [f"html {m}" for m in re.findall(r"(?<!\\)<(script|style|iframe)", body, re.I)]
+    for line in body.splitlines():
+        m = re.search(r"\s\^([A-Za-z0-9-]+)$", line)
+        if m and not KBGEN_BLOCK_ID.match(m.group(1)):
+            found.append(f"block id {m.group(1)}")
+    return found
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".md"])
+def test_markup_in_an_article_does_not_change_the_notes_meaning(
+    tmp_path: Path, suffix: str
+) -> None:
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    sources.mkdir()
+    head = "---\ntitle: Hostile text\n---\n\n" if suffix == ".md" else "Hostile text\n\n"
+    (sources / f"hostile{suffix}").write_text(head + HOSTILE_TEXT, encoding="utf-8")
+    report = run_build(sources, vault)
+    assert report.ok, report.errors
+    [note] = (vault / "Sources").glob("*.md")
+    text = note.read_text(encoding="utf-8")
+    body = text[text.index("\n---\n", 4) + 5 :]
+    assert _obsidian_reads(body) == []
+    links = re.findall(r"(?<!\\)\[\[([^\]|#]+)", body)
+    assert sorted(set(links)) == ["Donald Trump", "NATO", "Vladimir Putin"]
+    assert "fakeid" in body and "Fake Link" in body and "hashtag" in body  # shown, not lost
+    assert _frontmatter(text)["title"] == "Hostile text"
