@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -27,7 +28,7 @@ from . import vault as vault_mod
 from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
 from .config import Config
-from .errors import SourceError
+from .errors import KbgenError, SourceError
 from .extract import Matcher, link_article
 from .identity import source_ids
 from .index import Contribution, Totals, contributions, update_totals
@@ -329,6 +330,11 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
         store = Store(vault, readonly=dry_run)
         try:
             _build(config, store, report, listed, progress)
+        except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
+            raise KbgenError(
+                f"{store.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
+                "as this build made it; the next build finishes the job."
+            ) from exc
         finally:
             store.close()
     report.seconds = time.perf_counter() - started

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import properties
 from . import vault as vault_mod
+from .errors import KbgenError
 from .model import Note
 from .state import NoteRecord, State, StatKey, Store, key_of, sha, stat_key, text_sha
 
@@ -356,7 +357,14 @@ def execute(
         )
     with vault_mod.Writer() as writer:
         for action in plan.actions:
-            _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
+            try:
+                _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
+            except OSError as exc:
+                raise KbgenError(
+                    f"{vault / action.path}: cannot {'delete' if action.kind == 'delete' else 'write'}"
+                    f" the note ({exc.strerror or exc}). Every note is as it was or as this build "
+                    "made it; the next build finishes the job."
+                ) from exc
     return after
 
 

@@ -51,19 +51,23 @@ class Writer:
             self._folders.add(folder)
         tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
         try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            _write_durably(tmp, data)
             os.replace(tmp, path)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
             raise
 
     def close(self) -> None:
         for folder in sorted(self._folders):
             _fsync_dir(folder)
         self._folders.clear()
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _fsync_dir(folder: Path) -> None:
