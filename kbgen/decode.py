@@ -9,6 +9,7 @@ Latin-1 for those five.
 from __future__ import annotations
 
 import codecs
+import re
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -36,10 +37,25 @@ def decode(data: bytes) -> str:
     if b"\x00" in data:  # anywhere: kbgen's rendering relies on text never holding one
         raise NotText("binary file (contains NUL bytes)")
     try:
-        return data.decode("utf-8")
+        return _text(data.decode("utf-8"), "as UTF-8")
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1252")
+        text = data.decode("cp1252")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        text = data.decode("latin-1")
+    return _text(text, "not UTF-8, and as Windows-1252")
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f-\x9f\ufffd]")
+_MOST_CONTROL = 0.01  # real text, even a PDF dump full of form feeds, stays far below this
+
+
+def _text(text: str, read_as: str) -> str:
+    """`text`, unless it is mostly control characters: binary that happens to decode."""
+    sample = text[:65536]
+    controls = len(_CONTROL.findall(sample))
+    if sample and controls > _MOST_CONTROL * len(sample):
+        share = 100 * controls / len(sample)
+        raise NotText(f"not text: {read_as} it is {share:.0f}% control characters (binary?)")
+    return text

@@ -8,14 +8,18 @@ highlight, math, block id or script.
 
 from __future__ import annotations
 
+import codecs
 import json
+import os
+import random
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_build
+from conftest import SEEDS, run_build
 
 WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -172,3 +176,98 @@ def test_markup_in_an_article_does_not_change_the_notes_meaning(
     assert sorted(set(links)) == ["Donald Trump", "NATO", "Vladimir Putin"]
     assert "fakeid" in body and "Fake Link" in body and "hashtag" in body  # shown, not lost
     assert _frontmatter(text)["title"] == "Hostile text"
+
+
+_RNG = random.Random(6)
+NOISE = bytes(_RNG.randrange(1, 256) for _ in range(6000))  # binary without a NUL
+
+GARBAGE: dict[str, tuple[bytes, str]] = {
+    "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+    "noise.txt": (NOISE, "not text"),
+    "empty.md": (b"", "empty file"),
+    "blank.txt": (b" \n\t\r\n   \n", "empty file"),
+    "lying-bom.txt": (codecs.BOM_UTF8 + b"caf\xe9 au lait " * 20, "byte-order mark"),
+    "bad-yaml.md": (b"---\ntitle: [unclosed\n---\nSome text.\n", "not valid YAML"),
+    "menu.html": (b"<html><body><nav>Home | Log in</nav></body></html>", "no article text"),
+}
+
+
+def test_a_folder_of_garbage_next_to_good_articles(tmp_path: Path) -> None:
+    """Issue 6, done means: every good article built, each bad file named with its reason,
+    nothing outside the vault touched, nothing the user wrote lost."""
+    sources, vault, outside = tmp_path / "sources", tmp_path / "vault", tmp_path / "outside"
+    shutil.copytree(SEEDS, sources)
+    for name, (data, _) in GARBAGE.items():
+        (sources / name).write_bytes(data)
+    (sources / "folder.txt").mkdir()  # a folder, whatever its name: looked into, not read
+    (sources / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Secret article text. " * 40, encoding="utf-8")
+    (sources / "escape.txt").symlink_to(outside / "secret.txt")
+    (vault / "Mine").mkdir(parents=True)
+    mine = vault / "Mine" / "My thoughts.md"
+    mine.write_text("---\ntags: [mine]\n---\nWhat I think about [[Vladimir Putin]].\n", "utf-8")
+    around = {
+        p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and vault not in p.parents
+    }
+    report = run_build(sources, vault)
+    reasons = {e.path: e.reason for e in report.errors}
+    for name, (_, reason) in GARBAGE.items():
+        assert reason in reasons.get(name, ""), (name, reasons.get(name))
+    assert "folder.txt" not in reasons
+    assert "dangling.txt" in reasons
+    assert "outside the sources folder" in reasons["escape.txt"]
+    assert len(list((vault / "Sources").glob("*.md"))) == 5
+    assert mine.read_text(encoding="utf-8").endswith("[[Vladimir Putin]].\n")
+    assert {p: p.read_bytes() for p in around} == around
+    assert not [
+        p for p in tmp_path.rglob("*") if p.is_file() and p not in around and vault not in p.parents
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(GARBAGE))
+def test_a_source_turned_bad_keeps_its_note_as_it_was(tmp_path: Path, name: str) -> None:
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    sources.mkdir()
+    paragraphs = (SEEDS / "001_9de591f704b0e99d.txt").read_text(encoding="utf-8").split("\n\n")
+    good = "\n\n".join(p for p in paragraphs if len(p) > 200)
+    if name.endswith(".html"):
+        html = "".join(f"<p>{p}</p>" for p in good.split("\n\n"))
+        text = (
+            f"<html><head><title>Good</title></head><body><article>{html}</article></body></html>"
+        )
+    elif name.endswith(".md"):
+        text = f"---\ntitle: Good\n---\n\n{good}\n"
+    else:
+        text = f"Good\n\n{good}\n"
+    (sources / name).write_text(text, encoding="utf-8")
+    assert run_build(sources, vault).ok
+    [note] = (vault / "Sources").glob("*.md")
+    before = note.read_bytes()
+    (sources / name).write_bytes(GARBAGE[name][0])
+    report = run_build(sources, vault)
+    assert [e.path for e in report.errors] == [name]
+    assert note.read_bytes() == before
+
+
+def test_an_unreadable_source_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    shutil.copytree(SEEDS, sources)
+    locked = sources / "locked.txt"
+    locked.write_text("Locked\n\n" + BODY, encoding="utf-8")
+    if os.geteuid() != 0:
+        locked.chmod(0)
+    else:  # root reads anything: fail the open the way a permission error does
+        real_open = open
+
+        def denied(file: object, *args: object, **kwargs: object) -> object:
+            if str(file) == str(locked):
+                raise PermissionError(13, "Permission denied", str(file))
+            return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+        monkeypatch.setattr("kbgen.sources.open", denied, raising=False)
+    report = run_build(sources, vault)
+    assert [(e.path, e.reason) for e in report.errors] == [
+        ("locked.txt", "cannot read the file: permission denied")
+    ]
+    assert len(list((vault / "Sources").glob("*.md"))) == 5
