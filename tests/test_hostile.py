@@ -141,10 +141,15 @@ $x^2$ math and $5 billion and $6 billion, <style>body{display:none}</style> &amp
 """
 
 
+def outside_code(body: str) -> str:
+    """A note body without its code blocks and inline code (Obsidian reads nothing in them)."""
+    body = re.sub(r"^(`{3,})[^\n]*\n.*?^\1[ \t]*$", "", body, flags=re.S | re.M)
+    return re.sub(r"(`+).+?\1", "", body, flags=re.S)
+
+
 def _obsidian_reads(body: str) -> list[str]:
     """What Obsidian would take for syntax in a note body, outside code."""
-    body = re.sub(r"```.*?```", "", body, flags=re.S)
-    body = re.sub(r"(`+).+?\1", "", body)
+    body = outside_code(body)
     found: list[str] = []
     found += [f"tag {m}" for m in re.findall(r"(?:^|(?<=\s))(?<!\\)#[^\s#\\]+", body, re.M)]
     found += ["comment" for _ in re.findall(r"(?<!\\)%%", body)]
