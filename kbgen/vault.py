@@ -20,11 +20,6 @@ TEMP_PREFIX = ".kbgen-tmp-"
 LOCK_FILE = ".kbgen/lock"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    with Writer() as writer:
-        writer.write(path, data)
-
-
 class Writer:
     """Atomic writes of many notes; each folder's entry is made durable once, at the end.
 
@@ -100,22 +95,12 @@ def remove(path: Path) -> None:
         pass
 
 
-def markdown_files(vault: Path) -> Iterator[str]:
-    """Vault-relative paths of every note, skipping hidden folders (.obsidian, .kbgen, .trash)."""
-    for root, dirs, files in os.walk(vault):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        rel_root = Path(root).relative_to(vault)
-        for name in sorted(files):
-            if name.endswith(".md") and not name.startswith("."):
-                yield (rel_root / name).as_posix()
-
-
 def listing(vault: Path) -> tuple[dict[str, os.stat_result], list[Path]]:
     """One walk of the vault: every note with its stat, and temp files a killed build left.
 
-    Hidden folders (.obsidian, .kbgen, .trash, .git) are skipped, as in
-    `markdown_files`. One stat per note is what lets a no-op build skip
-    reading notes altogether.
+    Hidden folders (.obsidian, .kbgen, .trash, .git) and hidden files are
+    skipped. One stat per note is what lets a no-op build skip reading notes
+    altogether.
     """
     notes: dict[str, os.stat_result] = {}
     temps: list[Path] = []
@@ -139,12 +124,6 @@ def listing(vault: Path) -> tuple[dict[str, os.stat_result], list[Path]]:
                     except OSError:
                         continue  # gone since the folder was listed
     return dict(sorted(notes.items())), sorted(temps)
-
-
-def clean_temp_files(vault: Path) -> None:
-    """Remove temp files a killed build left behind."""
-    for path in listing(vault)[1]:
-        path.unlink(missing_ok=True)
 
 
 def template_dir() -> Path:

@@ -14,10 +14,9 @@ import unicodedata
 
 import pytest
 import yaml
-from conftest import run_build
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_hostile import ILLEGAL, WINDOWS_RESERVED, _obsidian_reads, _source, outside_code
+from test_hostile import _obsidian_reads, assert_legal_name, build_titled, outside_code
 
 from kbgen.catalog import load_builtin
 from kbgen.errors import SourceError
@@ -156,21 +155,14 @@ titles = st.text(
 def test_any_titles_give_legal_distinct_notes_that_keep_the_title(
     tmp_path_factory: pytest.TempPathFactory, chosen: list[str]
 ) -> None:
-    root = tmp_path_factory.mktemp("titles")
-    sources, vault = root / "sources", root / "vault"
-    sources.mkdir()
-    for n, title in enumerate(chosen):
-        (sources / f"s{n}.md").write_text(_source(title, n), encoding="utf-8")
-    report = run_build(sources, vault)
-    assert report.ok, report.errors
+    vault = build_titled(tmp_path_factory.mktemp("titles"), chosen)
     notes = list((vault / "Sources").glob("*.md"))
     assert len(notes) == len(chosen)
     keys = {unicodedata.normalize("NFC", p.stem).casefold() for p in notes}
     assert len(keys) == len(notes)
     for path in notes:
         assert path.resolve().parent == (vault / "Sources").resolve()
-        assert not ILLEGAL.search(path.name) and not WINDOWS_RESERVED.match(path.name)
-        assert not path.stem.endswith((".", " ")) and len(path.name.encode()) <= 255
+        assert_legal_name(path.name)
         text = path.read_text(encoding="utf-8")
         fm = yaml.safe_load(text[4 : text.index("\n---\n", 4)])
         n = int(str(fm["source"])[1:-3])

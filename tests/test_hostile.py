@@ -74,16 +74,31 @@ def _frontmatter(text: str) -> dict[str, object]:
     return data
 
 
-@pytest.fixture(scope="module")
-def hostile_vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("hostile")
+def build_titled(root: Path, titles: list[str]) -> Path:
+    """A vault built from one Markdown source per title (`s00.md`, `s01.md`...)."""
     sources, vault = root / "sources", root / "vault"
     sources.mkdir()
-    for n, title in enumerate(HOSTILE_TITLES):
+    for n, title in enumerate(titles):
         (sources / f"s{n:02d}.md").write_text(_source(title, n), encoding="utf-8")
     report = run_build(sources, vault)
     assert report.ok, report.errors
-    return root, vault
+    return vault
+
+
+def assert_legal_name(part: str) -> None:
+    """A file or folder name every OS accepts and Obsidian shows."""
+    assert not ILLEGAL.search(part), part
+    stem = part.removesuffix(".md")
+    assert not part.endswith((".", " ")) and not stem.endswith((".", " ")), part
+    assert not WINDOWS_RESERVED.match(part), part
+    assert len(part.encode("utf-8")) <= 255, part
+    assert part == part.strip(), part
+
+
+@pytest.fixture(scope="module")
+def hostile_vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("hostile")
+    return root, build_titled(root, HOSTILE_TITLES)
 
 
 def test_every_file_stays_inside_the_vault(hostile_vault: tuple[Path, Path]) -> None:
@@ -99,11 +114,7 @@ def test_names_are_legal_on_windows_macos_and_linux(hostile_vault: tuple[Path, P
     for path in vault.rglob("*.md"):
         rel = path.relative_to(vault)
         for part in rel.parts:
-            assert not ILLEGAL.search(part), part
-            assert not part.endswith((".", " ")), part
-            assert not WINDOWS_RESERVED.match(part), part
-            assert len(part.encode("utf-8")) <= 255, part
-            assert part == part.strip(), part
+            assert_legal_name(part)
         assert not rel.name.startswith("."), "Obsidian hides dot-files"
 
 
