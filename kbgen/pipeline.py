@@ -32,7 +32,7 @@ from .errors import KbgenError, SourceError
 from .extract import Matcher, link_article
 from .identity import source_ids
 from .index import Contribution, Totals, contributions, update_totals
-from .model import Note
+from .model import Entity, Note
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import SourceRef, render_author, render_entity, render_home
 from .plan import (
@@ -369,18 +369,7 @@ def _build(
     )
     articles = [p.prepared for _, p in sorted(reading.parsed.items())]
     ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
-    records = dict(reading.kept)
-    for path, parsed in reading.parsed.items():
-        meta = parsed.prepared.meta
-        records[path] = SourceRecord(
-            parsed.prepared.digest,
-            ids[path],
-            meta.title,
-            meta.published,
-            meta.publisher,
-            reading.stats.get(path),
-        )
-    records = dict(sorted(records.items()))
+    records = _records(reading, ids)
     changed = set(reading.parsed)
     gone = set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
@@ -394,10 +383,7 @@ def _build(
     totals = update_totals(old_totals, old, new)
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
-    wanted = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
-    wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
-    wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
-    wanted.append(Wanted("home", "Home"))
+    wanted = _wanted(entities, authors, records)
     wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {stem_of(p) for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
@@ -479,6 +465,33 @@ def _build(
         meta={"fingerprint": fingerprint, "totals": json.dumps(totals, sort_keys=True)},
     )
     report.lap("state")
+
+
+def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
+    """Every source's record as it will be committed: kept ones as they were, parsed ones anew."""
+    records = dict(reading.kept)
+    for path, parsed in reading.parsed.items():
+        meta = parsed.prepared.meta
+        records[path] = SourceRecord(
+            parsed.prepared.digest,
+            ids[path],
+            meta.title,
+            meta.published,
+            meta.publisher,
+            reading.stats.get(path),
+        )
+    return dict(sorted(records.items()))
+
+
+def _wanted(
+    entities: list[Entity], authors: dict[str, str], records: dict[str, SourceRecord]
+) -> list[Wanted]:
+    """Every note the vault should hold, in the order names are handed out."""
+    wanted = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
+    wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
+    wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
+    wanted.append(Wanted("home", "Home"))
+    return wanted
 
 
 def _ref(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
