@@ -52,6 +52,7 @@ _ESCAPED = {
     "#": "\\#",
     "<": "\\<",  # a page's scripts, styles and frames are shown as text, never run
 }
+_TRIGGERS = re.compile(r"[\[\]%=$#<^]")
 _TRAILING_ID = re.compile(r"(\s)\^([A-Za-z0-9-]+\s*)$")
 
 
@@ -66,6 +67,8 @@ def neutralise(markdown: str) -> str:
     (emphasis, links, code, other inline HTML) is kept; inline code is left
     exactly as it is.
     """
+    if not _TRIGGERS.search(markdown):
+        return markdown  # most prose: nothing Obsidian would read differently
     out: list[str] = []
     pos = 0
     for m in _CODE_SPAN.finditer(markdown):
