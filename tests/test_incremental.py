@@ -226,3 +226,30 @@ def test_a_new_kbgen_version_rebuilds_from_scratch_whatever_the_old_state_held(
     report = _build(sources, vault)
     assert report.parsed == len(list(sources.iterdir()))
     _same_as_cold(sources, vault, tmp_path)
+
+
+def test_user_edits_survive_when_stats_are_trusted(corpus: tuple[Path, Path]) -> None:
+    """The stat cache never hides a user's edit: an edited note whose stat is recorded is read
+    again, and merged, as soon as its source changes."""
+    sources, vault = corpus
+    article = sources / "article-00003.md"
+    report = _build(sources, vault)
+    note = next(vault.glob("Sources/*(No. 3).md"))
+    text = note.read_text(encoding="utf-8")
+    mine = "My own remark, which no rebuild may lose."
+    note.write_text(text.replace("\n---\n", "\nmy_rating: 4\n---\n", 1) + f"\n{mine}\n", "utf-8")
+    _settle()
+    report = _build(sources, vault)  # reads the edited note once, records its stat
+    assert not report.plan.writes
+    _settle()
+    body = article.read_text(encoding="utf-8")
+    head, sep, rest = body.partition("\n\n")
+    article.write_text(head + sep + "An opening sentence added at the source.\n\n" + rest, "utf-8")
+    report = _build(sources, vault)
+    assert report.parsed == 1
+    merged = note.read_text(encoding="utf-8")
+    assert mine in merged and "my_rating: 4" in merged
+    assert "An opening sentence added at the source." in merged
+    assert [
+        a.kind for a in report.plan.actions if a.path == note.relative_to(vault).as_posix()
+    ] == ["merge"]
