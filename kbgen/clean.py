@@ -258,6 +258,7 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
         ),
         default=-1,
     )
+    last_body = _closing_list(blocks, roles, last_body)
     body: list[Block] = []
     about: list[Block] = []
     notes: list[Block] = []
@@ -288,6 +289,33 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
         ("references", refs),
     )
     return tuple(Section(name, tuple(bs)) for name, bs in parts if bs), labels
+
+
+def _closing_list(blocks: list[Block], roles: list[str], last_body: int) -> int:
+    """Where the body ends when an article ends on a list ("In short:" and its items).
+
+    Everything after the last prose paragraph is page footer unless shown
+    otherwise; a run of two or more list items of four words or more,
+    right after it (or after a lead-in ending in a colon), is the article's.
+    Footer link lists ("Privacy policy", "Contact us") have shorter items.
+    """
+    start = last_body + 1
+    if (
+        start < len(blocks)
+        and roles[start] in ("para", "heading")
+        and blocks[start].kind != "item"
+        and blocks[start].text.rstrip().endswith(":")
+    ):
+        start += 1
+    end = start
+    while (
+        end < len(blocks)
+        and blocks[end].kind == "item"
+        and roles[end] == "para"
+        and words(blocks[end].text) >= 4
+    ):
+        end += 1
+    return end - 1 if end - start >= 2 else last_body
 
 
 def _is_last_prose(blocks: list[Block], roles: list[str], i: int) -> bool:

@@ -246,3 +246,23 @@ def test_clutter_rules(line: str, rule: str) -> None:
 )
 def test_sentences_mentioning_clutter_words_are_content(line: str) -> None:
     assert clutter_rule(line) is None
+
+
+def test_an_article_ending_on_a_list_keeps_it_and_a_footer_list_is_still_dropped() -> None:
+    """Found while trying hostile text for issue 6: everything after the last prose paragraph was
+    taken for page footer, so an article ending "In short:" and a list lost both."""
+    text = (
+        "A Title for the List Article\n\n"
+        "Vladimir Putin and Donald Trump discussed several matters at their first meeting, "
+        "according to officials who briefed reporters afterwards.\n\n"
+        "In short:\n\n"
+        "- sanctions stay in place for now\n"
+        "- talks continue in the autumn, officials said\n\n"
+        "- Privacy policy\n- Contact us\n"
+    )
+    article = parse("list.txt", text.encode("utf-8"))
+    body = [b.text for s in article.sections if s.name == "body" for b in s.blocks]
+    assert "In short:" in body
+    assert "sanctions stay in place for now" in body
+    assert "talks continue in the autumn, officials said" in body
+    assert not any("Privacy" in t or "Contact" in t for t in body)
