@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,21 @@ from kbgen.pipeline import Report, build
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "sources"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _trusted_stats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """KBGEN_TRUST_STATS=1 trusts every stat at once (no racy window).
+
+    Builds in tests follow each other within milliseconds, so most stats
+    are racy and files are re-read; this runs the same tests down the other
+    path, where kbgen relies on its stat cache (`python3 dev.py test` does both).
+    """
+    if os.environ.get("KBGEN_TRUST_STATS") == "1":
+        import kbgen.state
+
+        monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
 
 
 def run_build(sources: Path, vault: Path, **kwargs: object) -> Report:
