@@ -2,8 +2,8 @@
 
 Order matters: a BOM is the file's own statement, so it wins; then strict
 UTF-8 (by far the most common, and it almost never decodes non-UTF-8 text by
-accident); then Windows-1252, which every byte except five decodes, and
-Latin-1 for those five.
+accident); then Windows-1252, which decodes every byte but five (shown as
+U+FFFD). Bytes that decode mostly into control characters are binary.
 """
 
 from __future__ import annotations
@@ -40,11 +40,9 @@ def decode(data: bytes) -> str:
         return _text(data.decode("utf-8"), "as UTF-8")
     except UnicodeDecodeError:
         pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    return _text(text, "not UTF-8, and as Windows-1252")
+    # The five bytes Windows-1252 leaves undefined become U+FFFD: decoding the whole file as
+    # Latin-1 instead would turn every curly quote into an invisible control character.
+    return _text(data.decode("cp1252", errors="replace"), "not UTF-8, and as Windows-1252")
 
 
 _CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f-\x9f\ufffd]")

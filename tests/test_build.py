@@ -255,3 +255,15 @@ def test_the_suffixes_discovered_are_the_ones_there_are_readers_for() -> None:
     from kbgen.sources import SUFFIXES
 
     assert set(READERS) == SUFFIXES
+
+
+def test_a_windows_1252_file_with_a_stray_byte_is_still_text() -> None:
+    """One byte Windows-1252 leaves undefined (0x81) must not turn every curly quote into a
+    control character, and the article into "not text"."""
+    from kbgen.decode import decode
+
+    sentence = "“Putin’s visit,” officials said, “was noted by everyone in Moscow.” "
+    data = (sentence * 20).encode("cp1252") + b"\x81" + (sentence * 20).encode("cp1252")
+    text = decode(data)
+    assert text.count("“") == 80 and text.count("’") == 40
+    assert "\ufffd" in text  # the stray byte is shown as undecodable, not silently invented
