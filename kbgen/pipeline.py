@@ -248,10 +248,14 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
     assert _MATCHER is not None
     try:
         article = parse(rel, data)
+        linked = link_article(article, _MATCHER)
+        return Parsed(prepare_source(article, linked), contributions(article, linked))
     except SourceError as exc:
         return exc
-    linked = link_article(article, _MATCHER)
-    return Parsed(prepare_source(article, linked), contributions(article, linked))
+    except Exception as exc:  # a bug of kbgen's on one article must not stop the others
+        return SourceError(
+            rel, f"kbgen bug while reading it ({type(exc).__name__}: {exc}); please report it"
+        )
 
 
 def _parse_paths(
@@ -319,6 +323,7 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
     started = time.perf_counter()
     report = Report(dry_run=dry_run)
     vault = config.vault
+    _check_folders(config)
     if not dry_run:
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
@@ -339,6 +344,16 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
             store.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check_folders(config: Config) -> None:
+    """A vault inside the sources folder would be read back as articles, chased by `watch`."""
+    sources, vault = config.sources.resolve(), config.vault.resolve()
+    if vault.is_relative_to(sources):
+        raise KbgenError(
+            f"{config.vault}: the vault is inside the sources folder {config.sources}; kbgen "
+            "would read its own notes as articles. Put the vault beside the sources folder."
+        )
 
 
 def _build(

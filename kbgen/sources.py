@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import SourceError
+from .errors import KbgenError, SourceError
 from .model import Article
 
 # The suffixes kbgen reads (readers.READERS, which is imported only when a source is parsed).
@@ -32,8 +32,8 @@ def discover(
     One `scandir` walk with one stat per source: that stat is what lets an
     unchanged source be skipped without reading it.
     """
-    if not root.is_dir():
-        return [], [SourceError(str(root), "sources folder does not exist")]
+    if not root.is_dir():  # unmounted or mistyped: not "every source was removed"
+        raise KbgenError(f"{root}: sources folder {root} does not exist; nothing was changed")
     found: list[SourceFile] = []
     errors: list[SourceError] = []
     real_root = root.resolve()
@@ -43,7 +43,9 @@ def discover(
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            errors.append(SourceError(prefix or ".", f"cannot list the folder: {exc.strerror}"))
+            if not prefix:  # the whole folder unreadable is not "every source was removed"
+                raise KbgenError(f"{root}: cannot list the sources folder ({exc.strerror})") from exc
+            errors.append(SourceError(prefix, f"cannot list the folder: {exc.strerror}"))
             continue
         for entry in entries:
             name, rel = entry.name, prefix + entry.name

@@ -150,3 +150,53 @@ def test_a_read_only_vault_is_refused_before_anything_is_written(
         monkeypatch.undo()
     assert vault_tree(vault) == before
     assert (vault / ".kbgen" / "state.sqlite").read_bytes() == state
+
+
+def test_a_missing_sources_folder_stops_the_build_and_deletes_nothing(
+    seed_sources: Path, seed_vault: Path
+) -> None:
+    """An unmounted or mistyped sources folder is not "every source was removed".
+
+    Taken as that, it would delete every untouched note and orphan the rest;
+    under `kbgen watch`, a network share that drops for a moment would empty
+    the vault.
+    """
+    before = vault_tree(seed_vault)
+    shutil.rmtree(seed_sources)
+    with pytest.raises(KbgenError, match="sources folder .* does not exist"):
+        run_build(seed_sources, seed_vault)
+    assert vault_tree(seed_vault) == before
+
+
+@pytest.mark.parametrize("inside", ["vault", "vault/sub"])
+def test_a_vault_inside_the_sources_folder_is_refused(tmp_path: Path, inside: str) -> None:
+    """kbgen would read its own notes back as articles (and `watch` would chase its own writes)."""
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    with pytest.raises(KbgenError, match="inside the sources folder"):
+        run_build(sources, sources / inside)
+    assert not (sources / "vault").exists()
+
+
+def test_a_kbgen_bug_on_one_source_fails_that_source_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected exception while reading one article is that article's error, not the build's."""
+    import kbgen.readers
+
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    (sources / "trap.txt").write_text("Title\n\nA body paragraph about Putin.\n", encoding="utf-8")
+    real = kbgen.readers.READERS[".txt"]
+
+    def reader(text: str) -> object:
+        if "A body paragraph about Putin." in text:
+            raise RuntimeError("boom")
+        return real(text)
+
+    monkeypatch.setitem(kbgen.readers.READERS, ".txt", reader)
+    report = run_build(sources, tmp_path / "vault")
+    assert [e.path for e in report.errors] == ["trap.txt"]
+    assert "RuntimeError: boom" in report.errors[0].reason
+    assert "kbgen bug" in report.errors[0].reason
+    assert len(list((tmp_path / "vault" / "Sources").glob("*.md"))) == 5
