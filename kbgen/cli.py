@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import KbgenError
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,33 +30,44 @@ def _parser() -> argparse.ArgumentParser:
         "bytes changed. Notes you edited are merged, never overwritten. Exit status 1 when any "
         "source failed (the others are still built), 2 on a fatal error.",
     )
-    build.add_argument("--sources", type=Path, help="folder of articles (default: sources/)")
-    build.add_argument(
-        "--vault", type=Path, help="vault folder (default: vault/; created if missing)"
-    )
-    build.add_argument("--config", type=Path, help="config file (default: ./kbgen.yaml if present)")
-    build.add_argument(
-        "--catalog",
-        type=Path,
-        action="append",
-        dest="catalogs",
-        help="extra catalog YAML file (repeatable)",
-    )
+    _add_common(build)
     build.add_argument(
         "--dry-run",
         action="store_true",
         help="list what would be created, updated, merged, flagged as a conflict, orphaned "
         "or deleted; write nothing",
     )
-    build.add_argument(
-        "--follow-symlinks",
-        action="store_true",
-        default=None,
-        help="follow symlinks that point outside the sources folder",
+    _add_verbosity(build)
+
+    watch = sub.add_parser(
+        "watch",
+        help="keep the vault in sync until Ctrl-C",
+        description="Build once, then follow changes to the sources and to the vault and run "
+        "the same build after each burst of changes. Notes you edit in Obsidian meanwhile are "
+        "never overwritten. Ctrl-C or SIGTERM lets the current build finish, then exits 0.",
     )
-    verbosity = build.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per change")
-    verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    _add_common(watch)
+    watch.add_argument(
+        "--quiet-period",
+        type=_positive,
+        default=100,
+        metavar="MS",
+        help="milliseconds without changes before a sync (default: 100)",
+    )
+    watch.add_argument(
+        "--rescan",
+        type=_positive,
+        default=60,
+        metavar="SECONDS",
+        help="full check this often, for changes the OS did not report (default: 60)",
+    )
+    watch.add_argument(
+        "--polling",
+        action="store_true",
+        help="poll for changes instead of using native events (used anyway on network "
+        "and VM mounts, which give none)",
+    )
+    _add_verbosity(watch)
 
     init = sub.add_parser(
         "init",
@@ -64,9 +79,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _build(args: argparse.Namespace) -> int:
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sources", type=Path, help="folder of articles (default: sources/)")
+    parser.add_argument(
+        "--vault", type=Path, help="vault folder (default: vault/; created if missing)"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: ./kbgen.yaml if present)"
+    )
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        action="append",
+        dest="catalogs",
+        help="extra catalog YAML file (repeatable)",
+    )
+    parser.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        default=None,
+        help="follow symlinks that point outside the sources folder",
+    )
+
+
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="one line per change")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="errors only")
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _config(args: argparse.Namespace) -> Config:
     from . import config as config_mod
-    from .pipeline import build
 
     overrides = {
         "sources": args.sources,
@@ -74,7 +124,13 @@ def _build(args: argparse.Namespace) -> int:
         "follow_symlinks": args.follow_symlinks,
         "catalogs": tuple(args.catalogs) if args.catalogs else None,
     }
-    config = config_mod.load(args.config, overrides)
+    return config_mod.load(args.config, overrides)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .pipeline import build
+
+    config = _config(args)
     report = build(config, dry_run=args.dry_run, progress=not args.quiet and sys.stderr.isatty())
     for error in report.errors:
         print(f"kbgen: error: {error.path}: {error.reason}", file=sys.stderr)
@@ -89,6 +145,40 @@ def _build(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _watch(args: argparse.Namespace) -> int:
+    """Runs until SIGINT or SIGTERM; the first lets the current build finish, a second one
+    interrupts it (kbgen's writes are crash-safe either way)."""
+    import signal
+
+    from .watch import Watcher, WatchOptions
+
+    options = WatchOptions(
+        quiet=args.quiet_period / 1000,
+        max_wait=max(2.0, 10 * args.quiet_period / 1000),
+        rescan=args.rescan,
+        polling=args.polling,
+        verbose=args.verbose,
+        quiet_log=args.quiet,
+    )
+    watcher = Watcher(
+        _config(args),
+        options,
+        log=lambda line: print(line, flush=True),
+        log_error=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        if watcher.stopping:
+            raise KeyboardInterrupt
+        print("kbgen: stopping after the current build", file=sys.stderr, flush=True)
+        watcher.stop()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    watcher.run()
+    return 0
+
+
 def _init(args: argparse.Namespace) -> int:
     from .vault import init
 
@@ -100,7 +190,8 @@ def _init(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _build(args) if args.command == "build" else _init(args)
+        commands = {"build": _build, "watch": _watch, "init": _init}
+        return commands[args.command](args)
     except KbgenError as exc:
         print(f"kbgen: error: {exc}", file=sys.stderr)
         return 2

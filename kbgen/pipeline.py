@@ -82,6 +82,7 @@ class Report:
     rendered: int = 0  # notes rendered (the rest had no input change)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in order
     peak_mb: dict[str, float] = field(default_factory=dict)  # peak memory at each stage's end
+    catalog_notes: list[str] = field(default_factory=list)  # notes whose properties feed the catalog
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 
     def lap(self, stage: str) -> None:
@@ -153,6 +154,7 @@ def _read_sources(
     matcher: Callable[[], Matcher],
     progress: bool,
     errors: list[SourceError],
+    parallel: bool,
 ) -> Reading:
     """Read and link only the sources whose stat, then content, changed (all of them if `full`)."""
     files, discover_errors = discover(config.sources, config.follow_symlinks)
@@ -176,7 +178,7 @@ def _read_sources(
             continue
         reading.stats[f.rel] = stat
         todo.append((f, data))
-    reading.parsed = _parse_all(todo, matcher, progress, errors)
+    reading.parsed = _parse_all(todo, matcher, progress, errors, parallel)
     for error in errors:
         if error.path in state.sources:
             reading.kept[error.path] = state.sources[error.path]  # its note is left as it is
@@ -188,6 +190,7 @@ def _parse_all(
     matcher: Callable[[], Matcher],
     progress: bool,
     errors: list[SourceError],
+    parallel: bool,
 ) -> dict[str, Parsed]:
     """Parse and link sources, on every core when there are many (a cold build)."""
     out: dict[str, Parsed] = {}
@@ -197,7 +200,7 @@ def _parse_all(
 
     jobs = [(f.rel, data) for f, data in todo]
     bar = tqdm(total=len(jobs), desc="reading", unit="source", delay=0.5, disable=not progress)
-    with _workers(len(jobs), matcher()) as pool:
+    with _workers(len(jobs) if parallel else 0, matcher()) as pool:
         results = pool.imap(_parse_one, jobs, chunksize=16) if pool else map(_parse_one, jobs)
         for result in results:
             bar.update()
@@ -259,7 +262,11 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
 
 
 def _parse_paths(
-    config: Config, paths: set[str], matcher: Callable[[], Matcher], errors: list[SourceError]
+    config: Config,
+    paths: set[str],
+    matcher: Callable[[], Matcher],
+    errors: list[SourceError],
+    parallel: bool,
 ) -> dict[str, Parsed]:
     """Sources whose content did not change but whose note must be rendered again."""
     todo: list[tuple[SourceFile, bytes]] = []
@@ -269,7 +276,7 @@ def _parse_paths(
             todo.append((f, read_bytes(f)))
         except SourceError as exc:
             errors.append(exc)
-    return _parse_all(todo, matcher, False, errors)
+    return _parse_all(todo, matcher, False, errors, parallel)
 
 
 def _naming(
@@ -319,7 +326,14 @@ def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, On
     return out
 
 
-def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> Report:
+def build(
+    config: Config, *, dry_run: bool = False, progress: bool = False, parallel: bool = True
+) -> Report:
+    """Bring the vault up to date with the sources.
+
+    `parallel=False` parses in this process only: `kbgen watch` has threads,
+    and forking a process that has threads can deadlock the child.
+    """
     started = time.perf_counter()
     report = Report(dry_run=dry_run)
     vault = config.vault
@@ -334,7 +348,7 @@ def build(config: Config, *, dry_run: bool = False, progress: bool = False) -> R
                 temp.unlink(missing_ok=True)
         store = Store(vault, readonly=dry_run)
         try:
-            _build(config, store, report, listed, progress)
+            _build(config, store, report, listed, progress, parallel)
         except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
             raise KbgenError(
                 f"{store.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
@@ -362,6 +376,7 @@ def _build(
     report: Report,
     listed: dict[str, os.stat_result],
     progress: bool,
+    parallel: bool,
 ) -> None:
     vault = config.vault
     loaded = store.load()
@@ -377,7 +392,7 @@ def _build(
     full = store.meta("fingerprint") != fingerprint
     matcher = functools.cache(lambda: Matcher(catalog))
     report.lap("catalog")
-    reading = _read_sources(config, state, full, matcher, progress, report.errors)
+    reading = _read_sources(config, state, full, matcher, progress, report.errors, parallel)
     report.lap("read")
     report.sources = len(reading.present) + sum(
         e.path not in reading.present for e in report.errors
@@ -434,7 +449,7 @@ def _build(
     render = (render & wanted_ids) - protected
     by_id = {r.id: p for p, r in records.items()}
     to_parse = {by_id[i] for i in render if i in by_id} - changed
-    reading.parsed.update(_parse_paths(config, to_parse, matcher, report.errors))
+    reading.parsed.update(_parse_paths(config, to_parse, matcher, report.errors, parallel))
     targets = Targets(
         entities={e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities},
         authors={n: stems[i] for n, i in author_ids.items() if i in stems}
@@ -469,6 +484,10 @@ def _build(
         return
     after = execute(plan, state, store, vault, located)
     report.lap("write")
+    report.catalog_notes = sorted(
+        {e.user_note for e in found.entities if e.user_note}
+        | {r.path for i, r in after.notes.items() if i.startswith(("actor:", "issue:"))}
+    )
     after.sources = records
     store.commit(
         after,

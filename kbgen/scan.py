@@ -72,3 +72,37 @@ def frontmatter_of(path: Path) -> dict[str, Any]:
     except yamlio.YAMLError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+Signature = tuple[str, str, str, tuple[str, ...]] | None | str
+
+
+def catalog_signature(path: Path) -> Signature:
+    """What a note gives the catalog: its type, kind, description and aliases.
+
+    None when it gives nothing (no such note, or not `type: actor|issue`);
+    "invalid" when its properties cannot be read just now (being typed,
+    unclosed), so that `kbgen watch` waits for them to make sense.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD_BYTES)
+    except OSError:
+        return None
+    text = head.decode("utf-8", errors="replace")
+    fm, _ = properties.split_note(text)
+    if fm is None:
+        return "invalid" if text.startswith("---") else None
+    try:
+        data = yamlio.load(fm)
+    except yamlio.YAMLError:
+        return "invalid"
+    if not isinstance(data, dict):
+        return None
+    type_ = str(data.get("type", "")).strip().lower()
+    if type_ not in ("actor", "issue"):
+        return None
+    aliases = data.get("aliases") or []
+    aliases = [aliases] if isinstance(aliases, str) else aliases
+    listed = tuple(str(a) for a in aliases) if isinstance(aliases, list) else (str(aliases),)
+    return (type_, str(data.get("kind", "")), str(data.get("description", "")), listed)

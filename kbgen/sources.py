@@ -14,7 +14,12 @@ from .model import Article
 # The suffixes kbgen reads (readers.READERS, which is imported only when a source is parsed).
 SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm"})
 
-_EDITOR_TEMP = re.compile(r"^\.|~$|\.(swp|swx|swo|tmp|part|crdownload)$|___jb_(tmp|old)___$")
+_EDITOR_TEMP = re.compile(r"^\.|^#.*#$|~$|\.(swp|swx|swo|tmp|part|crdownload)$|___jb_(tmp|old)___$")
+
+
+def is_editor_temp(name: str) -> bool:
+    """Hidden files and what editors leave beside the file they save (vim, Emacs, JetBrains)."""
+    return _EDITOR_TEMP.search(name) is not None
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ def discover(
                 if not name.startswith("."):
                     stack.append((entry.path, rel + "/"))
                 continue
-            if _EDITOR_TEMP.search(name) or os.path.splitext(name)[1].lower() not in SUFFIXES:
+            if is_editor_temp(name) or os.path.splitext(name)[1].lower() not in SUFFIXES:
                 continue
             path = entry.path
             outside = entry.is_symlink() and not Path(path).resolve().is_relative_to(real_root)

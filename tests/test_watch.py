@@ -1,0 +1,419 @@
+"""`kbgen watch` with a real watchdog observer on real folders.
+
+Each test starts a watcher thread on a copy of the seed corpus, does what a
+user or an editor does, and waits (bounded) for the vault to follow. "Exactly
+one update" is counted from the watcher's own record of its syncs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, frontmatter_of
+from corpus import write_corpus
+
+from kbgen.config import Config
+from kbgen.observe import filesystem_type, start_observer
+from kbgen.watch import Sync, Watcher, WatchOptions
+
+QUIET = 0.05
+NOTE_004 = "Sources/US-Russia Relations under Trump Presidency Will The Reset Come to Pass.md"
+SEED_004 = "004_391b700a59b12524.txt"
+NEW_ARTICLE = (
+    "Arms talks in Geneva\n\nBy Ann Weller\n\n"
+    "Vladimir Putin and Rex Tillerson discussed arms control and the New START treaty "
+    "in Geneva on Monday, officials said.\n\n"
+    "Sanctions were not on the agenda, although Congress has debated them for months.\n"
+)
+
+
+def wait_until(check: Callable[[], object], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {check.__doc__ or check}")
+        time.sleep(0.01)
+
+
+@dataclass
+class Running:
+    watcher: Watcher
+    sources: Path
+    vault: Path
+    lines: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def syncs(self) -> list[Sync]:
+        return self.watcher.syncs
+
+    def settle(self) -> None:
+        """Wait until nothing is pending: a few quiet periods without a new sync."""
+        count = -1
+        while count != len(self.syncs) or self.watcher.building:
+            count = len(self.syncs)
+            time.sleep(QUIET * 6)
+
+    def writes_since(self, start: int, path: str) -> list[str]:
+        """The kinds of action each sync since `start` took on `path` (writes and deletes)."""
+        return [
+            a.kind
+            for s in self.syncs[start:]
+            if s.report is not None
+            for a in s.report.plan.actions
+            if a.path == path and a.kind not in ("unchanged", "kept", "forget")
+        ]
+
+
+@contextlib.contextmanager
+def started(sources: Path, vault: Path, **options: object) -> Iterator[Running]:
+    """A watcher running in a thread, its first two syncs done (start-up and catch-up)."""
+    lines: list[str] = []
+    errors: list[str] = []
+    opts = WatchOptions(**{"quiet": QUIET, "max_wait": 1.0, "rescan": 3600.0, **options})  # type: ignore[arg-type]
+    watcher = Watcher(Config(sources=sources, vault=vault), opts, lines.append, errors.append)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    wait_until(lambda: watcher.observing is not None and len(watcher.syncs) >= 2)
+    running = Running(watcher, sources, vault, lines, errors)
+    try:
+        yield running
+    finally:
+        watcher.stop()
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+@pytest.fixture
+def watching(tmp_path: Path) -> Iterator[Running]:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    with started(sources, tmp_path / "vault") as running:
+        yield running
+
+
+def _edit_004(text: str) -> str:
+    return text.replace("Trump may also become", "Trump might well become")
+
+
+def test_start_up_builds_the_vault_and_catches_changes_made_while_not_running(
+    tmp_path: Path,
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    with started(sources, tmp_path / "vault"):
+        assert len(list((tmp_path / "vault" / "Sources").glob("*.md"))) == 5
+    (sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    with started(sources, tmp_path / "vault") as running:
+        assert (running.vault / "Sources" / "Arms talks in Geneva.md").exists()
+
+
+def test_a_new_source_is_linked_into_its_note_and_the_actor_notes(watching: Running) -> None:
+    (watching.sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    note = watching.vault / "Sources" / "Arms talks in Geneva.md"
+    wait_until(note.exists)
+    wait_until(
+        lambda: (
+            "Arms talks in Geneva"
+            in (watching.vault / "Actors" / "Vladimir Putin.md").read_text(encoding="utf-8")
+        )
+    )
+    assert "[[Vladimir Putin]] and [[Rex Tillerson]]" in note.read_text(encoding="utf-8")
+    wait_until(lambda: any("synced after new.txt: 2 created" in line for line in watching.lines))
+
+
+def _saved_once(watching: Running, save: Callable[[Path], None]) -> None:
+    """`save` rewrites seed 004 the way some editor does: one update of its note, no deletion."""
+    path = watching.sources / SEED_004
+    new_text = _edit_004(path.read_text(encoding="utf-8"))
+    start = len(watching.syncs)
+    save(path)
+    note = watching.vault / NOTE_004
+    wait_until(lambda: "Trump might well become" in note.read_text(encoding="utf-8"))
+    watching.settle()
+    assert watching.writes_since(start, NOTE_004) == ["update"]
+    assert path.read_text(encoding="utf-8") == new_text
+
+
+def _new_text(path: Path) -> str:
+    return _edit_004(path.read_text(encoding="utf-8"))
+
+
+def test_an_in_place_save_is_one_update(watching: Running) -> None:
+    def save(path: Path) -> None:
+        text = _new_text(path)
+        with open(path, "w", encoding="utf-8") as fh:  # truncate, then write in two pieces
+            fh.write(text[:100])
+            fh.flush()
+            fh.write(text[100:])
+
+    _saved_once(watching, save)
+
+
+def test_a_jetbrains_safe_write_is_one_update(watching: Running) -> None:
+    def save(path: Path) -> None:
+        tmp = path.with_name(path.name + "___jb_tmp___")
+        old = path.with_name(path.name + "___jb_old___")
+        tmp.write_text(_new_text(path), encoding="utf-8")
+        os.rename(path, old)
+        os.rename(tmp, path)
+        old.unlink()
+
+    _saved_once(watching, save)
+
+
+def test_a_temp_file_renamed_over_the_source_is_one_update(watching: Running) -> None:
+    def save(path: Path) -> None:  # VS Code's and most libraries' atomic save
+        tmp = path.with_name(f".{path.name}.tmp.1234")
+        tmp.write_text(_new_text(path), encoding="utf-8")
+        os.replace(tmp, path)
+
+    _saved_once(watching, save)
+
+
+def test_a_vim_save_is_one_update_and_no_deletion(watching: Running) -> None:
+    def save(path: Path) -> None:
+        swap = path.with_name(f".{path.name}.swp")
+        swap.write_bytes(b"b0VIM 9.0\x00swap")
+        text = _new_text(path)
+        backup = path.with_name(path.name + "~")
+        os.rename(path, backup)  # backupcopy=no: the original becomes the backup
+        path.write_text(text, encoding="utf-8")
+        backup.unlink()
+        swap.unlink()
+
+    _saved_once(watching, save)
+
+
+def test_a_file_copied_in_over_several_slow_writes_is_created_once_whole(
+    watching: Running,
+) -> None:
+    start = len(watching.syncs)
+    target = watching.sources / "new.txt"
+    data = NEW_ARTICLE.encode("utf-8")
+    with open(target, "wb") as fh:
+        for i in range(0, len(data), 60):
+            fh.write(data[i : i + 60])
+            fh.flush()
+            time.sleep(QUIET * 3)  # longer than the quiet period: only the close says "done"
+    note = "Sources/Arms talks in Geneva.md"
+    wait_until(lambda: (watching.vault / note).exists())
+    watching.settle()
+    assert watching.writes_since(start, note) == ["create"]
+    assert "has debated them for months" in (watching.vault / note).read_text(encoding="utf-8")
+
+
+def test_a_renamed_source_keeps_its_note_and_the_users_words(watching: Running) -> None:
+    note = watching.vault / NOTE_004
+    kbgen_id = frontmatter_of(note)["kbgen_id"]
+    note.write_text(note.read_text(encoding="utf-8") + "\nMy own remark.\n", encoding="utf-8")
+    start = len(watching.syncs)
+    (watching.sources / "2017").mkdir()
+    os.rename(watching.sources / SEED_004, watching.sources / "2017" / "reset.txt")
+    wait_until(lambda: frontmatter_of(note).get("source") == "2017/reset.txt")
+    watching.settle()
+    assert frontmatter_of(note)["kbgen_id"] == kbgen_id
+    assert "My own remark." in note.read_text(encoding="utf-8")
+    assert len(list((watching.vault / "Sources").glob("*.md"))) == 5
+    assert "delete" not in watching.writes_since(start, NOTE_004)
+
+
+def test_deleted_sources_follow_the_removed_source_rules(watching: Running) -> None:
+    annotated = watching.vault / NOTE_004
+    annotated.write_text(annotated.read_text(encoding="utf-8") + "\nKeep this.\n", encoding="utf-8")
+    pristine = watching.vault / "Sources" / "What’s Next for US-Russia Relations.md"
+    (watching.sources / SEED_004).unlink()
+    (watching.sources / "001_9de591f704b0e99d.txt").unlink()
+    wait_until(lambda: not pristine.exists())
+    wait_until(lambda: frontmatter_of(annotated).get("kbgen_status") == "orphaned")
+    assert "Keep this." in annotated.read_text(encoding="utf-8")
+
+
+def test_a_folder_moved_in_and_then_deleted(watching: Running, tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "batch"
+    write_corpus(outside, 12, seed=3)
+    os.rename(outside, watching.sources / "batch")
+    wait_until(lambda: len(list((watching.vault / "Sources").glob("*.md"))) == 17)
+    shutil.rmtree(watching.sources / "batch")
+    wait_until(lambda: len(list((watching.vault / "Sources").glob("*.md"))) == 5)
+
+
+def test_a_burst_of_200_files_takes_a_few_builds(watching: Running) -> None:
+    start = len(watching.syncs)
+    write_corpus(watching.sources / "burst", 200, seed=5)
+    wait_until(lambda: len(list((watching.vault / "Sources").glob("*.md"))) == 205, timeout=60)
+    watching.settle()
+    assert 1 <= len(watching.syncs) - start <= 5
+
+
+def test_a_catalog_note_added_in_the_vault_relinks_every_source(watching: Running) -> None:
+    (watching.vault / "People").mkdir()
+    (watching.vault / "People" / "Atlantic Council.md").write_text(
+        "---\ntype: actor\nkind: organisation\naliases: [Harvard professor]\n---\nMy notes.\n",
+        encoding="utf-8",
+    )
+    source_note = watching.vault / "Sources" / "What’s Next for US-Russia Relations.md"
+    wait_until(
+        lambda: "[[Atlantic Council|Harvard professor]]" in source_note.read_text(encoding="utf-8")
+    )
+    # an alias added later, in Obsidian's property editor, is honoured too
+    (watching.vault / "People" / "Atlantic Council.md").write_text(
+        "---\ntype: actor\nkind: organisation\naliases:\n  - Harvard professor\n  - defense priorities\n---\nMy notes.\n",
+        encoding="utf-8",
+    )
+    wait_until(
+        lambda: "[[Atlantic Council|defense priorities]]" in source_note.read_text(encoding="utf-8")
+    )
+    assert (
+        (watching.vault / "People" / "Atlantic Council.md")
+        .read_text(encoding="utf-8")
+        .endswith("My notes.\n")
+    )
+
+
+def test_a_user_typing_in_a_note_triggers_no_build_and_no_rewrite(watching: Running) -> None:
+    note = watching.vault / "Actors" / "Vladimir Putin.md"
+    watching.settle()
+    start = len(watching.syncs)
+    text = note.read_text(encoding="utf-8")
+    for i in range(5):  # Obsidian saves every few keystrokes
+        text += f"\nMy note, draft {i}."
+        note.write_text(text, encoding="utf-8")
+        time.sleep(QUIET / 2)
+    broken = "---\ntype: actor\naliases: [unclosed\n---\n" + text  # mid-edit properties
+    note.write_text(broken, encoding="utf-8")
+    time.sleep(QUIET * 4)
+    note.write_text(text, encoding="utf-8")
+    watching.settle()
+    assert len(watching.syncs) == start  # nothing the user typed is worth a build
+    # a source that changes and mentions Putin: the note is merged, the user's lines stay
+    path = watching.sources / SEED_004
+    path.write_text(_edit_004(path.read_text(encoding="utf-8")), encoding="utf-8")
+    wait_until(
+        lambda: "Trump might well become" in (watching.vault / NOTE_004).read_text(encoding="utf-8")
+    )
+    watching.settle()
+    assert "My note, draft 4." in note.read_text(encoding="utf-8")
+
+
+def test_kbgen_own_writes_never_trigger_another_build(watching: Running) -> None:
+    watching.settle()
+    start = len(watching.syncs)
+    (watching.sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    wait_until(lambda: len(watching.syncs) > start)
+    time.sleep(QUIET * 10)
+    watching.settle()
+    assert len(watching.syncs) == start + 1
+
+
+def test_a_poison_source_is_reported_once_and_the_rest_keeps_syncing(watching: Running) -> None:
+    bad = watching.sources / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02 binary")
+    wait_until(lambda: any("bad.txt" in e for e in watching.errors))
+    (watching.sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    wait_until((watching.vault / "Sources" / "Arms talks in Geneva.md").exists)
+    watching.settle()
+    assert sum("bad.txt" in e for e in watching.errors) == 1
+    bad.write_bytes(b"\x00 still binary, saved again")
+    wait_until(lambda: sum("bad.txt" in e for e in watching.errors) == 2)
+    bad.write_text(
+        "Fixed title\n\nNow a real paragraph about Vladimir Putin and sanctions.\n",
+        encoding="utf-8",
+    )
+    wait_until((watching.vault / "Sources" / "Fixed title.md").exists)
+    wait_until(lambda: any("bad.txt no longer fails" in line for line in watching.lines))
+
+
+def test_a_dead_observer_is_restarted(watching: Running) -> None:
+    observing = watching.watcher.observing
+    assert observing is not None
+    observing.observer.stop()
+    observing.observer.join(timeout=5)
+    wait_until(lambda: watching.watcher.observing is not observing)
+    assert any("the file watcher stopped" in e for e in watching.errors)
+    (watching.sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    wait_until((watching.vault / "Sources" / "Arms talks in Geneva.md").exists)
+
+
+def test_the_periodic_rescan_catches_what_no_event_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    monkeypatch.setattr("kbgen.watch.classify", lambda *args: [])  # the OS drops every event
+    with started(sources, tmp_path / "vault", rescan=0.3):
+        (sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        wait_until((tmp_path / "vault" / "Sources" / "Arms talks in Geneva.md").exists)
+
+
+def test_the_polling_observer_follows_changes_too(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    with started(sources, tmp_path / "vault", polling=True, poll_interval=0.1) as running:
+        assert any("polling every 0.1 s, as asked" in line for line in running.lines)
+        (sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        wait_until((tmp_path / "vault" / "Sources" / "Arms talks in Geneva.md").exists)
+
+
+def test_network_mounts_are_polled(tmp_path: Path) -> None:
+    mounts = tmp_path / "mounts"
+    mounts.write_text(
+        f"/dev/sda1 / ext4 rw 0 0\nserver:/export {tmp_path}/my\\040share nfs4 rw 0 0\n",
+        encoding="utf-8",
+    )
+    share = tmp_path / "my share" / "sources"
+    share.mkdir(parents=True)
+    assert filesystem_type(str(share), str(mounts)) == "nfs4"
+    assert filesystem_type(str(tmp_path), str(mounts)) == "ext4"
+    observing = start_observer([str(share)], lambda *a: None, False, 1.0, mounts=str(mounts))
+    observing.stop()
+    assert (
+        observing.description
+        == f"polling every 1 s, since {share} is on nfs4, which reports no change events"
+    )
+    assert not observing.tracks_close
+
+
+def test_ctrl_c_and_sigterm_finish_and_exit_zero(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kbgen.cli", "watch", "--sources", str(sources),
+             "--vault", str(tmp_path / "vault"), "--quiet-period", "50"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "watching" in line:
+                break
+        (sources / f"new-{sig}.txt").write_text(
+            NEW_ARTICLE.replace("Geneva", f"Geneva {int(sig)}"), encoding="utf-8"
+        )
+        time.sleep(0.06)  # mid-sync, or just before it
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopping" in err
+    # whatever the signal interrupted, the state describes the vault: nothing to restore or merge
+    done = subprocess.run(
+        [sys.executable, "-m", "kbgen.cli", "build", "--sources", str(sources),
+         "--vault", str(tmp_path / "vault"), "-v"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "kbgen: 7 sources read, 0 failed" in done.stdout
+    assert "0 merged with your edits" in done.stdout and "restore" not in done.stdout
