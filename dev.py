@@ -4,6 +4,7 @@
     python3 dev.py demo    # install kbgen into .venv, build vault/ from sources/
     python3 dev.py test    # install kbgen + test tools into .venv, run lint, types, tests
     python3 dev.py bench   # install kbgen + spaCy into .venv, run bench/run.py
+    python3 dev.py latency # install kbgen into .venv, run bench/latency.py (kbgen watch)
 
 Each command creates `.venv/` on first use and reinstalls only when
 pyproject.toml changed, so the second run starts at once. Extra arguments are
@@ -75,8 +76,13 @@ def bench(args: list[str]) -> int:
     return _run(PY, ROOT / "bench" / "run.py", *args)
 
 
+def latency(args: list[str]) -> int:
+    _ensure("")
+    return _run(PY, ROOT / "bench" / "latency.py", *args)
+
+
 def main() -> int:
-    commands = {"demo": demo, "test": test, "bench": bench}
+    commands = {"demo": demo, "test": test, "bench": bench, "latency": latency}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

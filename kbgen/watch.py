@@ -22,6 +22,7 @@ import queue
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,10 +53,15 @@ class WatchOptions:
 
 @dataclass(frozen=True)
 class Sync:
-    """One build the watcher ran: why, what it did (or the error that stopped it), how long."""
+    """One build the watcher ran: why, what it did (or the error that stopped it), how long.
 
+    Only kinds and paths are kept of the plan: a report holds whole renderings,
+    and a watcher that kept them would grow for as long as it runs.
+    """
+
+    number: int  # 1 for the start-up build
     hints: tuple[Hint, ...]
-    report: Report | None
+    actions: tuple[tuple[str, str], ...]  # (kind, vault path) of every write and deletion
     error: str | None
     seconds: float
 
@@ -66,7 +72,8 @@ class Watcher:
     options: WatchOptions = field(default_factory=WatchOptions)
     log: Log = print
     log_error: Log = print
-    syncs: list[Sync] = field(default_factory=list)  # every sync so far (tests read it)
+    synced: int = 0  # builds run so far
+    recent: deque[Sync] = field(default_factory=lambda: deque(maxlen=100))  # the last ones
     _events: queue.Queue[tuple[Hint, float] | None] = field(default_factory=queue.Queue)
     _stop: threading.Event = field(default_factory=threading.Event)
     _observing: Observing | None = None
@@ -192,7 +199,17 @@ class Watcher:
             started = time.perf_counter()
             report, error = self._build(parallel)
             seconds = time.perf_counter() - started
-            self.syncs.append(Sync(hints, report, error, seconds))
+            self.synced += 1
+            done = report.plan.actions if report is not None else []
+            self.recent.append(
+                Sync(
+                    self.synced,
+                    hints,
+                    tuple((a.kind, a.path) for a in done if a.kind in (*WRITE_KINDS, "delete")),
+                    error,
+                    seconds,
+                )
+            )
             if report is not None:
                 self._remember(report, seen)
             self._tell(hints, report, error, seconds)

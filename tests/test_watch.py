@@ -25,7 +25,7 @@ from corpus import write_corpus
 
 from kbgen.config import Config
 from kbgen.observe import filesystem_type, start_observer
-from kbgen.watch import Sync, Watcher, WatchOptions
+from kbgen.watch import Watcher, WatchOptions
 
 QUIET = 0.05
 NOTE_004 = "Sources/US-Russia Relations under Trump Presidency Will The Reset Come to Pass.md"
@@ -55,24 +55,24 @@ class Running:
     errors: list[str] = field(default_factory=list)
 
     @property
-    def syncs(self) -> list[Sync]:
-        return self.watcher.syncs
+    def synced(self) -> int:
+        return self.watcher.synced
 
     def settle(self) -> None:
         """Wait until nothing is pending: a few quiet periods without a new sync."""
         count = -1
-        while count != len(self.syncs) or self.watcher.building:
-            count = len(self.syncs)
+        while count != self.synced or self.watcher.building:
+            count = self.synced
             time.sleep(QUIET * 6)
 
     def writes_since(self, start: int, path: str) -> list[str]:
         """The kinds of action each sync since `start` took on `path` (writes and deletes)."""
         return [
-            a.kind
-            for s in self.syncs[start:]
-            if s.report is not None
-            for a in s.report.plan.actions
-            if a.path == path and a.kind not in ("unchanged", "kept", "forget")
+            kind
+            for sync in self.watcher.recent
+            if sync.number > start
+            for kind, where in sync.actions
+            if where == path
         ]
 
 
@@ -85,7 +85,7 @@ def started(sources: Path, vault: Path, **options: object) -> Iterator[Running]:
     watcher = Watcher(Config(sources=sources, vault=vault), opts, lines.append, errors.append)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
-    wait_until(lambda: watcher.observing is not None and len(watcher.syncs) >= 2)
+    wait_until(lambda: watcher.observing is not None and watcher.synced >= 2)
     running = Running(watcher, sources, vault, lines, errors)
     try:
         yield running
@@ -137,7 +137,7 @@ def _saved_once(watching: Running, save: Callable[[Path], None]) -> None:
     """`save` rewrites seed 004 the way some editor does: one update of its note, no deletion."""
     path = watching.sources / SEED_004
     new_text = _edit_004(path.read_text(encoding="utf-8"))
-    start = len(watching.syncs)
+    start = watching.synced
     save(path)
     note = watching.vault / NOTE_004
     wait_until(lambda: "Trump might well become" in note.read_text(encoding="utf-8"))
@@ -199,7 +199,7 @@ def test_a_vim_save_is_one_update_and_no_deletion(watching: Running) -> None:
 def test_a_file_copied_in_over_several_slow_writes_is_created_once_whole(
     watching: Running,
 ) -> None:
-    start = len(watching.syncs)
+    start = watching.synced
     target = watching.sources / "new.txt"
     data = NEW_ARTICLE.encode("utf-8")
     with open(target, "wb") as fh:
@@ -218,7 +218,7 @@ def test_a_renamed_source_keeps_its_note_and_the_users_words(watching: Running) 
     note = watching.vault / NOTE_004
     kbgen_id = frontmatter_of(note)["kbgen_id"]
     note.write_text(note.read_text(encoding="utf-8") + "\nMy own remark.\n", encoding="utf-8")
-    start = len(watching.syncs)
+    start = watching.synced
     (watching.sources / "2017").mkdir()
     os.rename(watching.sources / SEED_004, watching.sources / "2017" / "reset.txt")
     wait_until(lambda: frontmatter_of(note).get("source") == "2017/reset.txt")
@@ -250,11 +250,11 @@ def test_a_folder_moved_in_and_then_deleted(watching: Running, tmp_path: Path) -
 
 
 def test_a_burst_of_200_files_takes_a_few_builds(watching: Running) -> None:
-    start = len(watching.syncs)
+    start = watching.synced
     write_corpus(watching.sources / "burst", 200, seed=5)
     wait_until(lambda: len(list((watching.vault / "Sources").glob("*.md"))) == 205, timeout=60)
     watching.settle()
-    assert 1 <= len(watching.syncs) - start <= 5
+    assert 1 <= watching.synced - start <= 5
 
 
 def test_a_catalog_note_added_in_the_vault_relinks_every_source(watching: Running) -> None:
@@ -285,7 +285,7 @@ def test_a_catalog_note_added_in_the_vault_relinks_every_source(watching: Runnin
 def test_a_user_typing_in_a_note_triggers_no_build_and_no_rewrite(watching: Running) -> None:
     note = watching.vault / "Actors" / "Vladimir Putin.md"
     watching.settle()
-    start = len(watching.syncs)
+    start = watching.synced
     text = note.read_text(encoding="utf-8")
     for i in range(5):  # Obsidian saves every few keystrokes
         text += f"\nMy note, draft {i}."
@@ -296,7 +296,7 @@ def test_a_user_typing_in_a_note_triggers_no_build_and_no_rewrite(watching: Runn
     time.sleep(QUIET * 4)
     note.write_text(text, encoding="utf-8")
     watching.settle()
-    assert len(watching.syncs) == start  # nothing the user typed is worth a build
+    assert watching.synced == start  # nothing the user typed is worth a build
     # a source that changes and mentions Putin: the note is merged, the user's lines stay
     path = watching.sources / SEED_004
     path.write_text(_edit_004(path.read_text(encoding="utf-8")), encoding="utf-8")
@@ -309,12 +309,12 @@ def test_a_user_typing_in_a_note_triggers_no_build_and_no_rewrite(watching: Runn
 
 def test_kbgen_own_writes_never_trigger_another_build(watching: Running) -> None:
     watching.settle()
-    start = len(watching.syncs)
+    start = watching.synced
     (watching.sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-    wait_until(lambda: len(watching.syncs) > start)
+    wait_until(lambda: watching.synced > start)
     time.sleep(QUIET * 10)
     watching.settle()
-    assert len(watching.syncs) == start + 1
+    assert watching.synced == start + 1
 
 
 def test_a_poison_source_is_reported_once_and_the_rest_keeps_syncing(watching: Running) -> None:

@@ -1,0 +1,179 @@
+"""`kbgen watch` latency: from a source file's save to its note, and an actor note, on disk.
+
+    python3 dev.py latency                       # the demo corpus, then 2,000 and 5,000 articles
+    python3 dev.py latency --sizes 0 --samples 10 --no-record     # demo only (0 = demo)
+
+A real `kbgen watch` process runs on the corpus. Each sample adds a
+sentence naming Vladimir Putin to one source (a different one each time,
+the way a user saves an edit), takes the time when the file is closed, and
+polls the stat of the source's note and of `Actors/Vladimir Putin.md` until
+each has been replaced. The quiet period (default 100 ms) is included, as a
+user experiences it. Median and 95th percentile are printed and appended,
+with the machine and the date, to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from run import BENCH, KBGEN, ROOT, machine
+
+sys.path.insert(0, str(ROOT / "tests"))
+from corpus import write_corpus
+
+ACTOR = Path("Actors") / "Vladimir Putin.md"
+
+
+def corpus(n: int, work: Path) -> Path:
+    sources = work / ("demo" if n == 0 else str(n)) / "sources"
+    shutil.rmtree(sources.parent, ignore_errors=True)
+    if n == 0:
+        shutil.copytree(ROOT / "sources", sources)
+    else:
+        write_corpus(sources, n)
+    return sources
+
+
+def note_of(vault: Path) -> dict[str, Path]:
+    """Each source's note, from the `source:` property kbgen writes."""
+    out = {}
+    for note in (vault / "Sources").glob("*.md"):
+        head = note.read_text(encoding="utf-8").split("\n---\n", 1)[0]
+        for line in head.splitlines():
+            if line.startswith("source: "):
+                out[line[8:].strip().strip("'\"")] = note
+    return out
+
+
+def _edited(text: str, i: int) -> str:
+    """A sentence naming Putin added to the article's longest paragraph (surely its body)."""
+    blocks = text.split("\n\n")
+    longest = max(range(len(blocks)), key=lambda k: len(blocks[k]))
+    blocks[longest] = blocks[longest].rstrip() + f" Vladimir Putin answered in sample {i}."
+    return "\n\n".join(blocks)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def _wait_replaced(paths: list[Path], before: list[int], t0: float) -> list[float]:
+    """Seconds from t0 until each path's mtime moved on (polled every 2 ms, 60 s at most)."""
+    seen: list[float | None] = [None] * len(paths)
+    deadline = t0 + 60
+    while any(s is None for s in seen):
+        now = time.perf_counter()
+        if now > deadline:
+            sys.exit(f"latency: no update of {paths} within 60 s")
+        for i, path in enumerate(paths):
+            if seen[i] is None and _mtime(path) != before[i]:
+                seen[i] = now - t0
+        time.sleep(0.002)
+    return [s for s in seen if s is not None]
+
+
+def _started(sources: Path, vault: Path, quiet_ms: int) -> subprocess.Popen[str]:
+    cmd = [*KBGEN, "watch", "--sources", str(sources), "--vault", str(vault)]
+    cmd += ["--quiet-period", str(quiet_ms), "--rescan", "3600", "-q"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    return proc
+
+
+def measure(n: int, work: Path, samples: int, quiet_ms: int) -> dict[str, float]:
+    sources = corpus(n, work)
+    vault = sources.parent / "vault"
+    print(f"{'demo' if n == 0 else f'N = {n:,}'}: building {vault}", flush=True)
+    subprocess.run([*KBGEN, "build", "--sources", sources, "--vault", vault, "-q"], check=True)
+    proc = _started(sources, vault, quiet_ms)
+    time.sleep(2 + n / 2000)  # its start-up and catch-up builds (no change: stat checks only)
+    notes = note_of(vault)
+    rels = sorted(notes)
+    note_s, actor_s = [], []
+    try:
+        for i in range(samples):
+            rel = rels[(i * 7919) % len(rels)]
+            watched = [notes[rel], vault / ACTOR]
+            before = [_mtime(p) for p in watched]
+            path = sources / rel
+            path.write_text(_edited(path.read_text(encoding="utf-8"), i), encoding="utf-8")
+            t0 = time.perf_counter()
+            note_t, actor_t = _wait_replaced(watched, before, t0)
+            note_s.append(note_t)
+            actor_s.append(actor_t)
+            time.sleep(0.25 + quiet_ms / 1000)  # let the sync commit its state before the next
+        peak = _peak_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    figures = {
+        "note median": statistics.median(note_s),
+        "note p95": _p95(note_s),
+        "actor median": statistics.median(actor_s),
+        "actor p95": _p95(actor_s),
+        "peak MB": peak,
+    }
+    print("  " + " · ".join(f"{k} {v:.3f}" for k, v in figures.items()), flush=True)
+    return figures
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _peak_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 2000, 5000])
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--quiet-period", type=int, default=100, help="ms (kbgen's default)")
+    parser.add_argument("--out", type=Path, default=BENCH / "out" / "latency")
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args()
+    results = {n: measure(n, args.out, args.samples, args.quiet_period) for n in args.sizes}
+    rows = [
+        "| corpus | save → note, median | p95 | save → actor note, median | p95 | watcher peak MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for n, f in results.items():
+        rows.append(
+            f"| {'demo (5)' if n == 0 else f'{n:,}'} | {f['note median']:.3f} s | "
+            f"{f['note p95']:.3f} s | {f['actor median']:.3f} s | {f['actor p95']:.3f} s | "
+            f"{f['peak MB']:.0f} |"
+        )
+    report = (
+        f"\n### {dt.date.today().isoformat()} — `kbgen watch` latency — {machine()}\n\n"
+        f"{args.samples} saves per corpus, quiet period {args.quiet_period} ms included; "
+        "target: p95 under 0.3 s whatever the vault size.\n\n" + "\n".join(rows) + "\n"
+    )
+    print(report)
+    if not args.no_record:
+        with open(BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write(report)
+        print(f"latency: appended to {BENCH / 'RESULTS.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
