@@ -38,7 +38,7 @@ def discover(
     unchanged source be skipped without reading it.
     """
     if not root.is_dir():  # unmounted or mistyped: not "every source was removed"
-        raise KbgenError(f"{root}: sources folder {root} does not exist; nothing was changed")
+        raise KbgenError(f"{root}: the sources folder does not exist; nothing was changed")
     found: list[SourceFile] = []
     errors: list[SourceError] = []
     real_root = root.resolve()

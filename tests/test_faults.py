@@ -163,7 +163,7 @@ def test_a_missing_sources_folder_stops_the_build_and_deletes_nothing(
     """
     before = vault_tree(seed_vault)
     shutil.rmtree(seed_sources)
-    with pytest.raises(KbgenError, match=r"sources folder .* does not exist"):
+    with pytest.raises(KbgenError, match="the sources folder does not exist"):
         run_build(seed_sources, seed_vault)
     assert vault_tree(seed_vault) == before
 
