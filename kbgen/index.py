@@ -7,6 +7,13 @@ Contributions are kept in the state database, so when one article changes
 only its own contributions are recomputed, and only the notes whose
 contributions changed are rendered again (issue 5: work proportional to the
 change).
+
+A source gives an actor or issue two contributions: its counts and
+co-mentions to the entity's note (`actor:x`), and its quote lines to the
+entity's page for the month the source was published (`actor:x@2017-03`,
+`actor:x@undated`). An entity named in few sources shows its pages' lines
+inline; one named in many gets one note per month, so that an edit renders
+that month's page and a short summary, not every quote in the vault.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ class Contribution:
 
     note: str  # kbgen_id of the note it feeds
     mentions: int
-    lines: str  # an entity note's quote lines from this source ("" for an author note)
+    lines: str  # a mention page's quote lines from this source ("" for other notes)
     data: bytes  # UTF-8 JSON: {"t": {key: paragraphs shared}}, or {"name", "aff"} for an author
 
     @property
@@ -63,10 +70,12 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
         counts.update(m.entity for m in lb.matches)
         for key in keys:
             together[key].update(k for k in keys if k != key)
-    out = {
-        key: Contribution(key, counts[key], "\n".join(quotes[key]), _json({"t": together[key]}))
-        for key in sorted(counts)
-    }
+    period = period_of(article.meta.published)
+    out: dict[str, Contribution] = {}
+    for key in sorted(counts):
+        out[key] = Contribution(key, counts[key], "", _json({"t": together[key]}))
+        page = page_id(key, period)
+        out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), b"{}")
     affiliations: dict[str, list[str]] = defaultdict(list)
     for name, aff in article.meta.affiliations:
         affiliations[name].append(aff)
@@ -76,7 +85,29 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
     return out
 
 
-# Vault-wide, per actor, issue and author note:
+def period_of(published: str | None) -> str:
+    """The month a source was published (its year, when that is all it says), or "undated"."""
+    return published[:7] if published else "undated"
+
+
+def page_id(entity: str, period: str) -> str:
+    return f"{entity}@{period}"
+
+
+def is_page(kbgen_id: str) -> bool:
+    return "@" in kbgen_id and kbgen_id.startswith(("actor:", "issue:"))
+
+
+def page_period(kbgen_id: str) -> str:
+    return kbgen_id.partition("@")[2]
+
+
+def page_owner(kbgen_id: str) -> str:
+    """The entity a mention page belongs to (`actor:x@2017-03` → `actor:x`)."""
+    return kbgen_id.partition("@")[0]
+
+
+# Vault-wide, per actor, issue, mention page and author note:
 # [mentions, sources, the author's name (None for entities), {entity: paragraphs shared}].
 Totals = dict[str, list[Any]]
 

@@ -48,15 +48,36 @@ def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[
     ]
 
 
+PAGED_FROM = 100  # sources naming an entity from which its mentions get one note per month
+MENTIONS = "Mentions"  # the subfolder of Actors/ and Issues/ that holds those notes
+
+
+@dataclass(frozen=True)
+class Page:
+    """One month of an entity's mentions, as its summary note lists it."""
+
+    period: str  # YYYY-MM, YYYY, or "undated"
+    stem: str
+    mentions: int
+    sources: int
+
+
+def paged(totals: Sequence[Any]) -> bool:
+    """Whether an entity's mentions are spread over monthly notes (`index.Totals` entry)."""
+    return int(totals[1]) >= PAGED_FROM
+
+
 def render_entity(
     entity: Entity,
     stem: str,
-    lines: Mapping[str, str],
     totals: Sequence[Any],
-    sources: Mapping[str, SourceRef],
     targets: Targets,
+    *,
+    lines: Mapping[str, str] | None = None,
+    sources: Mapping[str, SourceRef] | None = None,
+    pages: Sequence[Page] = (),
 ) -> Note:
-    """`lines`: per source, its quote lines; `totals`: as in `index.Totals`."""
+    """`totals`: as in `index.Totals`. Quotes inline (`lines` per source), or `pages` listed."""
     mentions, n_sources, _, together = totals
     fields = {
         "type": entity.type,
@@ -69,11 +90,10 @@ def render_entity(
     }
     parts = [escape(entity.description)] if entity.description else []
     parts.append("## Mentions")
-    for source in sorted((s for s in lines if lines[s]), key=lambda s: sources[s].sort_key):
-        ref = sources[source]
-        date = f" ({ref.published})" if ref.published else ""
-        link = wikilink(ref.stem, ref.title)
-        parts.append(f"### {link}{date}\n\n" + lines[source].replace(SOURCE_NOTE, ref.stem))
+    if pages:
+        parts.append(_page_list(mentions, n_sources, pages))
+    else:
+        parts += _quoted(lines or {}, sources or {})
     for heading, type_ in (
         ("Actors it appears with", "actor"),
         ("Issues it appears with", "issue"),
@@ -83,6 +103,53 @@ def render_entity(
             parts.append(f"## {heading}\n\n" + "\n".join(related))
     folder = ACTORS if entity.type == "actor" else ISSUES
     return Note(entity.key, folder, stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")
+
+
+def render_page(
+    entity: Entity,
+    entity_stem: str,
+    page: Page,
+    kbgen_id: str,
+    lines: Mapping[str, str],
+    sources: Mapping[str, SourceRef],
+) -> Note:
+    """One month of a much-mentioned entity's quotes, newest source first."""
+    when = "with no date" if page.period == "undated" else f"in {page.period}"
+    fields = {
+        "type": "mentions",
+        "of": wikilink(entity_stem),
+        "period": page.period,
+        "kbgen_id": kbgen_id,
+        "mentions": page.mentions,
+        "sources": page.sources,
+    }
+    intro = f"Mentions of {wikilink(entity_stem)} in the sources published {when}."
+    parts = [intro, *_quoted(lines, sources)]
+    folder = f"{ACTORS if entity.type == 'actor' else ISSUES}/{MENTIONS}"
+    return Note(kbgen_id, folder, page.stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")
+
+
+def _quoted(lines: Mapping[str, str], sources: Mapping[str, SourceRef]) -> list[str]:
+    """One section per source, newest first: its title, date and quote lines."""
+    parts = []
+    for source in sorted((s for s in lines if lines[s]), key=lambda s: sources[s].sort_key):
+        ref = sources[source]
+        date = f" ({ref.published})" if ref.published else ""
+        link = wikilink(ref.stem, ref.title)
+        parts.append(f"### {link}{date}\n\n" + lines[source].replace(SOURCE_NOTE, ref.stem))
+    return parts
+
+
+def _page_list(mentions: int, n_sources: int, pages: Sequence[Page]) -> str:
+    """The months, newest first and the undated last, each with its counts."""
+    ordered = sorted(pages, key=lambda p: (p.period == "undated", _invert(p.period)))
+    rows = [
+        f"- {wikilink(p.stem, p.period)} — {p.mentions} mention{'s' if p.mentions != 1 else ''}"
+        f" in {p.sources} source{'s' if p.sources != 1 else ''}"
+        for p in ordered
+    ]
+    head = f"{mentions} mentions in {n_sources} sources, one note per month of publication:"
+    return head + "\n\n" + "\n".join(rows)
 
 
 def render_author(

@@ -31,10 +31,26 @@ from .config import Config
 from .errors import KbgenError, SourceError
 from .extract import Matcher, link_article
 from .identity import source_ids
-from .index import Contribution, Totals, contributions, update_totals
+from .index import (
+    Contribution,
+    Totals,
+    contributions,
+    is_page,
+    page_owner,
+    page_period,
+    update_totals,
+)
 from .model import Entity, Note
 from .names import Naming, Wanted, allocate, fold_key, stem_of
-from .notes import SourceRef, render_author, render_entity, render_home
+from .notes import (
+    Page,
+    SourceRef,
+    paged,
+    render_author,
+    render_entity,
+    render_home,
+    render_page,
+)
 from .plan import (
     WRITE_KINDS,
     Action,
@@ -413,7 +429,7 @@ def _build(
     totals = update_totals(old_totals, old, new)
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
-    wanted = _wanted(entities, authors, records)
+    wanted = _wanted(entities, authors, records, totals)
     wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {stem_of(p) for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
@@ -446,6 +462,7 @@ def _build(
             feeders=lambda note: store.sources_feeding(note) | {p for p in new if note in new[p]},
             related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
         )
+    render |= {page_owner(i) for i in render if is_page(i)}  # its counts, or its inline quotes
     render = (render & wanted_ids) - protected
     by_id = {r.id: p for p, r in records.items()}
     to_parse = {by_id[i] for i in render if i in by_id} - changed
@@ -486,7 +503,11 @@ def _build(
     report.lap("write")
     report.catalog_notes = sorted(
         {e.user_note for e in found.entities if e.user_note}
-        | {r.path for i, r in after.notes.items() if i.startswith(("actor:", "issue:"))}
+        | {
+            r.path
+            for i, r in after.notes.items()
+            if i.startswith(("actor:", "issue:")) and not is_page(i)
+        }
     )
     after.sources = records
     store.commit(
@@ -518,10 +539,21 @@ def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
 
 
 def _wanted(
-    entities: list[Entity], authors: dict[str, str], records: dict[str, SourceRecord]
+    entities: list[Entity],
+    authors: dict[str, str],
+    records: dict[str, SourceRecord],
+    totals: Totals,
 ) -> list[Wanted]:
     """Every note the vault should hold, in the order names are handed out."""
-    wanted = [Wanted(e.key, e.name, e.type) for e in entities if e.user_note is None]
+    ours = [e for e in entities if e.user_note is None]
+    wanted = [Wanted(e.key, e.name, e.type) for e in ours]
+    pages = _pages_by_entity(totals)
+    wanted += [
+        Wanted(page, f"{e.name}, {page_period(page)}", e.type)
+        for e in ours
+        if paged(totals[e.key])
+        for page in pages.get(e.key, [])
+    ]
     wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
     wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
     wanted.append(Wanted("home", "Home"))
@@ -552,6 +584,7 @@ def _render(
         if ids[p] in render
     ]
     by_key = catalog.by_key()
+    pages = _pages_by_entity(totals)
     for note in sorted(render):
         if note.startswith("author:"):
             feed = {s: c for s, c in store.feeders(note).items() if s not in new and s not in gone}
@@ -560,19 +593,54 @@ def _render(
             affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
             name = str(totals[note][2])
             notes.append(render_author(name, stems[note], [refs[s] for s in feed], affiliations))
+        elif is_page(note):
+            entity = by_key[page_owner(note)]
+            page = _page(note, totals, stems)
+            lines = _lines(store.lines_of(note), {note}, new, gone)
+            notes.append(render_page(entity, stems[entity.key], page, note, lines, refs))
         elif note.startswith(("actor:", "issue:")):
-            lines = {
-                s: t for s, t in store.lines_of(note).items() if s not in new and s not in gone
-            }
-            lines.update({s: given[note].lines for s, given in new.items() if note in given})
+            entity, own = by_key[note], totals[note]
+            if paged(own):
+                listed = [_page(p, totals, stems) for p in pages.get(note, [])]
+                notes.append(render_entity(entity, stems[note], own, targets, pages=listed))
+                continue
+            lines = _lines(store.lines_of_pages(note), set(pages.get(note, [])), new, gone)
             notes.append(
-                render_entity(by_key[note], stems[note], lines, totals[note], refs, targets)
+                render_entity(entity, stems[note], own, targets, lines=lines, sources=refs)
             )
     if "home" in render:
         entities = [e for e in catalog.entities if e.key in totals]
         counts = {k: (int(v[0]), int(v[1])) for k, v in totals.items()}
         notes.append(render_home(stems["home"], list(refs.values()), entities, counts, targets))
     return notes
+
+
+def _pages_by_entity(totals: Totals) -> dict[str, list[str]]:
+    """Every mention page that has mentions, by the entity it belongs to."""
+    out: dict[str, list[str]] = {}
+    for key in totals:
+        if is_page(key):
+            out.setdefault(page_owner(key), []).append(key)
+    return out
+
+
+def _page(page: str, totals: Totals, stems: Mapping[str, str]) -> Page:
+    counts = totals[page]
+    return Page(page_period(page), stems.get(page, ""), int(counts[0]), int(counts[1]))
+
+
+def _lines(
+    stored: dict[str, str],
+    notes: set[str],
+    new: dict[str, dict[str, Contribution]],
+    gone: set[str],
+) -> dict[str, str]:
+    """Quote lines per source: as stored, with the changed sources' new ones for `notes`."""
+    lines = {s: t for s, t in stored.items() if s not in new and s not in gone}
+    for source, given in new.items():
+        for note in notes & given.keys():
+            lines[source] = given[note].lines
+    return lines
 
 
 def _fingerprint(catalog: catalog_mod.Catalog) -> str:
@@ -610,7 +678,7 @@ def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[object
     return {
         kbgen_id: list(disk.aliases)
         for kbgen_id, disk in sorted(located.items())
-        if disk.aliases is not None and not disk.pristine
+        if disk.aliases is not None and not disk.pristine and not is_page(kbgen_id)
     }
 
 

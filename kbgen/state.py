@@ -294,6 +294,17 @@ class Store:
             return {}
         return dict(db.execute("SELECT source, lines FROM contrib WHERE note = ?", (note,)))
 
+    def lines_of_pages(self, entity: str) -> dict[str, str]:
+        """Every source's quote lines for an entity, from its mention pages (one per source)."""
+        db = self._connect()
+        if db is None:
+            return {}
+        rows = db.execute(
+            "SELECT source, lines FROM contrib WHERE note >= ? AND note < ?",
+            (f"{entity}@", f"{entity}A"),  # "A" follows "@": every `entity@period`, by the index
+        )
+        return dict(rows)
+
     def sources_feeding(self, note: str) -> set[str]:
         db = self._connect()
         if db is None:

@@ -1,0 +1,163 @@
+"""Much-mentioned actors and issues: their quotes spread over one note per month.
+
+An entity named in at least `notes.PAGED_FROM` sources keeps a short note
+(counts, months, co-mentions) and gets one note per month of publication
+with that month's quotes, so an edit renders one month, not every quote in
+the vault. The tests lower the threshold so the small corpus pages.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SEEDS, frontmatter_of, vault_tree
+from corpus import write_corpus
+from test_incremental import _build, _same_as_cold, _settle, _written
+from test_vault_valid import BLOCK_ID, WIKILINK, _notes, _resolve
+
+from kbgen import notes as notes_mod
+
+PUTIN = Path("Actors") / "Vladimir Putin.md"
+
+
+@pytest.fixture
+def paged_from(monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(notes_mod, "PAGED_FROM", 8)
+    return 8
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, Path]:
+    sources = tmp_path / "sources"
+    write_corpus(sources, 30, seed=11)
+    for seed in SEEDS.glob("*.txt"):
+        shutil.copy(seed, sources / seed.name)
+    return sources, tmp_path / "vault"
+
+
+def _quotes(text: str) -> list[str]:
+    return sorted(line for line in text.splitlines() if line.startswith("- ") and "|↗]]" in line)
+
+
+def _pages(vault: Path, entity: str = "Vladimir Putin") -> list[Path]:
+    return sorted((vault / "Actors" / "Mentions").glob(f"{entity}, *.md"))
+
+
+def test_every_quote_is_on_a_month_page_and_every_link_resolves(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources, vault = corpus
+    inline = tmp_path / "inline"
+    _build(sources, inline)  # the shipped threshold: the small corpus stays inline
+    assert not (inline / "Actors" / "Mentions").exists()
+    monkeypatch.setattr(notes_mod, "PAGED_FROM", 8)
+    _build(sources, vault)
+    summary = (vault / PUTIN).read_text(encoding="utf-8")
+    pages = _pages(vault)
+    assert len(pages) >= 3
+    assert not _quotes(summary)
+    paged = sorted(q for p in pages for q in _quotes(p.read_text(encoding="utf-8")))
+    assert paged == _quotes((inline / PUTIN).read_text(encoding="utf-8"))
+    for page in pages:
+        fm = frontmatter_of(page)
+        assert fm["type"] == "mentions" and fm["of"] == "[[Vladimir Putin]]"
+        assert f"[[{page.stem}|{fm['period']}]] — {fm['mentions']} mention" in summary
+    months = re.findall(r"^- \[\[Vladimir Putin, ([^|]+)\|", summary, re.M)
+    assert months == sorted(m for m in months if m != "undated")[::-1] + ["undated"] * (
+        "undated" in months
+    )
+    assert frontmatter_of(vault / PUTIN)["mentions"] == frontmatter_of(inline / PUTIN)["mentions"]
+    _all_links_resolve(vault)
+
+
+def _all_links_resolve(vault: Path) -> None:
+    table = _resolve(vault)
+    ids = {p: set(BLOCK_ID.findall(p.read_text(encoding="utf-8"))) for p in table.values()}
+    for note in _notes(vault):
+        for link in WIKILINK.findall(note.read_text(encoding="utf-8")):
+            name, _, sub = link.split("|")[0].partition("#")
+            target = table.get(name.casefold())
+            assert target is not None, f"{note.name}: [[{link}]]"
+            assert not sub.startswith("^") or sub[1:] in ids[target], f"{note.name}: [[{link}]]"
+
+
+def test_an_edit_renders_one_month_not_every_quote(
+    corpus: tuple[Path, Path], paged_from: int
+) -> None:
+    sources, vault = corpus
+    _build(sources, vault)
+    _settle()
+    article = next(
+        p
+        for p in sorted(sources.glob("article-*.md"))
+        if re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", p.read_text(encoding="utf-8"))
+    )
+    text = article.read_text(encoding="utf-8")
+    sentence = re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", text)
+    assert sentence is not None
+    edited = sentence.group(0).replace(" the ", " this ", 1)
+    article.write_text(text.replace(sentence.group(0), edited, 1), encoding="utf-8")
+    before = vault_tree(vault)
+    report = _build(sources, vault)
+    written = _written(before, vault_tree(vault))
+    month = str(frontmatter_of(article)["date"])[:7]
+    assert f"Actors/Mentions/Vladimir Putin, {month}.md" in written
+    assert not any(
+        w.startswith("Actors/Mentions/Vladimir Putin, ") and month not in w for w in written
+    )
+    assert str(PUTIN) not in written  # counts and co-mentions unchanged: the summary stays
+    assert report.rendered <= 1 + 2 * len(written)
+
+
+def test_crossing_the_threshold_both_ways_gives_what_a_cold_build_gives(
+    corpus: tuple[Path, Path], paged_from: int, tmp_path: Path
+) -> None:
+    sources, vault = corpus
+    _build(sources, vault)
+    assert _pages(vault)
+    mentioning = [
+        p for p in sorted(sources.glob("article-*.md")) if "Putin" in p.read_text(encoding="utf-8")
+    ]
+    for path in mentioning:  # down through the threshold, one source at a time
+        path.unlink()
+        before = vault_tree(vault)
+        report = _build(sources, vault)
+        touched = {a.path for a in report.plan.writes} | {a.path for a in report.plan.of("delete")}
+        assert touched == _written(before, vault_tree(vault))
+    assert not _pages(vault)
+    assert _quotes((vault / PUTIN).read_text(encoding="utf-8"))
+    _same_as_cold(sources, vault, tmp_path)
+    spare = tmp_path / "spare"
+    write_corpus(spare, 30, seed=11)
+    for path in sorted(spare.iterdir()):  # and up again
+        shutil.copy(path, sources)
+        _build(sources, vault)
+    assert _pages(vault)
+    _same_as_cold(sources, vault, tmp_path)
+
+
+def test_a_user_note_in_a_month_page_survives_a_change_to_that_month(
+    corpus: tuple[Path, Path], paged_from: int
+) -> None:
+    sources, vault = corpus
+    _build(sources, vault)
+    page = _pages(vault)[0]
+    page.write_text(page.read_text(encoding="utf-8") + "\nMy reading of this month.\n", "utf-8")
+    month = str(frontmatter_of(page)["period"])
+    article = next(
+        p
+        for p in sorted(sources.glob("article-*.md"))
+        if str(frontmatter_of(p)["date"]).startswith(month) and "Putin" in p.read_text("utf-8")
+    )
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\nVladimir Putin said more in a new paragraph.\n",
+        "utf-8",
+    )
+    _settle()
+    _build(sources, vault)
+    text = page.read_text(encoding="utf-8")
+    assert "My reading of this month." in text
+    assert "said more in a new paragraph" in text
