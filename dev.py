@@ -5,6 +5,7 @@
     python3 dev.py test    # install kbgen + test tools into .venv, run lint, types, tests
     python3 dev.py bench   # install kbgen + spaCy into .venv, run bench/run.py
     python3 dev.py latency # install kbgen into .venv, run bench/latency.py (kbgen watch)
+    python3 dev.py soak    # an hour of kbgen watch under simulated use (bench/soak.py)
 
 Each command creates `.venv/` on first use and reinstalls only when
 pyproject.toml changed, so the second run starts at once. Extra arguments are
@@ -81,8 +82,13 @@ def latency(args: list[str]) -> int:
     return _run(PY, ROOT / "bench" / "latency.py", *args)
 
 
+def soak(args: list[str]) -> int:
+    _ensure("")
+    return _run(PY, ROOT / "bench" / "soak.py", *args)
+
+
 def main() -> int:
-    commands = {"demo": demo, "test": test, "bench": bench, "latency": latency}
+    commands = {"demo": demo, "test": test, "bench": bench, "latency": latency, "soak": soak}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

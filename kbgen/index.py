@@ -29,6 +29,7 @@ from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise
 from .model import Article, Match
 
+NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it all
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
 
 
@@ -75,7 +76,7 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
     for key in sorted(counts):
         out[key] = Contribution(key, counts[key], "", _json({"t": together[key]}))
         page = page_id(key, period)
-        out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), b"{}")
+        out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), NO_DATA)
     affiliations: dict[str, list[str]] = defaultdict(list)
     for name, aff in article.meta.affiliations:
         affiliations[name].append(aff)
@@ -125,7 +126,7 @@ def update_totals(
     for given, sign in ((old, -1), (new, 1)):
         for source_given in given.values():
             for note, c in source_given.items():
-                values = c.values
+                values = c.values if c.data != NO_DATA else {}
                 entry = totals.setdefault(note, [0, 0, values.get("name"), {}])
                 entry[0] += sign * c.mentions
                 entry[1] += sign

@@ -585,10 +585,11 @@ def _render(
     ]
     by_key = catalog.by_key()
     pages = _pages_by_entity(totals)
+    fresh = _by_note(new)
     for note in sorted(render):
         if note.startswith("author:"):
             feed = {s: c for s, c in store.feeders(note).items() if s not in new and s not in gone}
-            feed.update({s: given[note] for s, given in new.items() if note in given})
+            feed.update(fresh.get(note, {}))
             feed = dict(sorted(feed.items()))
             affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
             name = str(totals[note][2])
@@ -596,7 +597,7 @@ def _render(
         elif is_page(note):
             entity = by_key[page_owner(note)]
             page = _page(note, totals, stems)
-            lines = _lines(store.lines_of(note), {note}, new, gone)
+            lines = _lines(store.lines_of(note), [note], fresh, new, gone)
             notes.append(render_page(entity, stems[entity.key], page, note, lines, refs))
         elif note.startswith(("actor:", "issue:")):
             entity, own = by_key[note], totals[note]
@@ -604,7 +605,7 @@ def _render(
                 listed = [_page(p, totals, stems) for p in pages.get(note, [])]
                 notes.append(render_entity(entity, stems[note], own, targets, pages=listed))
                 continue
-            lines = _lines(store.lines_of_pages(note), set(pages.get(note, [])), new, gone)
+            lines = _lines(store.lines_of_pages(note), pages.get(note, []), fresh, new, gone)
             notes.append(
                 render_entity(entity, stems[note], own, targets, lines=lines, sources=refs)
             )
@@ -629,17 +630,29 @@ def _page(page: str, totals: Totals, stems: Mapping[str, str]) -> Page:
     return Page(page_period(page), stems.get(page, ""), int(counts[0]), int(counts[1]))
 
 
+def _by_note(
+    new: dict[str, dict[str, Contribution]],
+) -> dict[str, dict[str, Contribution]]:
+    """The changed sources' contributions turned around: per note, by source (one pass, so a
+    cold build does not look through every source once per note)."""
+    out: dict[str, dict[str, Contribution]] = {}
+    for source, given in new.items():
+        for note, contribution in given.items():
+            out.setdefault(note, {})[source] = contribution
+    return out
+
+
 def _lines(
     stored: dict[str, str],
-    notes: set[str],
+    notes: list[str],
+    fresh: dict[str, dict[str, Contribution]],
     new: dict[str, dict[str, Contribution]],
     gone: set[str],
 ) -> dict[str, str]:
     """Quote lines per source: as stored, with the changed sources' new ones for `notes`."""
     lines = {s: t for s, t in stored.items() if s not in new and s not in gone}
-    for source, given in new.items():
-        for note in notes & given.keys():
-            lines[source] = given[note].lines
+    for note in notes:
+        lines.update((s, c.lines) for s, c in fresh.get(note, {}).items())
     return lines
 
 
