@@ -81,11 +81,14 @@ def load(
     extra_files: list[Path],
     user_entities: list[Entity],
     added_aliases: dict[str, list[object]] | None = None,
+    promoted: list[Entity] | None = None,
 ) -> Catalog:
-    """The shipped catalog, then each extra file, then the user's vault notes.
+    """The shipped catalog, then each extra file, then promoted candidates, then user notes.
 
     `added_aliases` are aliases the user wrote into kbgen's own actor and
     issue notes (entity key → aliases): honoured like the catalog's own.
+    A promoted candidate takes only aliases no other entry has (a surname
+    may well be someone else's), and nothing from an entry of the same key.
     """
     base = load_builtin()
     merged: dict[str, Entity] = {e.key: e for e in base.entities}
@@ -97,6 +100,12 @@ def load(
             raise KbgenError(f"{path}: cannot read catalog ({exc.strerror})") from exc
         merged.update({e.key: e for e in extra.entities})
         honorifics += [h for h in extra.honorifics if h not in honorifics]
+    taken = {a for e in merged.values() for a in (e.name, *e.aliases)}
+    for candidate in promoted or []:
+        if candidate.key not in merged and candidate.name not in taken:
+            aliases = tuple(a for a in candidate.aliases if a not in taken)
+            merged[candidate.key] = replace(candidate, aliases=aliases)
+            taken.update((candidate.name, *aliases))
     for user in user_entities:
         shipped = merged.get(user.key)
         if shipped is not None:

@@ -24,12 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .candidates import find_candidates, line_of
 from .catalog import author_id
 from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise
 from .model import Article, Match
 
 NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it all
+CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
 
 
@@ -77,6 +79,11 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
         out[key] = Contribution(key, counts[key], "", _json({"t": together[key]}))
         page = page_id(key, period)
         out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), NO_DATA)
+    seen = _candidate_lines(article, linked)
+    if seen:
+        names = {line.split("\t", 1)[0] for line in seen}
+        data = _json({"t": dict.fromkeys(sorted(names), 1)})
+        out[CANDIDATES] = Contribution(CANDIDATES, len(seen), "\n".join(seen), data)
     affiliations: dict[str, list[str]] = defaultdict(list)
     for name, aff in article.meta.affiliations:
         affiliations[name].append(aff)
@@ -136,6 +143,31 @@ def update_totals(
                     if not shared[key]:
                         del shared[key]
     return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
+
+
+def _candidate_lines(article: Article, linked: tuple[LinkedBlock, ...]) -> list[str]:
+    """Each name in the body that looks like an actor the catalog lacks, with its sentence.
+
+    English only: other languages capitalise what English does not (German
+    nouns), and the shapes looked for are English ones.
+    """
+    if article.meta.language not in (None, "en"):
+        return []
+    known = frozenset(article.meta.authors)
+    out = []
+    for lb in linked:
+        if lb.block_id is None or lb.section != "body":
+            continue
+        text = lb.block.text
+        found = find_candidates(text, lb.matches, known)
+        if not found:
+            continue
+        spans = sentence_spans(text)
+        for c in found:
+            start, end = next(((s, e) for s, e in spans if s <= c.start < e), (0, len(text)))
+            quote = _bold(text, start, end, [Match(c.start, c.end, "")], lb.block.markup)
+            out.append(line_of(c, f"- {quote} [[{SOURCE_NOTE}#^{lb.block_id}|↗]]"))
+    return out
 
 
 def _quotes(lb: LinkedBlock) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog as catalog_mod
+from . import promotion
 from . import vault as vault_mod
 from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
@@ -32,6 +33,7 @@ from .errors import KbgenError, SourceError
 from .extract import Matcher, link_article
 from .identity import source_ids
 from .index import (
+    CANDIDATES,
     Contribution,
     Totals,
     contributions,
@@ -401,8 +403,12 @@ def _build(
     _adopt(state, found)
     located = locate(state, vault, found.found, store, listed)
     report.lap("vault")
+    promoted = _promotions(store, located)
     catalog = catalog_mod.load(
-        list(config.catalogs), found.entities, _aliases_added_in_notes(located)
+        list(config.catalogs),
+        found.entities,
+        _aliases_added_in_notes(located),
+        [promotion.entity_of(p) for p in promoted],
     )
     fingerprint = _fingerprint(catalog)
     full = store.meta("fingerprint") != fingerprint
@@ -430,6 +436,7 @@ def _build(
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
     wanted = _wanted(entities, authors, records, totals)
+    wanted.append(Wanted(CANDIDATES, "Candidates"))
     wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {stem_of(p) for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
@@ -478,6 +485,8 @@ def _build(
     notes = _render(
         render, reading.parsed, ids, refs, targets, catalog, totals, store, new, gone, stems
     )
+    if CANDIDATES in render:
+        notes.append(_render_candidates(store, new, gone, refs, totals, promoted, targets))
     notes = [
         dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
         for n in notes
@@ -487,7 +496,9 @@ def _build(
     report.lap("render")
     stale = set(state.notes) - wanted_ids
     read_unread(located, {n.kbgen_id for n in notes} | stale, state, vault, store)
-    plan = plan_writes(notes, state, located, store, protected, wanted_ids)
+    plan = plan_writes(
+        notes, state, located, store, protected, wanted_ids, {CANDIDATES: promotion.consume_ticks}
+    )
     plan.actions += [
         Action(
             "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
@@ -506,7 +517,7 @@ def _build(
         | {
             r.path
             for i, r in after.notes.items()
-            if i.startswith(("actor:", "issue:")) and not is_page(i)
+            if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
         }
     )
     after.sources = records
@@ -517,7 +528,11 @@ def _build(
             **{p: new[p] for p in sorted(changed) if old.get(p) != new[p]},
             **{p: None for p in sorted(gone)},
         },
-        meta={"fingerprint": fingerprint, "totals": json.dumps(totals, sort_keys=True)},
+        meta={
+            "fingerprint": fingerprint,
+            "totals": json.dumps(totals, sort_keys=True),
+            "promoted": promotion.dumps(promoted),
+        },
     )
     report.lap("state")
 
@@ -614,6 +629,33 @@ def _render(
         counts = {k: (int(v[0]), int(v[1])) for k, v in totals.items()}
         notes.append(render_home(stems["home"], list(refs.values()), entities, counts, targets))
     return notes
+
+
+def _promotions(store: Store, located: dict[str, OnDisk]) -> list[promotion.Promoted]:
+    """The candidates promoted so far, with the ticks in the Candidates note if the user changed it."""
+    disk = located.get(CANDIDATES)
+    text = None
+    if disk is not None and disk.data is not None and not disk.pristine:
+        text = disk.data.decode("utf-8", errors="replace")
+    stored = promotion.loads(store.meta("promoted"))
+    return promotion.promotions(stored, text, lambda: store.lines_of(CANDIDATES))
+
+
+def _render_candidates(
+    store: Store,
+    new: dict[str, dict[str, Contribution]],
+    gone: set[str],
+    refs: dict[str, SourceRef],
+    totals: Totals,
+    promoted: list[promotion.Promoted],
+    targets: Targets,
+) -> Note:
+    lines = _lines(store.lines_of(CANDIDATES), [CANDIDATES], _by_note(new), new, gone)
+    counts = totals.get(CANDIDATES, [0, 0, None, {}])[3]
+    names = [p.name for p in promoted]
+    keys = {p.name: promotion.entity_of(p).key for p in promoted}
+    stems = {n: targets.entities[k] for n, k in keys.items() if k in targets.entities}
+    return promotion.render_candidates(lines, refs, counts, names, stems)
 
 
 def _pages_by_entity(totals: Totals) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ import dataclasses
 import functools
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,17 +225,23 @@ def plan_writes(
     store: Store,
     protected: set[str],
     wanted: set[str],
+    consumed: Mapping[str, Callable[[str], str]] | None = None,
 ) -> Plan:
     """`notes`: the notes rendered this build; `wanted`: every note that should exist.
 
     A wanted note that was not rendered had none of its inputs change: it
     stays as it is, unread. A note nothing wants any more is stale.
+    `consumed`: per note, what to take back from the user's version before
+    merging, because this build acted on it (the Candidates note's ticks).
     """
     plan = Plan()
     plan.pinned = {i for i, r in state.notes.items() if r.pinned}
     plan.pinned |= {i for i, d in located.items() if d.moved}
     for note in notes:
-        plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store))
+        undo = (consumed or {}).get(note.kbgen_id)
+        plan.actions.append(
+            _plan_note(note, state.notes.get(note.kbgen_id), located, store, undo)
+        )
     rendered = {n.kbgen_id for n in notes}
     plan.actions += [Action("unchanged", i, state.notes[i].path) for i in sorted(wanted - rendered)]
     for kbgen_id, rec in sorted(state.notes.items()):
@@ -248,7 +254,11 @@ def plan_writes(
 
 
 def _plan_note(
-    note: Note, rec: NoteRecord | None, located: dict[str, OnDisk], store: Store
+    note: Note,
+    rec: NoteRecord | None,
+    located: dict[str, OnDisk],
+    store: Store,
+    undo: Callable[[str], str] | None = None,
 ) -> Action:
     text = note.text
     data = text.encode("utf-8")
@@ -276,10 +286,16 @@ def _plan_note(
         return Action(
             "update", note.kbgen_id, note.path, None, text, disk.data, old_path, rendered=True
         )
-    return _plan_merge(note, rec, disk.data, store)
+    return _plan_merge(note, rec, disk.data, store, undo)
 
 
-def _plan_merge(note: Note, rec: NoteRecord, ours_bytes: bytes, store: Store) -> Action:
+def _plan_merge(
+    note: Note,
+    rec: NoteRecord,
+    ours_bytes: bytes,
+    store: Store,
+    undo: Callable[[str], str] | None = None,
+) -> Action:
     text = note.text
     try:
         ours = ours_bytes.decode("utf-8")
@@ -294,7 +310,10 @@ def _plan_merge(note: Note, rec: NoteRecord, ours_bytes: bytes, store: Store) ->
         return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
     from .merge import count_conflicts, merge_note  # merge3 is loaded only when needed
 
-    merged = merge_note(base, ours, text)
+    mine = undo(ours) if undo else ours
+    if mine == base:  # nothing of the user's is left once what was acted on is taken back
+        return Action("update", note.kbgen_id, note.path, None, text, ours_bytes, rendered=True)
+    merged = merge_note(base, mine, text)
     if merged.text == ours:
         return Action("unchanged", note.kbgen_id, note.path, base=text)
     _, ours_body = properties.split_note(ours)

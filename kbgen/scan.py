@@ -78,7 +78,7 @@ Signature = tuple[str, str, str, tuple[str, ...]] | None | str
 
 
 def catalog_signature(path: Path) -> Signature:
-    """What a note gives the catalog: its type, kind, description and aliases.
+    """What a note gives the catalog: its type, kind, description and aliases (or its ticks).
 
     None when it gives nothing (no such note, or not `type: actor|issue`);
     "invalid" when its properties cannot be read just now (being typed,
@@ -100,6 +100,14 @@ def catalog_signature(path: Path) -> Signature:
     if not isinstance(data, dict):
         return None
     type_ = str(data.get("type", "")).strip().lower()
+    if type_ == "candidates":  # its ticks promote candidates to actors
+        from .promotion import promoted_in
+
+        try:
+            ticked, unticked = promoted_in(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return None
+        return (type_, "", "", (*sorted(ticked), "|", *sorted(unticked)))
     if type_ not in ("actor", "issue"):
         return None
     aliases = data.get("aliases") or []

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, frontmatter_of, run_build
 
-from kbgen.candidates import find_candidates, promoted_in, render_candidates
+from kbgen.candidates import find_candidates
 from kbgen.catalog import load
 from kbgen.extract import Matcher
+from kbgen.promotion import promoted_in, render_candidates
 
 
 @functools.cache
@@ -35,14 +36,20 @@ def _found(text: str) -> list[tuple[str, str, str | None]]:
             "(OSCE) in Vienna.",
             [("Organization for Security and Co-operation in Europe", "organisation", "OSCE")],
         ),
-        ("Analysts at the Atlantic Council warned of escalation.", [("Atlantic Council", "organisation", None)]),
-        ("Mr. Navalny was detained again.", [("Navalny", "person", None)]),
+        (
+            "Analysts at the Atlantic Council warned of escalation.",
+            [("Atlantic Council", "organisation", None)],
+        ),
+        ("Mr. Navalny was detained again on Monday in the capital.", [("Navalny", "person", None)]),
         (
             "Fiona Hill, who served at the Hudson Institute, testified for hours.",
             [("Fiona Hill", "", None), ("Hudson Institute", "organisation", None)],
         ),
-        ("Sanctions were discussed with Angela Merkel’s advisers.", [("Angela Merkel", "", None)]),
-        ("A report by Jane Q. Analyst followed.", [("Jane Q. Analyst", "", None)]),
+        (
+            "Sanctions were discussed at length with Angela Merkel’s advisers in Berlin.",
+            [("Angela Merkel", "", None)],
+        ),
+        ("A report by Jane Q. Public followed a few weeks later.", [("Jane Q. Public", "", None)]),
     ],
 )
 def test_names_that_look_like_actors_are_found(
@@ -71,7 +78,9 @@ def test_words_that_only_look_capitalised_are_not_candidates(text: str) -> None:
 
 
 def test_a_titled_name_is_found_even_when_the_catalog_knows_the_title(tmp_path: Path) -> None:
-    assert _found("Foreign Minister Wang Yi visited.") == [("Wang Yi", "person", None)]
+    assert _found("Foreign Minister Wang Yi visited the capital last week.") == [
+        ("Wang Yi", "person", None)
+    ]
 
 
 ARTICLE = """\
@@ -121,9 +130,7 @@ def test_ticking_a_candidate_makes_it_an_actor_linked_everywhere(tmp_path: Path)
     sources, vault = _vault_with_candidates(tmp_path)
     note = vault / "Candidates.md"
     note.write_text(
-        note.read_text(encoding="utf-8").replace(
-            "- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**"
-        ),
+        note.read_text(encoding="utf-8").replace("- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**"),
         encoding="utf-8",
     )
     report = run_build(sources, vault)
@@ -133,7 +140,7 @@ def test_ticking_a_candidate_makes_it_an_actor_linked_everywhere(tmp_path: Path)
     assert frontmatter_of(actor)["type"] == "actor"
     assert frontmatter_of(actor)["sources"] == 2
     voices = (vault / "Sources" / "New voices on the Russia question.md").read_text("utf-8")
-    assert "[[Oleg Volkov]] said the sanctions" in voices
+    assert "[[Oleg Volkov]] said the" in voices
     candidates = note.read_text(encoding="utf-8")
     assert "- [ ] **Oleg Volkov**" not in candidates
     assert "- [x] [[Oleg Volkov]]" in candidates  # listed as promoted; untick to undo
@@ -144,10 +151,14 @@ def test_ticking_a_candidate_makes_it_an_actor_linked_everywhere(tmp_path: Path)
 def test_unticking_a_promoted_actor_makes_it_a_candidate_again(tmp_path: Path) -> None:
     sources, vault = _vault_with_candidates(tmp_path)
     note = vault / "Candidates.md"
-    note.write_text(note.read_text("utf-8").replace("- [ ] **Fiona Hill**", "- [x] **Fiona Hill**"), "utf-8")
+    note.write_text(
+        note.read_text("utf-8").replace("- [ ] **Fiona Hill**", "- [x] **Fiona Hill**"), "utf-8"
+    )
     run_build(sources, vault)
     assert (vault / "Actors" / "Fiona Hill.md").exists()
-    note.write_text(note.read_text("utf-8").replace("- [x] [[Fiona Hill]]", "- [ ] [[Fiona Hill]]"), "utf-8")
+    note.write_text(
+        note.read_text("utf-8").replace("- [x] [[Fiona Hill]]", "- [ ] [[Fiona Hill]]"), "utf-8"
+    )
     report = run_build(sources, vault)
     assert not report.plan.of("conflict")
     assert not (vault / "Actors" / "Fiona Hill.md").exists()
@@ -157,7 +168,9 @@ def test_unticking_a_promoted_actor_makes_it_a_candidate_again(tmp_path: Path) -
 def test_promotions_are_read_back_from_the_note_when_the_state_is_lost(tmp_path: Path) -> None:
     sources, vault = _vault_with_candidates(tmp_path)
     note = vault / "Candidates.md"
-    note.write_text(note.read_text("utf-8").replace("- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**"), "utf-8")
+    note.write_text(
+        note.read_text("utf-8").replace("- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**"), "utf-8"
+    )
     run_build(sources, vault)
     shutil.rmtree(vault / ".kbgen")
     run_build(sources, vault)

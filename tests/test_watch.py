@@ -282,6 +282,22 @@ def test_a_catalog_note_added_in_the_vault_relinks_every_source(watching: Runnin
     )
 
 
+def test_ticking_a_candidate_in_obsidian_makes_it_an_actor(watching: Running) -> None:
+    article = NEW_ARTICLE.replace(
+        "officials said.", "said Colonel Ivan Drago of the Hudson Institute."
+    )
+    (watching.sources / "new.txt").write_text(article, encoding="utf-8")
+    candidates = watching.vault / "Candidates.md"
+    wait_until(lambda: "**Ivan Drago**" in candidates.read_text(encoding="utf-8"))
+    watching.settle()
+    text = candidates.read_text(encoding="utf-8")
+    candidates.write_text(text.replace("- [ ] **Ivan Drago**", "- [x] **Ivan Drago**"), "utf-8")
+    wait_until((watching.vault / "Actors" / "Ivan Drago.md").exists)
+    wait_until(lambda: "- [x] [[Ivan Drago]]" in candidates.read_text(encoding="utf-8"))
+    note = watching.vault / "Sources" / "Arms talks in Geneva.md"
+    assert "[[Ivan Drago]]" in note.read_text(encoding="utf-8")
+
+
 def test_a_user_typing_in_a_note_triggers_no_build_and_no_rewrite(watching: Running) -> None:
     note = watching.vault / "Actors" / "Vladimir Putin.md"
     watching.settle()
