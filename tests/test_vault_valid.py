@@ -50,7 +50,15 @@ def test_every_link_resolves_to_one_note_and_block(seed_vault: Path) -> None:
 def test_frontmatter_parses_with_reserved_keys_as_lists(seed_vault: Path) -> None:
     for note in _notes(seed_vault):
         fm = frontmatter_of(note)
-        assert fm["type"] in {"source", "actor", "issue", "author", "home"}
+        assert fm["type"] in {
+            "source",
+            "actor",
+            "issue",
+            "author",
+            "home",
+            "candidates",
+            "mentions",
+        }
         assert fm["kbgen_id"]
         for key in ("tags", "aliases", "cssclasses"):
             assert key not in fm or isinstance(fm[key], list), (note, key)
