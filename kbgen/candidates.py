@@ -96,23 +96,38 @@ def find_candidates(
     """Every candidate in one paragraph, in order, none overlapping another or a mention.
 
     `known`: names to leave out (the article's own authors, who have their notes).
-    Sentences in Title Case (headlines quoted in the text) are skipped whole.
+    Sentences in Title Case (headlines quoted in the text) are skipped whole;
+    only sentences holding a candidate are looked at for that.
     """
     if len(text.split()) < _SHORTEST:
         return []  # a subheading the page kept as a paragraph ("Poles Apart?")
     taken = [(m.start, m.end) for m in matches]
-    taken += [span for span in sentence_spans(text) if _title_case(text[span[0] : span[1]])]
     found: list[Candidate] = []
+    headline = _Headlines(text)
     for found_by in (_titled, _acronym_orgs, _runs):
         for seen in found_by(text):
             # a run from just after a mention it starts with: "Russia’s Main Intelligence Agency"
             c = _after_mentions(text, seen, taken) if found_by is _runs else seen
-            if c is None or c.name in known:
+            if c is None or c.name in known or headline(c.start):
                 continue
             if not any(s < c.end and c.start < e for s, e in taken):
                 found.append(c)
                 taken.append((c.start, c.end))
     return sorted(found, key=lambda c: c.start)
+
+
+class _Headlines:
+    """Whether the sentence at an offset is in Title Case; sentences cut only when asked."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._spans: list[tuple[int, int, bool]] | None = None
+
+    def __call__(self, offset: int) -> bool:
+        if self._spans is None:
+            text = self._text
+            self._spans = [(s, e, _title_case(text[s:e])) for s, e in sentence_spans(text)]
+        return any(s <= offset < e and title for s, e, title in self._spans)
 
 
 def _after_mentions(text: str, run: Candidate, taken: list[tuple[int, int]]) -> Candidate | None:
