@@ -29,9 +29,11 @@ from .catalog import author_id
 from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise
 from .model import Article, Match
+from .quotes import find_quotes
 
 NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it all
 CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
+SOURCE_REF = "\x01"  # in a quotation's line, stands for the source's title, linked, and date
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
 
 
@@ -45,7 +47,7 @@ class Contribution:
 
     note: str  # kbgen_id of the note it feeds
     mentions: int
-    lines: str  # a mention page's quote lines from this source ("" for other notes)
+    lines: str  # a page's mention lines, an actor's quotations, candidates' sightings, or ""
     data: bytes  # UTF-8 JSON: {"t": {key: paragraphs shared}}, or {"name", "aff"} for an author
 
     @property
@@ -62,6 +64,7 @@ def _json(value: object) -> bytes:
 def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
     """Everything one source gives the reduced notes, by the kbgen_id of the note."""
     quotes: dict[str, list[str]] = defaultdict(list)
+    said: dict[str, list[str]] = defaultdict(list)
     counts: Counter[str] = Counter()
     together: dict[str, Counter[str]] = defaultdict(Counter)
     for lb in linked:
@@ -69,6 +72,10 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
             continue
         for entity, sentence in _quotes(lb):
             quotes[entity].append(f"- {sentence} [[{SOURCE_NOTE}#^{lb.block_id}|↗]]")
+        plain = neutralise if lb.block.markup else escape
+        for q in find_quotes(lb.block.text, lb.matches):
+            link = f"[[{SOURCE_NOTE}#^{lb.block_id}|↗]]"
+            said[q.speaker].append(f"- “{plain(q.text)}” — {SOURCE_REF} {link}")
         keys = {m.entity for m in lb.matches}
         counts.update(m.entity for m in lb.matches)
         for key in keys:
@@ -76,7 +83,7 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
     period = period_of(article.meta.published)
     out: dict[str, Contribution] = {}
     for key in sorted(counts):
-        out[key] = Contribution(key, counts[key], "", _json({"t": together[key]}))
+        out[key] = Contribution(key, counts[key], "\n".join(said[key]), _json({"t": together[key]}))
         page = page_id(key, period)
         out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), NO_DATA)
     seen = _candidate_lines(article, linked)

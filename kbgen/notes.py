@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import slug
-from .index import SOURCE_NOTE
+from .index import SOURCE_NOTE, SOURCE_REF
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
 from .render import ACTORS, AUTHORS, ISSUES, Targets
@@ -48,6 +48,7 @@ def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[
     ]
 
 
+QUOTES_SHOWN = 100  # quotations in the note of an entity whose mentions are paged
 PAGED_FROM = 100  # sources naming an entity from which its mentions get one note per month
 MENTIONS = "Mentions"  # the subfolder of Actors/ and Issues/ that holds those notes
 
@@ -76,8 +77,10 @@ def render_entity(
     lines: Mapping[str, str] | None = None,
     sources: Mapping[str, SourceRef] | None = None,
     pages: Sequence[Page] = (),
+    said: Mapping[str, str] | None = None,
 ) -> Note:
-    """`totals`: as in `index.Totals`. Quotes inline (`lines` per source), or `pages` listed."""
+    """`totals`: as in `index.Totals`. Mentions inline (`lines` per source), or `pages` listed;
+    `said`: per source, the quotations attributed to the entity."""
     mentions, n_sources, _, together = totals
     fields = {
         "type": entity.type,
@@ -89,6 +92,8 @@ def render_entity(
         "sources": n_sources,
     }
     parts = [escape(entity.description)] if entity.description else []
+    if said and any(said.values()):
+        parts.append(_said(said, sources or {}, QUOTES_SHOWN if pages else None))
     parts.append("## Mentions")
     if pages:
         parts.append(_page_list(mentions, n_sources, pages))
@@ -127,6 +132,21 @@ def render_page(
     parts = [intro, *_quoted(lines, sources)]
     folder = f"{ACTORS if entity.type == 'actor' else ISSUES}/{MENTIONS}"
     return Note(kbgen_id, folder, page.stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")
+
+
+def _said(said: Mapping[str, str], sources: Mapping[str, SourceRef], shown: int | None) -> str:
+    """The entity's quotations, newest source first; the newest `shown` only, for a paged one."""
+    out: list[str] = []
+    for source in sorted((s for s in said if said[s]), key=lambda s: sources[s].sort_key):
+        ref = sources[source]
+        where = wikilink(ref.stem, ref.title) + (f", {ref.published}" if ref.published else "")
+        text = said[source].replace(SOURCE_NOTE, ref.stem).replace(SOURCE_REF, where)
+        out += text.split("\n")
+    head = "## Quotes"
+    if shown is not None and len(out) > shown:
+        head += f"\n\nThe {shown} newest of {len(out)}; every one is also in the month notes."
+        out = out[:shown]
+    return head + "\n\n" + "\n".join(out)
 
 
 def _quoted(lines: Mapping[str, str], sources: Mapping[str, SourceRef]) -> list[str]:

@@ -100,7 +100,9 @@ class Report:
     rendered: int = 0  # notes rendered (the rest had no input change)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in order
     peak_mb: dict[str, float] = field(default_factory=dict)  # peak memory at each stage's end
-    catalog_notes: list[str] = field(default_factory=list)  # notes whose properties feed the catalog
+    catalog_notes: list[str] = field(
+        default_factory=list
+    )  # notes whose properties feed the catalog
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 
     def lap(self, stage: str) -> None:
@@ -616,13 +618,20 @@ def _render(
             notes.append(render_page(entity, stems[entity.key], page, note, lines, refs))
         elif note.startswith(("actor:", "issue:")):
             entity, own = by_key[note], totals[note]
+            said = _lines(store.lines_of(note), [note], fresh, new, gone)
             if paged(own):
                 listed = [_page(p, totals, stems) for p in pages.get(note, [])]
-                notes.append(render_entity(entity, stems[note], own, targets, pages=listed))
+                notes.append(
+                    render_entity(
+                        entity, stems[note], own, targets, pages=listed, said=said, sources=refs
+                    )
+                )
                 continue
             lines = _lines(store.lines_of_pages(note), pages.get(note, []), fresh, new, gone)
             notes.append(
-                render_entity(entity, stems[note], own, targets, lines=lines, sources=refs)
+                render_entity(
+                    entity, stems[note], own, targets, lines=lines, sources=refs, said=said
+                )
             )
     if "home" in render:
         entities = [e for e in catalog.entities if e.key in totals]
