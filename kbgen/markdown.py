@@ -111,13 +111,18 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+DATE_KEYS = frozenset(
+    {"published", "first_mentioned", "last_mentioned", "first_article", "last_article"}
+)
+
+
 def frontmatter(fields: dict[str, Any]) -> str:
     """A YAML frontmatter block; keys in the given order, empty values left out."""
     kept = {k: v for k, v in fields.items() if v not in (None, "", [], ())}
     for key, value in kept.items():
         if isinstance(value, tuple):
             kept[key] = list(value)
-        elif isinstance(value, str) and key in ("published",):
+        elif isinstance(value, str) and key in DATE_KEYS:
             kept[key] = _as_date(value)
     return f"---\n{_dump(kept)}---\n"
 

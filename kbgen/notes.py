@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,10 +78,15 @@ def render_entity(
     sources: Mapping[str, SourceRef] | None = None,
     pages: Sequence[Page] = (),
     said: Mapping[str, str] | None = None,
+    span: tuple[str | None, str | None] = (None, None),
 ) -> Note:
     """`totals`: as in `index.Totals`. Mentions inline (`lines` per source), or `pages` listed;
-    `said`: per source, the quotations attributed to the entity."""
+    `said`: per source, the quotations attributed to the entity; `span`: the dates of the
+    first and last dated sources that mention it (`dates_of`), for Dataview queries."""
     mentions, n_sources, _, together = totals
+    if not pages:
+        quoted = lines or {}
+        span = dates_of((sources or {})[s] for s in quoted if quoted[s])
     fields = {
         "type": entity.type,
         "kind": entity.kind,
@@ -90,6 +95,8 @@ def render_entity(
         "description": entity.description,
         "mentions": mentions,
         "sources": n_sources,
+        "first_mentioned": span[0],
+        "last_mentioned": span[1],
     }
     parts = [escape(entity.description)] if entity.description else []
     if said and any(said.values()):
@@ -132,6 +139,12 @@ def render_page(
     parts = [intro, *_quoted(lines, sources)]
     folder = f"{ACTORS if entity.type == 'actor' else ISSUES}/{MENTIONS}"
     return Note(kbgen_id, folder, page.stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")
+
+
+def dates_of(refs: Iterable[SourceRef]) -> tuple[str | None, str | None]:
+    """The earliest and latest publication dates among these sources (None when none has one)."""
+    dates = sorted(r.published for r in refs if r.published)
+    return (dates[0], dates[-1]) if dates else (None, None)
 
 
 def _said(said: Mapping[str, str], sources: Mapping[str, SourceRef], shown: int | None) -> str:
@@ -186,6 +199,8 @@ def render_author(
         "affiliations": list(dict.fromkeys(affiliations)),
         "articles": len(refs),
     }
+    first, last = dates_of(refs)
+    fields |= {"first_article": first, "last_article": last}
     lines = [_source_line(ref) for ref in sorted(refs, key=lambda r: r.sort_key)]
     body = "## Articles\n\n" + "\n".join(lines)
     return Note(kbgen_id, AUTHORS, stem, frontmatter(fields) + "\n" + body + "\n")
@@ -195,6 +210,28 @@ def _source_line(ref: SourceRef) -> str:
     details = [d for d in (ref.published, ref.publisher) if d]
     link = wikilink(ref.stem, ref.title)
     return f"- {link}" + (f" — {escape(', '.join(details))}" if details else "")
+
+
+DATAVIEW = """\
+> [!example]- Queries for the Dataview plugin (open with the plugin installed)
+> Most-mentioned actors, and when they were last in the news:
+> ```dataview
+> TABLE mentions, sources, first_mentioned, last_mentioned FROM "Actors"
+> WHERE type = "actor" SORT mentions DESC LIMIT 20
+> ```
+> Issues, the most recently discussed first:
+> ```dataview
+> TABLE mentions, sources, last_mentioned FROM "Issues" WHERE type = "issue"
+> SORT last_mentioned DESC
+> ```
+> Sources by date:
+> ```dataview
+> TABLE published, authors, publisher FROM "Sources" WHERE type = "source" SORT published DESC
+> ```
+> Notes where your edits and a source's changes collided:
+> ```dataview
+> LIST WHERE kbgen_conflict = true
+> ```"""
 
 
 def render_home(
@@ -227,4 +264,5 @@ def render_home(
     if targets.authors:
         authors = sorted(set(targets.authors.values()), key=str.casefold)
         parts.append("## Authors\n\n" + "\n".join(f"- {wikilink(a)}" for a in authors))
+    parts.append(DATAVIEW)
     return Note("home", "", stem, frontmatter(fields) + "\n" + "\n\n".join(parts) + "\n")

@@ -47,6 +47,7 @@ from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import (
     Page,
     SourceRef,
+    dates_of,
     paged,
     render_author,
     render_entity,
@@ -621,9 +622,17 @@ def _render(
             said = _lines(store.lines_of(note), [note], fresh, new, gone)
             if paged(own):
                 listed = [_page(p, totals, stems) for p in pages.get(note, [])]
+                span = _span(pages.get(note, []), store, fresh, new, gone, refs)
                 notes.append(
                     render_entity(
-                        entity, stems[note], own, targets, pages=listed, said=said, sources=refs
+                        entity,
+                        stems[note],
+                        own,
+                        targets,
+                        pages=listed,
+                        said=said,
+                        sources=refs,
+                        span=span,
                     )
                 )
                 continue
@@ -665,6 +674,24 @@ def _render_candidates(
     keys = {p.name: promotion.entity_of(p).key for p in promoted}
     stems = {n: targets.entities[k] for n, k in keys.items() if k in targets.entities}
     return promotion.render_candidates(lines, refs, counts, names, stems)
+
+
+def _span(
+    pages: list[str],
+    store: Store,
+    fresh: dict[str, dict[str, Contribution]],
+    new: dict[str, dict[str, Contribution]],
+    gone: set[str],
+    refs: dict[str, SourceRef],
+) -> tuple[str | None, str | None]:
+    """First and last mention dates of a paged entity, from its earliest and latest months only."""
+    dated = sorted(p for p in pages if page_period(p) != "undated")
+    if not dated:
+        return (None, None)
+    ends = {dated[0], dated[-1]}
+    feeding = {s for p in ends for s in store.sources_feeding(p) if s not in new and s not in gone}
+    feeding |= {s for p in ends for s in fresh.get(p, {})}
+    return dates_of(refs[s] for s in feeding if s in refs)
 
 
 def _pages_by_entity(totals: Totals) -> dict[str, list[str]]:

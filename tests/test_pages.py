@@ -39,6 +39,9 @@ def corpus(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _quotes(text: str) -> list[str]:
+    """The mention lines (an actor note's Quotes section aside)."""
+    if "## Mentions" in text:
+        text = text[text.index("## Mentions") :]
     return sorted(line for line in text.splitlines() if line.startswith("- ") and "|↗]]" in line)
 
 
@@ -69,7 +72,8 @@ def test_every_quote_is_on_a_month_page_and_every_link_resolves(
     assert months == sorted(m for m in months if m != "undated")[::-1] + ["undated"] * (
         "undated" in months
     )
-    assert frontmatter_of(vault / PUTIN)["mentions"] == frontmatter_of(inline / PUTIN)["mentions"]
+    for key in ("mentions", "sources", "first_mentioned", "last_mentioned"):
+        assert frontmatter_of(vault / PUTIN)[key] == frontmatter_of(inline / PUTIN)[key], key
     _all_links_resolve(vault)
 
 
