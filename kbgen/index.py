@@ -30,6 +30,7 @@ from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise
 from .model import Article, Match
 from .quotes import find_quotes
+from .timeline import TIMELINE, find_dated, statement_line, year_page
 
 NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it all
 CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
@@ -86,6 +87,7 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
         out[key] = Contribution(key, counts[key], "\n".join(said[key]), _json({"t": together[key]}))
         page = page_id(key, period)
         out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), NO_DATA)
+    out.update(_timeline(article, linked))
     seen = _candidate_lines(article, linked)
     if seen:
         names = {line.split("\t", 1)[0] for line in seen}
@@ -150,6 +152,34 @@ def update_totals(
                     if not shared[key]:
                         del shared[key]
     return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
+
+
+def _timeline(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
+    """Each dated sentence of the body that links an actor or issue, for its year's note."""
+    if article.meta.language not in (None, "en"):
+        return {}
+    years: dict[str, list[str]] = defaultdict(list)
+    for lb in linked:
+        if lb.block_id is None or lb.section != "body" or not lb.matches:
+            continue
+        text = lb.block.text
+        for dated in find_dated(text, sentence_spans(text), article.meta.published):
+            inside = [m for m in lb.matches if dated.start <= m.start < dated.end]
+            if not inside:
+                continue
+            keys = list(dict.fromkeys(m.entity for m in inside))
+            quote = _bold(text, dated.start, dated.end, inside, lb.block.markup)
+            line = statement_line(dated, keys, quote, lb.block_id)
+            years[year_page(dated.when[:4])].append(line)
+    out = {
+        page: Contribution(page, len(lines), "\n".join(lines), NO_DATA)
+        for page, lines in sorted(years.items())
+    }
+    if out:
+        counts = {page.partition("@")[2]: c.mentions for page, c in out.items()}
+        total = sum(counts.values())
+        out[TIMELINE] = Contribution(TIMELINE, total, "", _json({"t": counts}))
+    return out
 
 
 def _candidate_lines(article: Article, linked: tuple[LinkedBlock, ...]) -> list[str]:

@@ -28,6 +28,7 @@ from . import promotion
 from . import vault as vault_mod
 from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
+from .chronicle import render_year, render_years
 from .config import Config
 from .errors import KbgenError, SourceError
 from .extract import Matcher, link_article
@@ -78,6 +79,7 @@ from .state import (
     settle,
     stat_key,
 )
+from .timeline import TIMELINE, year_page
 
 
 def _peak_mb() -> float:
@@ -440,6 +442,8 @@ def _build(
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
     wanted = _wanted(entities, authors, records, totals)
     wanted.append(Wanted(CANDIDATES, "Candidates"))
+    wanted.append(Wanted(TIMELINE, "Timeline"))
+    wanted += [Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if _is_year(k)]
     wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {stem_of(p) for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
@@ -612,6 +616,14 @@ def _render(
             affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
             name = str(totals[note][2])
             notes.append(render_author(name, stems[note], [refs[s] for s in feed], affiliations))
+        elif note == TIMELINE:
+            counts = (totals.get(TIMELINE) or [0, 0, None, {}])[3]
+            years = {y: stems[year_page(y)] for y in counts if year_page(y) in stems}
+            notes.append(render_years(counts, years))
+        elif _is_year(note):
+            lines = _lines(store.lines_of(note), [note], fresh, new, gone)
+            year = note.partition("@")[2]
+            notes.append(render_year(note, year, stems[note], lines, refs, targets.entities))
         elif is_page(note):
             entity = by_key[page_owner(note)]
             page = _page(note, totals, stems)
@@ -674,6 +686,10 @@ def _render_candidates(
     keys = {p.name: promotion.entity_of(p).key for p in promoted}
     stems = {n: targets.entities[k] for n, k in keys.items() if k in targets.entities}
     return promotion.render_candidates(lines, refs, counts, names, stems)
+
+
+def _is_year(kbgen_id: str) -> bool:
+    return kbgen_id.startswith(f"{TIMELINE}@")
 
 
 def _span(
