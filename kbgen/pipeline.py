@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import canvas, promotion
 from . import catalog as catalog_mod
-from . import promotion
 from . import vault as vault_mod
 from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
@@ -80,6 +80,8 @@ from .state import (
     stat_key,
 )
 from .timeline import TIMELINE, year_page
+
+MAP = "Map.canvas"
 
 
 def _peak_mb() -> float:
@@ -518,6 +520,16 @@ def _build(
     if report.dry_run:
         return
     after = execute(plan, state, store, vault, located)
+    redraw = (
+        full
+        or totals != old_totals
+        or any(
+            stems.get(e.key) != stem_of(state.notes[e.key].path)
+            for e in entities
+            if e.key in state.notes
+        )
+    )
+    _draw_map(vault, entities, totals, after, redraw, plan)
     report.lap("write")
     report.catalog_notes = sorted(
         {e.user_note for e in found.entities if e.user_note}
@@ -686,6 +698,35 @@ def _render_candidates(
     keys = {p.name: promotion.entity_of(p).key for p in promoted}
     stems = {n: targets.entities[k] for n, k in keys.items() if k in targets.entities}
     return promotion.render_candidates(lines, refs, counts, names, stems)
+
+
+def _draw_map(
+    vault: Path,
+    entities: list[Entity],
+    totals: Totals,
+    after: State,
+    redraw: bool,
+    plan: Plan,
+) -> None:
+    """Map.canvas, drawn again when what it shows may have changed; the user's arrangement kept."""
+    path = vault / MAP
+    old_bytes = vault_mod.read_bytes(path)
+    if not redraw and old_bytes is not None:
+        return
+    paths = {e.key: after.notes[e.key].path for e in entities if e.key in after.notes}
+    paths |= {e.key: e.user_note for e in entities if e.user_note}
+    drawn = canvas.build_canvas(entities, totals, paths)
+    old = None
+    if old_bytes is not None:
+        try:
+            old = json.loads(old_bytes)
+        except ValueError:
+            plan.notices.append(f"keep    {MAP}  (not valid JSON Canvas: left as it is)")
+            return
+    data = canvas.dumps(canvas.merged_with(drawn, old))
+    if data != old_bytes:
+        with vault_mod.Writer() as writer:
+            writer.write(path, data)
 
 
 def _is_year(kbgen_id: str) -> bool:
