@@ -116,22 +116,33 @@ def _edge(actor: str, issue: str, shared: int) -> dict[str, Any]:
     }
 
 
+_GEOMETRY = ("x", "y", "width", "height", "color")
+
+
+def geometry(canvas: dict[str, list[dict[str, Any]]]) -> str:
+    """Where kbgen drew its nodes, kept as the base the user's arrangement is told apart from."""
+    drawn = {n["id"]: [n.get(k) for k in _GEOMETRY] for n in canvas["nodes"]}
+    return json.dumps(drawn, sort_keys=True, separators=(",", ":"))
+
+
 def merged_with(
-    drawn: dict[str, list[dict[str, Any]]], old: Any
+    drawn: dict[str, list[dict[str, Any]]], old: Any, base: str | None
 ) -> dict[str, list[dict[str, Any]]]:
-    """kbgen's new drawing, with the user's positions and sizes of its nodes, and their own
-    nodes and edges, from the canvas as it is on disk (`old`, parsed JSON)."""
+    """kbgen's new drawing, with what the user changed in the canvas on disk (`old`, parsed JSON).
+
+    A node of kbgen's keeps the user's position, size and colour when they differ from where
+    kbgen last drew it (`base`, from `geometry`; with no base, whatever is on disk is kept);
+    otherwise it goes where the new layout puts it. The user's own nodes and edges are kept.
+    """
     if not isinstance(old, dict):
         return drawn
+    last: dict[str, Any] = json.loads(base) if base else {}
     old_nodes = {n["id"]: n for n in old.get("nodes", []) if isinstance(n, dict) and "id" in n}
     nodes = []
     for node in drawn["nodes"]:
         mine = old_nodes.get(node["id"])
-        if mine is not None:
-            node = {
-                **node,
-                **{k: mine[k] for k in ("x", "y", "width", "height", "color") if k in mine},
-            }
+        if mine is not None and [mine.get(k) for k in _GEOMETRY] != last.get(node["id"]):
+            node = {**node, **{k: mine[k] for k in _GEOMETRY if k in mine}}
         nodes.append(node)
     theirs = [n for i, n in old_nodes.items() if not i.startswith(PREFIX)]
     ids = {n["id"] for n in nodes} | {n["id"] for n in theirs}

@@ -105,9 +105,9 @@ class Report:
     rendered: int = 0  # notes rendered (the rest had no input change)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in order
     peak_mb: dict[str, float] = field(default_factory=dict)  # peak memory at each stage's end
-    catalog_notes: list[str] = field(
-        default_factory=list
-    )  # notes whose properties feed the catalog
+    # the notes whose properties feed the catalog (kbgen watch looks at these)
+    catalog_notes: list[str] = field(default_factory=list)
+    map_written: bool = False  # Map.canvas was drawn again (it is not a note: no plan action)
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 
     def lap(self, stage: str) -> None:
@@ -141,6 +141,8 @@ class Report:
             parts.append(f"{p.count('delete')} deleted, {p.count('orphan')} orphaned (source gone)")
         if p.count("restore"):
             parts.append(f"{p.count('restore')} restored")
+        if self.map_written:
+            parts.append(f"{MAP} redrawn")
         line = "kbgen: " + " · ".join(parts) + f" · {self.seconds:.2f} s"
         conflicts = [a.path for a in p.of("conflict")]
         if conflicts:
@@ -529,7 +531,9 @@ def _build(
             if e.key in state.notes
         )
     )
-    _draw_map(vault, entities, totals, after, redraw, plan)
+    report.map_written, drawn = _draw_map(
+        vault, entities, totals, after, redraw, plan, store.meta("map")
+    )
     report.lap("write")
     report.catalog_notes = sorted(
         {e.user_note for e in found.entities if e.user_note}
@@ -551,6 +555,7 @@ def _build(
             "fingerprint": fingerprint,
             "totals": json.dumps(totals, sort_keys=True),
             "promoted": promotion.dumps(promoted),
+            **({"map": drawn} if drawn is not None else {}),
         },
     )
     report.lap("state")
@@ -707,12 +712,16 @@ def _draw_map(
     after: State,
     redraw: bool,
     plan: Plan,
-) -> None:
-    """Map.canvas, drawn again when what it shows may have changed; the user's arrangement kept."""
+    base: str | None,
+) -> tuple[bool, str | None]:
+    """Map.canvas, drawn again when what it shows may have changed; the user's arrangement kept.
+
+    Returns whether it was written, and where kbgen drew its nodes (None if not drawn), the
+    base the next drawing tells the user's moves apart from."""
     path = vault / MAP
     old_bytes = vault_mod.read_bytes(path)
     if not redraw and old_bytes is not None:
-        return
+        return False, None
     paths = {e.key: after.notes[e.key].path for e in entities if e.key in after.notes}
     paths |= {e.key: e.user_note for e in entities if e.user_note}
     drawn = canvas.build_canvas(entities, totals, paths)
@@ -722,11 +731,13 @@ def _draw_map(
             old = json.loads(old_bytes)
         except ValueError:
             plan.notices.append(f"keep    {MAP}  (not valid JSON Canvas: left as it is)")
-            return
-    data = canvas.dumps(canvas.merged_with(drawn, old))
-    if data != old_bytes:
-        with vault_mod.Writer() as writer:
-            writer.write(path, data)
+            return False, None
+    data = canvas.dumps(canvas.merged_with(drawn, old, base))
+    if data == old_bytes:
+        return False, canvas.geometry(drawn)
+    with vault_mod.Writer() as writer:
+        writer.write(path, data)
+    return True, canvas.geometry(drawn)
 
 
 def _is_year(kbgen_id: str) -> bool:

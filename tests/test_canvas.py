@@ -108,3 +108,25 @@ def test_a_no_op_build_does_not_touch_the_map(tmp_path: Path) -> None:
     before = (vault / "Map.canvas").stat().st_mtime_ns
     run_build(SEEDS, vault)
     assert (vault / "Map.canvas").stat().st_mtime_ns == before
+
+
+def test_only_nodes_the_user_moved_keep_their_place() -> None:
+    from kbgen.canvas import geometry, merged_with
+
+    def node(i: str, x: int) -> dict[str, Any]:
+        return {
+            "id": i,
+            "type": "file",
+            "file": f"{i}.md",
+            "x": x,
+            "y": 0,
+            "width": 10,
+            "height": 10,
+        }
+
+    before = {"nodes": [node("kbgen-a", 0), node("kbgen-b", 100)], "edges": []}
+    on_disk = {"nodes": [node("kbgen-a", 0), node("kbgen-b", 555)], "edges": []}  # b moved by hand
+    redrawn = {"nodes": [node("kbgen-a", 40), node("kbgen-b", 140)], "edges": []}
+    merged = merged_with(redrawn, on_disk, geometry(before))
+    assert [n["x"] for n in merged["nodes"]] == [40, 555]
+    assert [n["x"] for n in merged_with(redrawn, on_disk, None)["nodes"]] == [0, 555]

@@ -58,6 +58,7 @@ def test_frontmatter_parses_with_reserved_keys_as_lists(seed_vault: Path) -> Non
             "home",
             "candidates",
             "mentions",
+            "timeline",
         }
         assert fm["kbgen_id"]
         for key in ("tags", "aliases", "cssclasses"):
