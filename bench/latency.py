@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from run import BENCH, KBGEN, ROOT, machine
+from run import BENCH, KBGEN, ROOT, machine, record
 
 sys.path.insert(0, str(ROOT / "tests"))
 from corpus import write_corpus
@@ -166,11 +166,7 @@ def main() -> int:
         f"{args.samples} saves per corpus, quiet period {args.quiet_period} ms included; "
         "target: p95 under 0.3 s whatever the vault size.\n\n" + "\n".join(rows) + "\n"
     )
-    print(report)
-    if not args.no_record:
-        with open(BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(report)
-        print(f"latency: appended to {BENCH / 'RESULTS.md'}")
+    record(report, not args.no_record, "latency")
     return 0
 
 

@@ -194,12 +194,17 @@ def main() -> int:
         f"\n### {dt.date.today().isoformat()} — {machine()}\n\n{table(results)}\n\n"
         f"`kbgen --help` start-up: {help_run.seconds:.3f} s, {help_run.peak_mb:.0f} MB.\n"
     )
+    record(report, not args.no_record, "bench")
+    return 0
+
+
+def record(report: str, append: bool, who: str) -> None:
+    """Print a run's figures and, unless told not to, append them to bench/RESULTS.md."""
     print(report)
-    if not args.no_record:
+    if append:
         with open(BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
             fh.write(report)
-        print(f"bench: appended to {BENCH / 'RESULTS.md'}")
-    return 0
+        print(f"{who}: appended to {BENCH / 'RESULTS.md'}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from latency import _edited, _peak_mb
-from run import BENCH, KBGEN, ROOT, machine
+from run import BENCH, KBGEN, ROOT, machine, record
 
 sys.path.insert(0, str(ROOT / "tests"))
 from corpus import write_corpus
@@ -159,10 +159,7 @@ def main() -> int:
         f"\n### {dt.date.today().isoformat()} — `kbgen watch` soak — {machine()}\n\n"
         "| what | figure |\n|---|---|\n" + rows + "\n"
     )
-    print(report)
-    if not args.no_record:
-        with open(BENCH / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(report)
+    record(report, not args.no_record, "soak")
     ok = result["alive at the end"] and result["exit on SIGINT"] == 0
     ok = ok and result["build afterwards wrote"] == 0 and str(result["user lines lost"])[0] == "0"
     return 0 if ok else 1

@@ -126,13 +126,17 @@ def test_the_candidates_note_ranks_names_by_sources_with_their_sentences(tmp_pat
     assert "[[New voices on the Russia question#^" in text  # each sentence links its paragraph
 
 
+def _edit(note: Path, old: str, new: str) -> None:
+    """What the user does in Obsidian: one click on a checkbox."""
+    text = note.read_text(encoding="utf-8")
+    assert old in text
+    note.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def test_ticking_a_candidate_makes_it_an_actor_linked_everywhere(tmp_path: Path) -> None:
     sources, vault = _vault_with_candidates(tmp_path)
     note = vault / "Candidates.md"
-    note.write_text(
-        note.read_text(encoding="utf-8").replace("- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**"),
-        encoding="utf-8",
-    )
+    _edit(note, "- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**")
     report = run_build(sources, vault)
     assert report.ok
     assert not report.plan.of("conflict")
@@ -151,14 +155,10 @@ def test_ticking_a_candidate_makes_it_an_actor_linked_everywhere(tmp_path: Path)
 def test_unticking_a_promoted_actor_makes_it_a_candidate_again(tmp_path: Path) -> None:
     sources, vault = _vault_with_candidates(tmp_path)
     note = vault / "Candidates.md"
-    note.write_text(
-        note.read_text("utf-8").replace("- [ ] **Fiona Hill**", "- [x] **Fiona Hill**"), "utf-8"
-    )
+    _edit(note, "- [ ] **Fiona Hill**", "- [x] **Fiona Hill**")
     run_build(sources, vault)
     assert (vault / "Actors" / "Fiona Hill.md").exists()
-    note.write_text(
-        note.read_text("utf-8").replace("- [x] [[Fiona Hill]]", "- [ ] [[Fiona Hill]]"), "utf-8"
-    )
+    _edit(note, "- [x] [[Fiona Hill]]", "- [ ] [[Fiona Hill]]")
     report = run_build(sources, vault)
     assert not report.plan.of("conflict")
     assert not (vault / "Actors" / "Fiona Hill.md").exists()
@@ -168,9 +168,7 @@ def test_unticking_a_promoted_actor_makes_it_a_candidate_again(tmp_path: Path) -
 def test_promotions_are_read_back_from_the_note_when_the_state_is_lost(tmp_path: Path) -> None:
     sources, vault = _vault_with_candidates(tmp_path)
     note = vault / "Candidates.md"
-    note.write_text(
-        note.read_text("utf-8").replace("- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**"), "utf-8"
-    )
+    _edit(note, "- [ ] **Oleg Volkov**", "- [x] **Oleg Volkov**")
     run_build(sources, vault)
     shutil.rmtree(vault / ".kbgen")
     run_build(sources, vault)
