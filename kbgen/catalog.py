@@ -8,6 +8,7 @@ of the same name, because kbgen must never write into a note it did not make.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -72,6 +73,7 @@ def parse_catalog(text: str, origin: str) -> Catalog:
     return Catalog(tuple(entities), honorifics)
 
 
+@functools.cache  # package data, frozen values: `kbgen watch` parses it once, not every sync
 def load_builtin() -> Catalog:
     text = resources.files("kbgen").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
     return parse_catalog(text, "kbgen/data/catalog.yaml")

@@ -32,8 +32,14 @@ class SourceRef:
         return (0 if date else 1, _invert(date), self.stem.casefold())
 
 
+_DESCENDING = str.maketrans("0123456789-", "9876543210:")
+
+
 def _invert(date: str) -> str:
-    return "".join(chr(0x10FFFF - ord(c)) for c in date)
+    """A key that sorts dates newest first (ISO dates: digits and dashes, mapped in C)."""
+    if date.strip("0123456789-"):
+        return "".join(chr(0x10FFFF - ord(c)) for c in date)
+    return date.translate(_DESCENDING)
 
 
 def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[str]:

@@ -288,11 +288,12 @@ class Store:
         }
 
     def lines_of(self, note: str) -> dict[str, str]:
-        """Every source's quote lines for one actor or issue note (all an edit needs of them)."""
+        """Every source's lines for one note, sources that gave it none left out."""
         db = self._connect()
         if db is None:
             return {}
-        return dict(db.execute("SELECT source, lines FROM contrib WHERE note = ?", (note,)))
+        query = "SELECT source, lines FROM contrib WHERE note = ? AND lines != ''"
+        return dict(db.execute(query, (note,)))
 
     def lines_of_pages(self, entity: str) -> dict[str, str]:
         """Every source's quote lines for an entity, from its mention pages (one per source)."""
