@@ -28,7 +28,6 @@ from . import catalog as catalog_mod
 from . import vault as vault_mod
 from .catalog import author_id
 from .changes import Inputs, Ref, notes_to_render
-from .chronicle import render_year, render_years
 from .config import Config
 from .errors import KbgenError, SourceError
 from .extract import Matcher, link_article
@@ -43,17 +42,11 @@ from .index import (
     page_period,
     update_totals,
 )
-from .model import Entity, Note
+from .model import Entity
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import (
-    Page,
     SourceRef,
-    dates_of,
     paged,
-    render_author,
-    render_entity,
-    render_home,
-    render_page,
 )
 from .plan import (
     WRITE_KINDS,
@@ -65,6 +58,7 @@ from .plan import (
     plan_writes,
     read_unread,
 )
+from .reduce import Reduction, pages_by_entity
 from .render import Prepared, Targets, prepare_source, render_source
 from .scan import VaultScan, scan
 from .sources import SourceFile, digest, discover, read_bytes
@@ -79,7 +73,7 @@ from .state import (
     settle,
     stat_key,
 )
-from .timeline import TIMELINE, year_page
+from .timeline import TIMELINE
 
 MAP = "Map.canvas"
 
@@ -447,7 +441,9 @@ def _build(
     wanted = _wanted(entities, authors, records, totals)
     wanted.append(Wanted(CANDIDATES, "Candidates"))
     wanted.append(Wanted(TIMELINE, "Timeline"))
-    wanted += [Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if _is_year(k)]
+    wanted += [
+        Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if k.startswith(f"{TIMELINE}@")
+    ]
     wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {stem_of(p) for p in found.user_paths}
     naming, folders = _naming(wanted, state, located, user_stems)
@@ -493,11 +489,15 @@ def _build(
     refs = {
         p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
     }
-    notes = _render(
-        render, reading.parsed, ids, refs, targets, catalog, totals, store, new, gone, stems
-    )
-    if CANDIDATES in render:
-        notes.append(_render_candidates(store, new, gone, refs, totals, promoted, targets))
+    reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
+    notes = [
+        render_source(x.prepared, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
+        for p, x in sorted(reading.parsed.items())
+        if ids[p] in render
+    ]
+    reduced = (reduction.render(i) for i in sorted(render - {"home", CANDIDATES}))
+    notes += [n for n in reduced if n is not None]
+    notes += [n for i in ("home", CANDIDATES) if i in render and (n := reduction.render(i))]
     notes = [
         dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
         for n in notes
@@ -586,7 +586,7 @@ def _wanted(
     """Every note the vault should hold, in the order names are handed out."""
     ours = [e for e in entities if e.user_note is None]
     wanted = [Wanted(e.key, e.name, e.type) for e in ours]
-    pages = _pages_by_entity(totals)
+    pages = pages_by_entity(totals)
     wanted += [
         Wanted(page, f"{e.name}, {page_period(page)}", e.type)
         for e in ours
@@ -603,81 +603,6 @@ def _ref(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
     return (rec.id, rec.title, rec.published, rec.publisher, stems.get(rec.id))
 
 
-def _render(
-    render: set[str],
-    parsed: dict[str, Parsed],
-    ids: dict[str, str],
-    refs: dict[str, SourceRef],
-    targets: Targets,
-    catalog: catalog_mod.Catalog,
-    totals: Totals,
-    store: Store,
-    new: dict[str, dict[str, Contribution]],
-    gone: set[str],
-    stems: dict[str, str],
-) -> list[Note]:
-    """Render the notes in `render`: source notes from their articles, the rest from contributions."""
-    notes = [
-        render_source(x.prepared, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
-        for p, x in sorted(parsed.items())
-        if ids[p] in render
-    ]
-    by_key = catalog.by_key()
-    pages = _pages_by_entity(totals)
-    fresh = _by_note(new)
-    for note in sorted(render):
-        if note.startswith("author:"):
-            feed = {s: c for s, c in store.feeders(note).items() if s not in new and s not in gone}
-            feed.update(fresh.get(note, {}))
-            feed = dict(sorted(feed.items()))
-            affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
-            name = str(totals[note][2])
-            notes.append(render_author(name, stems[note], [refs[s] for s in feed], affiliations))
-        elif note == TIMELINE:
-            counts = (totals.get(TIMELINE) or [0, 0, None, {}])[3]
-            years = {y: stems[year_page(y)] for y in counts if year_page(y) in stems}
-            notes.append(render_years(counts, years))
-        elif _is_year(note):
-            lines = _lines(store.lines_of(note), [note], fresh, new, gone)
-            year = note.partition("@")[2]
-            notes.append(render_year(note, year, stems[note], lines, refs, targets.entities))
-        elif is_page(note):
-            entity = by_key[page_owner(note)]
-            page = _page(note, totals, stems)
-            lines = _lines(store.lines_of(note), [note], fresh, new, gone)
-            notes.append(render_page(entity, stems[entity.key], page, note, lines, refs))
-        elif note.startswith(("actor:", "issue:")):
-            entity, own = by_key[note], totals[note]
-            said = _lines(store.lines_of(note), [note], fresh, new, gone)
-            if paged(own):
-                listed = [_page(p, totals, stems) for p in pages.get(note, [])]
-                span = _span(pages.get(note, []), store, fresh, new, gone, refs)
-                notes.append(
-                    render_entity(
-                        entity,
-                        stems[note],
-                        own,
-                        targets,
-                        pages=listed,
-                        said=said,
-                        sources=refs,
-                        span=span,
-                    )
-                )
-                continue
-            lines = _lines(store.lines_of_pages(note), pages.get(note, []), fresh, new, gone)
-            notes.append(
-                render_entity(
-                    entity, stems[note], own, targets, lines=lines, sources=refs, said=said
-                )
-            )
-    if "home" in render:
-        entities = [e for e in catalog.entities if e.key in totals]
-        counts = {k: (int(v[0]), int(v[1])) for k, v in totals.items()}
-        notes.append(render_home(stems["home"], list(refs.values()), entities, counts, targets))
-    return notes
-
-
 def _promotions(store: Store, located: dict[str, OnDisk]) -> list[promotion.Promoted]:
     """The candidates promoted so far, with the ticks in the Candidates note if the user changed it."""
     disk = located.get(CANDIDATES)
@@ -686,23 +611,6 @@ def _promotions(store: Store, located: dict[str, OnDisk]) -> list[promotion.Prom
         text = disk.data.decode("utf-8", errors="replace")
     stored = promotion.loads(store.meta("promoted"))
     return promotion.promotions(stored, text, lambda: store.lines_of(CANDIDATES))
-
-
-def _render_candidates(
-    store: Store,
-    new: dict[str, dict[str, Contribution]],
-    gone: set[str],
-    refs: dict[str, SourceRef],
-    totals: Totals,
-    promoted: list[promotion.Promoted],
-    targets: Targets,
-) -> Note:
-    lines = _lines(store.lines_of(CANDIDATES), [CANDIDATES], _by_note(new), new, gone)
-    counts = totals.get(CANDIDATES, [0, 0, None, {}])[3]
-    names = [p.name for p in promoted]
-    keys = {p.name: promotion.entity_of(p).key for p in promoted}
-    stems = {n: targets.entities[k] for n, k in keys.items() if k in targets.entities}
-    return promotion.render_candidates(lines, refs, counts, names, stems)
 
 
 def _draw_map(
@@ -738,68 +646,6 @@ def _draw_map(
     with vault_mod.Writer() as writer:
         writer.write(path, data)
     return True, canvas.geometry(drawn)
-
-
-def _is_year(kbgen_id: str) -> bool:
-    return kbgen_id.startswith(f"{TIMELINE}@")
-
-
-def _span(
-    pages: list[str],
-    store: Store,
-    fresh: dict[str, dict[str, Contribution]],
-    new: dict[str, dict[str, Contribution]],
-    gone: set[str],
-    refs: dict[str, SourceRef],
-) -> tuple[str | None, str | None]:
-    """First and last mention dates of a paged entity, from its earliest and latest months only."""
-    dated = sorted(p for p in pages if page_period(p) != "undated")
-    if not dated:
-        return (None, None)
-    ends = {dated[0], dated[-1]}
-    feeding = {s for p in ends for s in store.sources_feeding(p) if s not in new and s not in gone}
-    feeding |= {s for p in ends for s in fresh.get(p, {})}
-    return dates_of(refs[s] for s in feeding if s in refs)
-
-
-def _pages_by_entity(totals: Totals) -> dict[str, list[str]]:
-    """Every mention page that has mentions, by the entity it belongs to."""
-    out: dict[str, list[str]] = {}
-    for key in totals:
-        if is_page(key):
-            out.setdefault(page_owner(key), []).append(key)
-    return out
-
-
-def _page(page: str, totals: Totals, stems: Mapping[str, str]) -> Page:
-    counts = totals[page]
-    return Page(page_period(page), stems.get(page, ""), int(counts[0]), int(counts[1]))
-
-
-def _by_note(
-    new: dict[str, dict[str, Contribution]],
-) -> dict[str, dict[str, Contribution]]:
-    """The changed sources' contributions turned around: per note, by source (one pass, so a
-    cold build does not look through every source once per note)."""
-    out: dict[str, dict[str, Contribution]] = {}
-    for source, given in new.items():
-        for note, contribution in given.items():
-            out.setdefault(note, {})[source] = contribution
-    return out
-
-
-def _lines(
-    stored: dict[str, str],
-    notes: list[str],
-    fresh: dict[str, dict[str, Contribution]],
-    new: dict[str, dict[str, Contribution]],
-    gone: set[str],
-) -> dict[str, str]:
-    """Quote lines per source: as stored, with the changed sources' new ones for `notes`."""
-    lines = {s: t for s, t in stored.items() if s not in new and s not in gone}
-    for note in notes:
-        lines.update((s, c.lines) for s, c in fresh.get(note, {}).items())
-    return lines
 
 
 def _fingerprint(catalog: catalog_mod.Catalog) -> str:

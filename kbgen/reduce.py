@@ -1,0 +1,169 @@
+"""The reduce step: every note made of many sources, rendered from their contributions.
+
+Actor, issue, author, mention-page, timeline, candidates and home notes are
+rendered from what each source contributed to them: the contributions kept
+in the state, with those of the sources changed in this build (`new`)
+instead of their stored ones, and none of the sources gone. Which notes to
+render is `changes.notes_to_render`'s business; this module only knows what
+each one is made of.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import promotion
+from .catalog import Catalog
+from .chronicle import render_year, render_years
+from .index import CANDIDATES, Contribution, Totals, is_page, page_owner, page_period
+from .model import Entity, Note
+from .notes import (
+    Page,
+    SourceRef,
+    dates_of,
+    paged,
+    render_author,
+    render_entity,
+    render_home,
+    render_page,
+)
+from .render import Targets
+from .state import Store
+from .timeline import TIMELINE, year_page
+
+
+@dataclass
+class Reduction:
+    """What the reduced notes of one build are rendered from."""
+
+    store: Store
+    new: dict[str, dict[str, Contribution]]  # per changed source, what it gives each note now
+    gone: set[str]  # sources no longer there
+    totals: Totals
+    refs: dict[str, SourceRef]  # every source, as reduced notes show it
+    stems: dict[str, str]  # every note's name
+    targets: Targets
+    catalog: Catalog
+    promoted: list[promotion.Promoted]
+
+    @functools.cached_property
+    def fresh(self) -> dict[str, dict[str, Contribution]]:
+        """The changed sources' contributions turned around: per note, by source (one pass, so
+        a cold build does not look through every source once per note)."""
+        out: dict[str, dict[str, Contribution]] = {}
+        for source, given in self.new.items():
+            for note, contribution in given.items():
+                out.setdefault(note, {})[source] = contribution
+        return out
+
+    @functools.cached_property
+    def pages(self) -> dict[str, list[str]]:
+        """Every mention page that has mentions, by the entity it belongs to."""
+        return pages_by_entity(self.totals)
+
+    @functools.cached_property
+    def _entities(self) -> dict[str, Entity]:
+        return self.catalog.by_key()
+
+    def render(self, note: str) -> Note | None:
+        """One reduced note by its kbgen_id (None for a source note: not made here)."""
+        if note.startswith("author:"):
+            return self._author(note)
+        if note == TIMELINE:
+            counts = self._shared(TIMELINE)
+            years = {y: self.stems[year_page(y)] for y in counts if year_page(y) in self.stems}
+            return render_years(counts, years)
+        if note.startswith(f"{TIMELINE}@"):
+            lines = self._lines(self.store.lines_of(note), [note])
+            year = note.partition("@")[2]
+            stem = self.stems[note]
+            return render_year(note, year, stem, lines, self.refs, self.targets.entities)
+        if is_page(note):
+            entity = self._entities[page_owner(note)]
+            lines = self._lines(self.store.lines_of(note), [note])
+            page = self._page(note)
+            return render_page(entity, self.stems[entity.key], page, note, lines, self.refs)
+        if note.startswith(("actor:", "issue:")):
+            return self._entity(note)
+        if note == "home":
+            return self._home()
+        if note == CANDIDATES:
+            return self._candidates()
+        return None
+
+    def _author(self, note: str) -> Note:
+        stored = self.store.feeders(note).items()
+        feed = {s: c for s, c in stored if s not in self.new and s not in self.gone}
+        feed.update(self.fresh.get(note, {}))
+        feed = dict(sorted(feed.items()))
+        affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
+        name = str(self.totals[note][2])
+        sources = [self.refs[s] for s in feed]
+        return render_author(name, self.stems[note], sources, affiliations)
+
+    def _entity(self, note: str) -> Note:
+        entity, own, stem = self._entities[note], self.totals[note], self.stems[note]
+        said = self._lines(self.store.lines_of(note), [note])
+        pages = self.pages.get(note, [])
+        if paged(own):
+            listed = [self._page(p) for p in pages]
+            return render_entity(
+                entity, stem, own, self.targets, pages=listed, said=said, sources=self.refs,
+                span=self._span(pages),
+            )  # fmt: skip
+        lines = self._lines(self.store.lines_of_pages(note), pages)
+        return render_entity(
+            entity, stem, own, self.targets, lines=lines, sources=self.refs, said=said
+        )
+
+    def _home(self) -> Note:
+        entities = [e for e in self.catalog.entities if e.key in self.totals]
+        counts = {k: (int(v[0]), int(v[1])) for k, v in self.totals.items()}
+        refs = list(self.refs.values())
+        return render_home(self.stems["home"], refs, entities, counts, self.targets)
+
+    def _candidates(self) -> Note:
+        lines = self._lines(self.store.lines_of(CANDIDATES), [CANDIDATES])
+        counts = self._shared(CANDIDATES)
+        names = [p.name for p in self.promoted]
+        keys = {p.name: promotion.entity_of(p).key for p in self.promoted}
+        notes = self.targets.entities
+        stems = {n: notes[k] for n, k in keys.items() if k in notes}
+        return promotion.render_candidates(lines, self.refs, counts, names, stems)
+
+    def _shared(self, note: str) -> dict[str, int]:
+        """The per-name counts a note's totals carry (years of the timeline, candidates)."""
+        entry = self.totals.get(note)
+        return dict(entry[3]) if entry else {}
+
+    def _page(self, page: str) -> Page:
+        counts = self.totals[page]
+        return Page(page_period(page), self.stems.get(page, ""), int(counts[0]), int(counts[1]))
+
+    def _span(self, pages: list[str]) -> tuple[str | None, str | None]:
+        """First and last mention dates of a paged entity, from its first and last months only."""
+        dated = sorted(p for p in pages if page_period(p) != "undated")
+        if not dated:
+            return (None, None)
+        ends = {dated[0], dated[-1]}
+        stored = {s for p in ends for s in self.store.sources_feeding(p)}
+        feeding = {s for s in stored if s not in self.new and s not in self.gone}
+        feeding |= {s for p in ends for s in self.fresh.get(p, {})}
+        return dates_of(self.refs[s] for s in feeding if s in self.refs)
+
+    def _lines(self, stored: Mapping[str, str], notes: list[str]) -> dict[str, str]:
+        """Lines per source: as stored, with the changed sources' new ones for `notes`."""
+        lines = {s: t for s, t in stored.items() if s not in self.new and s not in self.gone}
+        for note in notes:
+            lines.update((s, c.lines) for s, c in self.fresh.get(note, {}).items())
+        return lines
+
+
+def pages_by_entity(totals: Totals) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key in totals:
+        if is_page(key):
+            out.setdefault(page_owner(key), []).append(key)
+    return out
