@@ -1,11 +1,12 @@
-"""The Timeline notes: dated statements from every source, in date order, one note per year.
+"""The Timeline notes: dated statements from every source, in date order, one note per month.
 
-`Timeline.md` lists the years with how many statements each has; each year's
-note (`Timeline/Timeline 2016.md`) lists its statements by date: the date
-(`~` when worked out from the article's date), the sentence with its
-mentions in bold, the source, the actors and issues the sentence links, and
-a link to its paragraph. A source feeds the year notes its statements fall
-in, so an edit renders those years only.
+`Timeline.md` lists the periods with how many statements each has; each
+month's note (`Timeline/Timeline 2016-12.md`; a year's, for statements dated
+only by their year) lists its statements by date: the date (`~` when worked
+out from the article's date), the sentence with its mentions in bold, the
+source, the actors and issues the sentence links, and a link to its
+paragraph. A source feeds only the periods its statements fall in, so an
+edit renders those, and no note grows with the whole vault.
 """
 
 from __future__ import annotations
@@ -18,26 +19,27 @@ from .notes import SourceRef
 from .timeline import FOLDER, TIMELINE
 
 
-def render_years(counts: Mapping[str, int], stems: Mapping[str, str]) -> Note:
-    """`counts`: statements per year; `stems`: each year's note."""
+def render_periods(counts: Mapping[str, int], stems: Mapping[str, str]) -> Note:
+    """`counts`: statements per period (YYYY-MM, or YYYY); `stems`: each period's note."""
     fields = {"type": "timeline", "kbgen_id": TIMELINE, "statements": sum(counts.values())}
     intro = (
-        "Sentences in the sources that say when something happened, one note per year. "
+        "Sentences in the sources that say when something happened, one note per month "
+        "(and per year, for those that give only the year). "
         "A date with `~` was worked out from the article's own date (“last year”, “on Dec 14”)."
     )
     rows = [
-        f"- {wikilink(stems[year], year)} — {n} statement{'s' if n != 1 else ''}"
-        for year, n in sorted(counts.items())
-        if n > 0 and year in stems
+        f"- {wikilink(stems[period], period)} — {n} statement{'s' if n != 1 else ''}"
+        for period, n in sorted(counts.items())
+        if n > 0 and period in stems
     ]
     listed = "\n".join(rows) if rows else "No dated statements yet."
-    body = f"{intro}\n\n## Years\n\n{listed}\n"
+    body = f"{intro}\n\n## When\n\n{listed}\n"
     return Note(TIMELINE, "", "Timeline", frontmatter(fields) + "\n" + body)
 
 
-def render_year(
+def render_period(
     kbgen_id: str,
-    year: str,
+    period: str,
     stem: str,
     lines: Mapping[str, str],
     sources: Mapping[str, SourceRef],
@@ -56,6 +58,6 @@ def render_year(
             row = f"- **{label}** {quote}{tail} {wikilink(f'{ref.stem}#^{block}', '↗')}"
             rows.append(((when, ref.sort_key), row))
     rows.sort(key=lambda r: r[0])
-    fields = {"type": "timeline", "kbgen_id": kbgen_id, "year": year, "statements": len(rows)}
-    body = f"[[Timeline]] · {year}\n\n" + "\n".join(r for _, r in rows) + "\n"
+    fields = {"type": "timeline", "kbgen_id": kbgen_id, "period": period, "statements": len(rows)}
+    body = f"[[Timeline]] · {period}\n\n" + "\n".join(r for _, r in rows) + "\n"
     return Note(kbgen_id, FOLDER, stem, frontmatter(fields) + "\n" + body)

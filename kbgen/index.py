@@ -30,7 +30,7 @@ from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise
 from .model import Article, Match
 from .quotes import find_quotes
-from .timeline import TIMELINE, find_dated, statement_line, year_page
+from .timeline import TIMELINE, find_dated, period_page, statement_line
 
 NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it all
 CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
@@ -103,7 +103,8 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
 
 
 def period_of(published: str | None) -> str:
-    """The month a source was published (its year, when that is all it says), or "undated"."""
+    """The month of a date (its year, when that is all it says), or "undated": the month page a
+    source's mentions go to, the Timeline note a statement goes to."""
     return published[:7] if published else "undated"
 
 
@@ -155,10 +156,10 @@ def update_totals(
 
 
 def _timeline(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
-    """Each dated sentence of the body that links an actor or issue, for its year's note."""
+    """Each dated sentence of the body that links an actor or issue, for its period's note."""
     if article.meta.language not in (None, "en"):
         return {}
-    years: dict[str, list[str]] = defaultdict(list)
+    periods: dict[str, list[str]] = defaultdict(list)
     for lb in linked:
         if lb.block_id is None or lb.section != "body" or not lb.matches:
             continue
@@ -170,10 +171,10 @@ def _timeline(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Co
             keys = list(dict.fromkeys(m.entity for m in inside))
             quote = _bold(text, dated.start, dated.end, inside, lb.block.markup)
             line = statement_line(dated, keys, quote, lb.block_id)
-            years[year_page(dated.when[:4])].append(line)
+            periods[period_page(period_of(dated.when))].append(line)
     out = {
         page: Contribution(page, len(lines), "\n".join(lines), NO_DATA)
-        for page, lines in sorted(years.items())
+        for page, lines in sorted(periods.items())
     }
     if out:
         counts = {page.partition("@")[2]: c.mentions for page, c in out.items()}

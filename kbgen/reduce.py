@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from . import promotion
 from .catalog import Catalog
-from .chronicle import render_year, render_years
+from .chronicle import render_period, render_periods
 from .index import CANDIDATES, Contribution, Totals, is_page, page_owner, page_period
 from .model import Entity, Note
 from .notes import (
@@ -31,7 +31,7 @@ from .notes import (
 )
 from .render import Targets
 from .state import Store
-from .timeline import TIMELINE, year_page
+from .timeline import TIMELINE, period_page
 
 
 @dataclass
@@ -73,13 +73,14 @@ class Reduction:
             return self._author(note)
         if note == TIMELINE:
             counts = self._shared(TIMELINE)
-            years = {y: self.stems[year_page(y)] for y in counts if year_page(y) in self.stems}
-            return render_years(counts, years)
+            stems = self.stems
+            found = {p: stems[period_page(p)] for p in counts if period_page(p) in stems}
+            return render_periods(counts, found)
         if note.startswith(f"{TIMELINE}@"):
             lines = self._lines(self.store.lines_of(note), [note])
-            year = note.partition("@")[2]
+            period = note.partition("@")[2]
             stem = self.stems[note]
-            return render_year(note, year, stem, lines, self.refs, self.targets.entities)
+            return render_period(note, period, stem, lines, self.refs, self.targets.entities)
         if is_page(note):
             entity = self._entities[page_owner(note)]
             lines = self._lines(self.store.lines_of(note), [note])

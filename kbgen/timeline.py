@@ -126,20 +126,16 @@ def _parts(published: str) -> tuple[int, int | None, int | None]:
     return pieces[0], pieces[1] if len(pieces) > 1 else None, pieces[2] if len(pieces) > 2 else None
 
 
-def year_of(when: str) -> str:
-    return when[:4]
-
-
 # The Timeline notes -------------------------------------------------------------------------
 
-TIMELINE = "timeline"  # the kbgen_id of the note listing the years; each year's is timeline@YYYY
+TIMELINE = "timeline"  # the note listing the periods; each period's is timeline@YYYY-MM (or @YYYY)
 FOLDER = "Timeline"
 
 
-def year_page(year: str) -> str:
-    return f"{TIMELINE}@{year}"
+def period_page(period: str) -> str:
+    return f"{TIMELINE}@{period}"
 
 
 def statement_line(dated: Dated, entities: list[str], quote: str, block_id: str) -> str:
-    """How a statement is kept in a source's contribution to its year's page."""
+    """How a statement is kept in a source's contribution to its period's note."""
     return f"{dated.when}\t{int(dated.approximate)}\t{','.join(entities)}\t{quote}\t{block_id}"

@@ -63,13 +63,16 @@ def test_words_that_are_not_dates(text: str) -> None:
     assert _when(text) == []
 
 
-def test_the_timeline_lists_years_and_each_year_its_statements_in_order(tmp_path: Path) -> None:
+def test_the_timeline_lists_months_and_each_month_its_statements_in_order(
+    tmp_path: Path,
+) -> None:
     vault = tmp_path / "vault"
     assert run_build(SEEDS, vault).ok
     summary = (vault / "Timeline.md").read_text(encoding="utf-8")
-    assert "- [[Timeline 2016|2016]] — 7 statements" in summary
-    year = vault / "Timeline" / "Timeline 2016.md"
-    assert frontmatter_of(year)["statements"] == 7
+    assert "- [[Timeline 2014|2014]] — 1 statement\n" in summary  # "since 2014": the year only
+    assert "- [[Timeline 2016-12|2016-12]] — 6 statements" in summary
+    year = vault / "Timeline" / "Timeline 2016-12.md"
+    assert frontmatter_of(year)["statements"] == 6
     rows = [
         line for line in year.read_text(encoding="utf-8").splitlines() if line.startswith("- **")
     ]
@@ -80,7 +83,7 @@ def test_the_timeline_lists_years_and_each_year_its_statements_in_order(tmp_path
     assert "[[Dmitry Peskov]]" in peskov and "#^p" in peskov
 
 
-def test_an_edit_rewrites_only_the_years_it_touches(tmp_path: Path) -> None:
+def test_an_edit_rewrites_only_the_months_it_touches(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
     vault = tmp_path / "vault"
@@ -90,5 +93,7 @@ def test_an_edit_rewrites_only_the_years_it_touches(tmp_path: Path) -> None:
     path.write_text(text.replace("on Dec 21, Peskov", "on Dec 22, Peskov"), encoding="utf-8")
     report = run_build(sources, vault)
     written = {a.path for a in report.plan.writes}
-    assert "Timeline/Timeline 2016.md" in written
-    assert not {"Timeline/Timeline 2014.md", "Timeline/Timeline 2009.md", "Timeline.md"} & written
+    assert "Timeline/Timeline 2016-12.md" in written
+    assert (
+        not {"Timeline/Timeline 2016-11.md", "Timeline/Timeline 2014.md", "Timeline.md"} & written
+    )
