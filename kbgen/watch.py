@@ -177,8 +177,12 @@ class Watcher:
     def _worth_a_build(self, hints: Iterable[Hint]) -> bool:
         """Any source hint; in the vault, only what could change what a build makes."""
         for hint in hints:
-            if hint.area == "sources" or hint.is_dir:
+            if hint.area == "sources":
                 return True
+            if hint.is_dir:  # a folder moved in or out may hold notes; a new one holds none yet
+                if hint.kind != "created":
+                    return True
+                continue
             if self._own.get(hint.rel) == _stat(self.config.vault / hint.rel):
                 continue  # kbgen's own write (or delete), seen coming back
             if hint.kind in ("moved_from", "moved_to", "deleted"):

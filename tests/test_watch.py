@@ -333,6 +333,25 @@ def test_kbgen_own_writes_never_trigger_another_build(watching: Running) -> None
     assert watching.synced == start + 1
 
 
+def test_a_folder_kbgen_creates_in_the_vault_triggers_no_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kbgen import notes
+
+    monkeypatch.setattr(notes, "PAGED_FROM", 6)  # the sixth source naming Putin pages his quotes
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    with started(sources, tmp_path / "vault") as watching:
+        watching.settle()
+        assert not (watching.vault / "Actors" / "Mentions").exists()
+        start = watching.synced
+        (sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+        wait_until((watching.vault / "Actors" / "Mentions").is_dir)
+        time.sleep(QUIET * 10)
+        watching.settle()
+        assert watching.synced == start + 1
+
+
 def test_a_poison_source_is_reported_once_and_the_rest_keeps_syncing(watching: Running) -> None:
     bad = watching.sources / "bad.txt"
     bad.write_bytes(b"\x00\x01\x02 binary")
