@@ -55,6 +55,8 @@ class User:
     def act(self, step: int) -> None:
         actions = [self.edit, self.edit, self.add, self.delete, self.rename, self.annotate]
         action = self.rng.choice([*actions, self.alias] if step % 20 == 19 else actions)
+        if action == self.add and not self.spare:
+            action = self.edit  # no new article left to drop in
         self.counts[action.__name__] = self.counts.get(action.__name__, 0) + 1
         action(step)
 
@@ -66,8 +68,7 @@ class User:
         path.write_text(_edited(path.read_text(encoding="utf-8"), step), encoding="utf-8")
 
     def add(self, step: int) -> None:
-        if self.spare:
-            shutil.copy(self.spare.pop(), self.sources / f"added-{step}.md")
+        shutil.copy(self.spare.pop(), self.sources / f"added-{step}.md")
 
     def delete(self, step: int) -> None:
         self.rng.choice(self._articles()).unlink()
