@@ -49,13 +49,17 @@ class Quote:
 
 def find_quotes(text: str, matches: Sequence[Match]) -> list[Quote]:
     """Every attributed quotation in one paragraph, in order."""
+    if "“" not in text and '"' not in text:
+        return []
     actors = [m for m in matches if m.entity.startswith("actor:")]
     out = []
+    spans: list[tuple[int, int]] | None = None
     for q in _QUOTED.finditer(text):
         words = q.group(1) or q.group(2)
         if len(words.split()) < 4:
             continue
-        sentence = next(((s, e) for s, e in sentence_spans(text) if s <= q.start() < e), None)
+        spans = spans if spans is not None else sentence_spans(text)
+        sentence = next(((s, e) for s, e in spans if s <= q.start() < e), None)
         start = sentence[0] if sentence else 0
         speaker = _speaker_before(text, start, q.start(), actors) or _speaker_after(
             text, q.end(), actors

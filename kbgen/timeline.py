@@ -73,7 +73,12 @@ def find_dated(text: str, sentences: list[tuple[int, int]], published: str | Non
     return out
 
 
+_ANY_DATE = re.compile(r"\d|\b(?:last|this|next)\s+(?:year|month)\b", re.I)  # every form needs one
+
+
 def _first_date(sentence: str, published: str | None) -> tuple[str, bool] | None:
+    if not _ANY_DATE.search(sentence):
+        return None  # most sentences: one scan, not eight
     hits = []
     for form, pattern in _FORMS:
         for m in pattern.finditer(sentence):
