@@ -252,7 +252,13 @@ def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
 
 
 def _worker_start(parent: int) -> None:
-    """A worker holds no lock of its parent's, and dies with it (a killed build leaves none)."""
+    """A worker holds no lock of its parent's, and dies with it (a killed build leaves none).
+
+    It takes none of its parent's signal handlers either: Ctrl-C is the parent's to handle,
+    and the pool stops its workers with SIGTERM, which `kbgen watch`'s handler would catch.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     vault_mod.forget_inherited_locks()
     try:
         import ctypes

@@ -452,3 +452,32 @@ def test_ctrl_c_and_sigterm_finish_and_exit_zero(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "kbgen: 7 sources read, 0 failed" in done.stdout
     assert "0 merged with your edits" in done.stdout and "restore" not in done.stdout
+
+
+def test_a_second_ctrl_c_during_a_parallel_first_build_stops_at_once(tmp_path: Path) -> None:
+    """The first build forks workers; they must not take the watcher's signal handlers (the
+    pool stops them with SIGTERM, which the handler caught: the watcher then hung)."""
+    sources = tmp_path / "sources"
+    write_corpus(sources, 400, seed=8)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kbgen.cli", "watch", "--sources", str(sources),
+         "--vault", str(tmp_path / "vault")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    time.sleep(2.0)  # well into the first build's parsing
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130)
+    done = subprocess.run(
+        [sys.executable, "-m", "kbgen.cli", "build", "--sources", str(sources),
+         "--vault", str(tmp_path / "vault"), "-q"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
