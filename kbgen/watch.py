@@ -82,6 +82,7 @@ class Watcher:
     _errors: dict[tuple[str, str], StatKey] = field(default_factory=dict)  # failing sources
     _fatal: str | None = None
     building: bool = False  # a build is running (tests wait for it to end)
+    _watched: dict[Area, str] = field(default_factory=dict)  # the roots the observer watches
 
     def stop(self) -> None:
         """Ask the loop to finish: the current build completes, then `run` returns."""
@@ -139,8 +140,9 @@ class Watcher:
                 return
 
     def _observe(self) -> Observing:
+        self._watched = self._roots()  # made once, not on every event
         observing = start_observer(
-            self._roots().values(), self._on_event, self.options.polling, self.options.poll_interval
+            self._watched.values(), self._on_event, self.options.polling, self.options.poll_interval
         )
         if not self.options.quiet_log:
             self.log(
@@ -160,7 +162,7 @@ class Watcher:
     def _on_event(self, kind: str, src: str, dest: str, is_dir: bool) -> None:
         """Runs in the observer's thread: queue the hints, nothing else."""
         now = time.monotonic()
-        for hint in classify(kind, src, dest, is_dir, self._roots()):
+        for hint in classify(kind, src, dest, is_dir, self._watched):
             self._events.put((hint, now))
 
     def _observer_needs_restart(self) -> bool:

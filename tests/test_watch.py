@@ -420,17 +420,22 @@ def test_network_mounts_are_polled(tmp_path: Path) -> None:
     assert not observing.tracks_close
 
 
+def _cli(command: str, sources: Path, vault: Path, *options: str) -> list[str]:
+    """The kbgen command line, run as a process of its own."""
+    return [sys.executable, "-m", "kbgen.cli", command, "--sources", str(sources),
+            "--vault", str(vault), *options]  # fmt: skip
+
+
 def test_ctrl_c_and_sigterm_finish_and_exit_zero(tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
     for sig in (signal.SIGINT, signal.SIGTERM):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "kbgen.cli", "watch", "--sources", str(sources),
-             "--vault", str(tmp_path / "vault"), "--quiet-period", "50"],
+            _cli("watch", sources, tmp_path / "vault", "--quiet-period", "50"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             if "watching" in line:
@@ -445,10 +450,8 @@ def test_ctrl_c_and_sigterm_finish_and_exit_zero(tmp_path: Path) -> None:
         assert "stopping" in err
     # whatever the signal interrupted, the state describes the vault: nothing to restore or merge
     done = subprocess.run(
-        [sys.executable, "-m", "kbgen.cli", "build", "--sources", str(sources),
-         "--vault", str(tmp_path / "vault"), "-v"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        _cli("build", sources, tmp_path / "vault", "-v"), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "kbgen: 7 sources read, 0 failed" in done.stdout
     assert "0 merged with your edits" in done.stdout and "restore" not in done.stdout
@@ -460,8 +463,7 @@ def test_a_second_ctrl_c_during_a_parallel_first_build_stops_at_once(tmp_path: P
     sources = tmp_path / "sources"
     write_corpus(sources, 400, seed=8)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kbgen.cli", "watch", "--sources", str(sources),
-         "--vault", str(tmp_path / "vault")],
+        _cli("watch", sources, tmp_path / "vault"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -476,8 +478,9 @@ def test_a_second_ctrl_c_during_a_parallel_first_build_stops_at_once(tmp_path: P
         proc.kill()
     assert proc.returncode in (0, 130)
     done = subprocess.run(
-        [sys.executable, "-m", "kbgen.cli", "build", "--sources", str(sources),
-         "--vault", str(tmp_path / "vault"), "-q"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        _cli("build", sources, tmp_path / "vault", "-q"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
