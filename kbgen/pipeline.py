@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import json
 import multiprocessing
 import os
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import canvas, promotion
+from . import canvas, promotion, snapshot
 from . import catalog as catalog_mod
 from . import vault as vault_mod
 from .catalog import author_id
@@ -169,7 +168,7 @@ class Reading:
 
 
 def _read_sources(
-    config: Config,
+    found: tuple[list[SourceFile], list[SourceError]],
     state: State,
     full: bool,
     matcher: Callable[[], Matcher],
@@ -178,7 +177,7 @@ def _read_sources(
     parallel: bool,
 ) -> Reading:
     """Read and link only the sources whose stat, then content, changed (all of them if `full`)."""
-    files, discover_errors = discover(config.sources, config.follow_symlinks)
+    files, discover_errors = found
     errors.extend(discover_errors)
     reading = Reading(present={f.rel for f in files})
     now = time.time_ns()
@@ -369,13 +368,24 @@ def build(
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
     with vault_mod.lock(vault, readonly=dry_run):
+        listed_at = time.time_ns()
         listed, temps = vault_mod.listing(vault)
+        found = discover(config.sources, config.follow_symlinks)
+        digest = None
+        if not temps:
+            digest = snapshot.key(config, *found, listed, [vault / MAP], listed_at)
+        replay = snapshot.load(vault, digest) if digest else None
+        if replay is not None:
+            _replayed(report, replay)
+            report.seconds = time.perf_counter() - started
+            return report
         if not dry_run:
+            snapshot.forget(vault)
             for temp in temps:
                 temp.unlink(missing_ok=True)
         store = Store(vault, readonly=dry_run)
         try:
-            _build(config, store, report, listed, progress, parallel)
+            _build(config, store, report, listed, found, progress, parallel)
         except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
             raise KbgenError(
                 f"{store.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
@@ -383,8 +393,43 @@ def build(
             ) from exc
         finally:
             store.close()
+        if digest is not None and not dry_run and _wrote_nothing(report):
+            snapshot.save(vault, digest, _replay_of(report))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _wrote_nothing(report: Report) -> bool:
+    """A build after which the vault is as its listing found it (the snapshot's condition)."""
+    plan = report.plan
+    return (
+        not report.map_written
+        and not report.vault_created
+        and not plan.skipped
+        and all(a.kind in snapshot.QUIET_KINDS for a in plan.actions)
+    )
+
+
+def _replay_of(report: Report) -> snapshot.Replay:
+    return snapshot.Replay(
+        sources=report.sources,
+        errors=list(report.errors),
+        actions=[(a.kind, a.kbgen_id, a.path, a.detail) for a in report.plan.actions],
+        notices=list(report.plan.notices),
+        catalog_notes=list(report.catalog_notes),
+    )
+
+
+def _replayed(report: Report, replay: snapshot.Replay) -> None:
+    """A build whose inputs are exactly the last quiet build's reports what that build did."""
+    report.sources = replay.sources
+    report.errors = list(replay.errors)
+    report.plan = Plan(
+        actions=[Action(k, i, p, detail=d) for k, i, p, d in replay.actions],
+        notices=list(replay.notices),
+    )
+    report.catalog_notes = list(replay.catalog_notes)
+    report.lap("snapshot")
 
 
 def _check_folders(config: Config) -> None:
@@ -402,6 +447,7 @@ def _build(
     store: Store,
     report: Report,
     listed: dict[str, os.stat_result],
+    found_sources: tuple[list[SourceFile], list[SourceError]],
     progress: bool,
     parallel: bool,
 ) -> None:
@@ -423,7 +469,7 @@ def _build(
     full = store.meta("fingerprint") != fingerprint
     matcher = functools.cache(lambda: Matcher(catalog))
     report.lap("catalog")
-    reading = _read_sources(config, state, full, matcher, progress, report.errors, parallel)
+    reading = _read_sources(found_sources, state, full, matcher, progress, report.errors, parallel)
     report.lap("read")
     report.sources = len(reading.present) + sum(
         e.path not in reading.present for e in report.errors
@@ -660,10 +706,8 @@ def _fingerprint(catalog: catalog_mod.Catalog) -> str:
     Any change to either rebuilds everything once, so a kbgen upgrade or a
     new alias can never leave notes rendered the old way.
     """
-    h = hashlib.sha256(repr(catalog).encode("utf-8"))
-    package = Path(__file__).parent
-    for path in sorted(package.glob("*.py")):
-        h.update(path.read_bytes())
+    h = snapshot.code_digest()
+    h.update(repr(catalog).encode("utf-8"))
     return h.hexdigest()
 
 

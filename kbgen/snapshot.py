@@ -1,0 +1,133 @@
+"""A no-op build in one listing: the vault and the sources as the last quiet build saw them.
+
+A build reads nothing before it has listed the sources and the vault, and
+everything it decides follows from what those listings point to, the
+catalog files, kbgen's own code and the options. So when a build writes
+nothing, kbgen keeps a digest of all of that (`key`) with what the build
+reported; the next build whose listings give the same digest would read the
+same bytes and decide the same, and reports that without loading the state.
+
+Like git's index, a stat is only trusted if the file had not been modified
+within the racy window before it was taken (a later change in the same
+clock tick could keep size and times): a racy listing gives no key. Every
+build that may write removes the snapshot first, so a build killed half-way
+never leaves one that describes a vault it has changed since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .errors import KbgenError, SourceError
+from .sources import SourceFile
+from .state import STATE_DIR, key_of, stat_key
+
+FILE = "snapshot.json"
+VERSION = 1
+QUIET_KINDS = frozenset({"unchanged", "kept", "forget"})  # actions that write nothing
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What the build that left the snapshot reported, enough to report it again."""
+
+    sources: int
+    errors: list[SourceError]
+    actions: list[tuple[str, str, str, str]]  # kind, kbgen_id, path, detail
+    notices: list[str]
+    catalog_notes: list[str]
+
+
+def code_digest() -> hashlib._Hash:
+    """kbgen's own code and shipped catalog: any change to them may change every note."""
+    package = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in [*sorted(package.glob("*.py")), package / "data" / "catalog.yaml"]:
+        h.update(path.read_bytes())
+    return h
+
+
+def key(
+    config: Config,
+    files: Iterable[SourceFile],
+    source_errors: Iterable[SourceError],
+    notes: Mapping[str, os.stat_result],
+    extra: Iterable[Path],
+    listed_at_ns: int,
+) -> str | None:
+    """The digest of everything a build starts from, or None if a stat in it is racy."""
+    h = code_digest()
+    h.update(repr((config.sources.resolve(), config.vault.resolve())).encode())
+    h.update(repr((config.catalogs, config.follow_symlinks)).encode())
+    for path in (*config.catalogs, *extra):
+        h.update(_file_bytes(path))
+    lines = []
+    for f in files:
+        if f.stat is not None and stat_key(f.stat, listed_at_ns) is None:
+            return None
+        lines.append(f"s\0{f.rel}\0{key_of(f.stat) if f.stat is not None else None}")
+    lines += [f"e\0{e.path}\0{e.reason}" for e in source_errors]
+    for rel, st in notes.items():
+        if stat_key(st, listed_at_ns) is None:
+            return None
+        lines.append(f"n\0{rel}\0{key_of(st)}")
+    h.update("\n".join(lines).encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _file_bytes(path: Path) -> bytes:
+    try:
+        st = path.stat()
+    except OSError:
+        return b"\0missing"
+    return repr(key_of(st)).encode() + path.read_bytes()
+
+
+def load(vault: Path, digest: str) -> Replay | None:
+    """The replay left under `digest`, or None if there is none or it is for other inputs."""
+    try:
+        data = json.loads((vault / STATE_DIR / FILE).read_text(encoding="utf-8"))
+        if data.get("version") != VERSION or data.get("key") != digest:
+            return None
+        return Replay(
+            sources=int(data["sources"]),
+            errors=[SourceError(p, r) for p, r in data["errors"]],
+            actions=[(k, i, p, d) for k, i, p, d in data["actions"]],
+            notices=list(data["notices"]),
+            catalog_notes=list(data["catalog_notes"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # missing, damaged or from another kbgen: build the slow way
+
+
+def save(vault: Path, digest: str, replay: Replay) -> None:
+    data = {
+        "version": VERSION,
+        "key": digest,
+        "sources": replay.sources,
+        "errors": [[e.path, e.reason] for e in replay.errors],
+        "actions": [list(a) for a in replay.actions],
+        "notices": replay.notices,
+        "catalog_notes": replay.catalog_notes,
+    }
+    path = vault / STATE_DIR / FILE
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def forget(vault: Path) -> None:
+    """Before a build that may write: from here on the snapshot may describe an old vault."""
+    path = vault / STATE_DIR / FILE
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # left in place, it could make the next build skip a change
+        raise KbgenError(f"{path}: cannot remove ({exc.strerror})") from exc
