@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .index import Contribution
+from .model import Contribution
 from .plan import OnDisk
 
 Ref = tuple[str, str | None, str | None, str | None, str | None]  # id, title, date, publisher, stem

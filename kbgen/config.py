@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import yamlio
 from .errors import KbgenError
 
 CONFIG_NAME = "kbgen.yaml"
@@ -27,6 +26,8 @@ class Config:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    from . import yamlio  # PyYAML only when there is a config file
+
     try:
         data = yamlio.load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:

@@ -21,14 +21,13 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .candidates import find_candidates, line_of
 from .catalog import author_id
 from .extract import LinkedBlock, sentence_spans
 from .markdown import escape, neutralise
-from .model import Article, Match
+from .model import Article, Contribution, Match
 from .quotes import find_quotes
 from .timeline import TIMELINE, find_dated, period_page, statement_line
 
@@ -36,26 +35,6 @@ NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it al
 CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
 SOURCE_REF = "\x01"  # in a quotation's line, stands for the source's title, linked, and date
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """What one source gives one actor, issue or author note.
-
-    Two contributions are equal exactly when their fields are: that is how
-    a build tells whether a note must be rendered again.
-    """
-
-    note: str  # kbgen_id of the note it feeds
-    mentions: int
-    lines: str  # a page's mention lines, an actor's quotations, candidates' sightings, or ""
-    data: bytes  # UTF-8 JSON: {"t": {key: paragraphs shared}}, or {"name", "aff"} for an author
-
-    @property
-    def values(self) -> dict[str, Any]:
-        """The data parsed; not kept (a cold build holds hundreds of thousands of these)."""
-        loaded: dict[str, Any] = json.loads(self.data)
-        return loaded
 
 
 def _json(value: object) -> bytes:

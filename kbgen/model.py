@@ -6,8 +6,9 @@ alone and a build is a pure function of its inputs up to the write step.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["para", "heading", "item", "quote", "code"]
 SectionName = Literal["body", "about", "notes", "references"]
@@ -108,3 +109,23 @@ class Note:
     @property
     def path(self) -> str:
         return f"{self.folder}/{self.stem}.md" if self.folder else f"{self.stem}.md"
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one source gives one actor, issue or author note.
+
+    Two contributions are equal exactly when their fields are: that is how
+    a build tells whether a note must be rendered again.
+    """
+
+    note: str  # kbgen_id of the note it feeds
+    mentions: int
+    lines: str  # a page's mention lines, an actor's quotations, candidates' sightings, or ""
+    data: bytes  # UTF-8 JSON: {"t": {key: paragraphs shared}}, or {"name", "aff"} for an author
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The data parsed; not kept (a cold build holds hundreds of thousands of these)."""
+        loaded: dict[str, Any] = json.loads(self.data)
+        return loaded

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from . import promotion
 from .catalog import Catalog
 from .chronicle import render_period, render_periods
-from .index import CANDIDATES, Contribution, Totals, is_page, page_owner, page_period
-from .model import Entity, Note
+from .index import CANDIDATES, Totals, is_page, page_owner, page_period
+from .model import Contribution, Entity, Note
 from .notes import (
     Page,
     SourceRef,

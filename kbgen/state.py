@@ -16,7 +16,7 @@ Tables:
 - `sources`: per source path, its content hash, its note's kbgen_id, what
   the reduced notes show of it (title, date, publisher);
 - `contrib`: per (source, note), what that source gives that actor, issue
-  or author note (`index.Contribution`), so a changed source costs its own
+  or author note (`model.Contribution`), so a changed source costs its own
   work, not the whole vault's;
 - `meta`: the schema version, the fingerprint of the catalog and code the
   contributions were made with, and vault-wide totals (`totals`).
@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KbgenError
-from .index import Contribution
+from .model import Contribution
 
 STATE_DIR = ".kbgen"
 DB_NAME = "state.sqlite"

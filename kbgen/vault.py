@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import KbgenError
 
+MAP = "Map.canvas"  # kbgen's JSON Canvas of actors and issues (not a note)
 TEMP_PREFIX = ".kbgen-tmp-"
 LOCK_FILE = ".kbgen/lock"
 

@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .actions import WRITE_KINDS
 from .config import Config
 from .errors import KbgenError, SourceError
 from .hints import Area, Debouncer, Hint, classify
 from .observe import Observing, start_observer
-from .pipeline import Report, build
-from .plan import WRITE_KINDS
+from .pipeline import build
+from .report import Report
 from .scan import Signature, catalog_signature
 from .state import StatKey, key_of
 

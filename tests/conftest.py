@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from kbgen.config import Config
-from kbgen.pipeline import Report, build
+from kbgen.pipeline import build
+from kbgen.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "sources"

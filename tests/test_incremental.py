@@ -21,7 +21,8 @@ from conftest import SEEDS, frontmatter_of, run_build, vault_tree
 from corpus import write_corpus
 
 from kbgen.config import Config
-from kbgen.pipeline import Report, build
+from kbgen.pipeline import build
+from kbgen.report import Report
 from kbgen.state import RACY_SECONDS
 
 ENTRY = """\

@@ -15,7 +15,8 @@ import pytest
 from conftest import SEEDS, frontmatter_of, paths, run_build
 
 from kbgen.config import Config
-from kbgen.pipeline import Report, build
+from kbgen.pipeline import build
+from kbgen.report import Report
 
 ARTICLE = """---
 title: Sanctions and the Reset

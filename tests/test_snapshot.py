@@ -19,7 +19,9 @@ from kbgen import snapshot
 from kbgen import vault as vault_mod
 from kbgen.config import Config
 from kbgen.errors import KbgenError
-from kbgen.pipeline import MAP, Report, build
+from kbgen.pipeline import build
+from kbgen.report import Report
+from kbgen.vault import MAP
 
 PUTIN = "Actors/Vladimir Putin.md"
 

@@ -1,0 +1,89 @@
+"""A plan: every action a build decided, in the order the user reads them.
+
+Only data: the command line and `kbgen watch` read plans, and a build the
+snapshot answers rebuilds one, without loading the merge machinery.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from .state import sha, text_sha
+
+WRITE_KINDS = ("create", "update", "merge", "conflict", "restore", "orphan")
+_LABELS = {
+    "create": "create  {path}",
+    "update": "update  {path}",
+    "merge": "merge   {path}  (your edits kept, the source's changes applied)",
+    "conflict": "CONFLICT {path}  (you and the source changed the same passage: both kept, see the box)",
+    "restore": "restore {path}  ({detail})",
+    "orphan": "orphan  {path}  (its source is gone; kept because you wrote in it)",
+    "delete": "delete  {path}  ({detail})",
+    "kept": "keep    {path}  ({detail})",
+}
+
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # a key of _LABELS, "unchanged", or "forget" (gone from the vault and the sources)
+    kbgen_id: str
+    path: str
+    raw: bytes | None = None  # bytes to write (see `data`)
+    base: str | None = None  # the new merge base (the rendering); None keeps the old one
+    expect: bytes | None = None  # what must still be at `path` (or `old_path`) when we act
+    old_path: str | None = None  # a previous location, removed once the new one is written
+    detail: str = ""
+    rendered: bool = False  # write the rendering itself: `base`, encoded when written
+
+    @property
+    def data(self) -> bytes | None:
+        """The bytes to write, None for none; a rendering is encoded on use, not kept twice."""
+        if self.rendered and self.base is not None:
+            return self.base.encode("utf-8")
+        return self.raw
+
+    def line(self) -> str:
+        return _LABELS[self.kind].format(path=self.path, detail=self.detail)
+
+    @functools.cached_property
+    def base_sha(self) -> str | None:
+        """Hashed once: the journal, the texts table and the state all need it."""
+        return text_sha(self.base) if self.base is not None else None
+
+    @functools.cached_property
+    def data_sha(self) -> str | None:
+        data = self.data
+        return sha(data) if data is not None else None
+
+
+@dataclass
+class Plan:
+    actions: list[Action] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # changed on disk while we built
+    pinned: set[str] = field(default_factory=set)  # kbgen_ids of notes the user moved or renamed
+
+    def of(self, *kinds: str) -> list[Action]:
+        return [a for a in self.actions if a.kind in kinds]
+
+    def count(self, *kinds: str) -> int:
+        return len(self.of(*kinds))
+
+    @property
+    def writes(self) -> list[Action]:
+        return [a for a in self.actions if a.raw is not None or a.rendered]
+
+    def lines(self, *, routine: bool = True) -> list[str]:
+        """One line per change, in a fixed order.
+
+        Without `routine`, plain creates and updates and the reminders that
+        a user note is a link target are left out (the summary counts them):
+        what remains is what a user should read after every build.
+        """
+        skip = () if routine else ("create", "update")
+        out = []
+        for kind in (*WRITE_KINDS, "delete", "kept"):
+            out += [a.line() for a in self.actions if a.kind == kind and kind not in skip]
+        return out + [n for n in self.notices if routine or not n.startswith("link")]

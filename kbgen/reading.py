@@ -1,0 +1,188 @@
+"""Reading sources: only the changed ones, on every core when there are many."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import vault as vault_mod
+from .config import Config
+from .errors import SourceError
+from .extract import Matcher, link_article
+from .index import (
+    contributions,
+)
+from .model import Contribution
+from .render import Prepared, prepare_source
+from .sources import SourceFile, digest, read_bytes
+from .state import (
+    SourceRecord,
+    State,
+    StatKey,
+    key_of,
+    stat_key,
+)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A source as the rest of the build needs it: its note prepared, its contributions."""
+
+    prepared: Prepared
+    contributions: dict[str, Contribution]
+
+
+@dataclass
+class Reading:
+    """The sources folder as this build found it."""
+
+    kept: dict[str, SourceRecord] = field(default_factory=dict)  # unchanged, or failed now
+    parsed: dict[str, Parsed] = field(default_factory=dict)  # read and linked this build
+    stats: dict[str, StatKey | None] = field(default_factory=dict)  # of the parsed ones
+    present: set[str] = field(default_factory=set)  # every source file found, failed or not
+
+
+def read_sources(
+    found: tuple[list[SourceFile], list[SourceError]],
+    state: State,
+    full: bool,
+    matcher: Callable[[], Matcher],
+    progress: bool,
+    errors: list[SourceError],
+    parallel: bool,
+) -> Reading:
+    """Read and link only the sources whose stat, then content, changed (all of them if `full`)."""
+    files, discover_errors = found
+    errors.extend(discover_errors)
+    reading = Reading(present={f.rel for f in files})
+    now = time.time_ns()
+    todo: list[tuple[SourceFile, bytes]] = []
+    for f in files:
+        rec = state.sources.get(f.rel)
+        if not full and rec is not None and f.stat is not None and rec.stat == key_of(f.stat):
+            reading.kept[f.rel] = rec
+            continue
+        try:
+            data = read_bytes(f)
+        except SourceError as exc:
+            errors.append(exc)
+            continue
+        stat = stat_key(f.stat, now) if f.stat is not None else None
+        if not full and rec is not None and rec.digest == digest(data):
+            reading.kept[f.rel] = dataclasses.replace(rec, stat=stat)
+            continue
+        reading.stats[f.rel] = stat
+        todo.append((f, data))
+    reading.parsed = _parse_all(todo, matcher, progress, errors, parallel)
+    for error in errors:
+        if error.path in state.sources:
+            reading.kept[error.path] = state.sources[error.path]  # its note is left as it is
+    return reading
+
+
+def _parse_all(
+    todo: list[tuple[SourceFile, bytes]],
+    matcher: Callable[[], Matcher],
+    progress: bool,
+    errors: list[SourceError],
+    parallel: bool,
+) -> dict[str, Parsed]:
+    """Parse and link sources, on every core when there are many (a cold build)."""
+    out: dict[str, Parsed] = {}
+    if not todo:
+        return out
+    from tqdm import tqdm
+
+    jobs = [(f.rel, data) for f, data in todo]
+    bar = tqdm(total=len(jobs), desc="reading", unit="source", delay=0.5, disable=not progress)
+    with _workers(len(jobs) if parallel else 0, matcher()) as pool:
+        results = pool.imap(_parse_one, jobs, chunksize=16) if pool else map(_parse_one, jobs)
+        for result in results:
+            bar.update()
+            if isinstance(result, SourceError):
+                errors.append(result)
+            else:
+                out[result.prepared.source] = result
+    bar.close()
+    return out
+
+
+_MATCHER: Matcher | None = None  # the worker processes' matcher, inherited through fork
+_PARALLEL_FROM = 200  # fewer sources than this are parsed faster than a pool starts
+
+
+@contextlib.contextmanager
+def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
+    """A pool of forked workers sharing `matcher`, or None where forking is not available."""
+    global _MATCHER
+    _MATCHER = matcher
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if count < _PARALLEL_FROM or (cores or 1) < 2 or sys.platform != "linux":
+        yield None
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(cores, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
+        yield pool
+
+
+def _worker_start(parent: int) -> None:
+    """A worker holds no lock of its parent's, and dies with it (a killed build leaves none).
+
+    It takes none of its parent's signal handlers either: Ctrl-C is the parent's to handle,
+    and the pool stops its workers with SIGTERM, which `kbgen watch`'s handler would catch.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    vault_mod.forget_inherited_locks()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
+    """One source, read to what the rest of the build needs (runs in a worker)."""
+    from .sources import parse
+
+    rel, data = job
+    assert _MATCHER is not None
+    try:
+        article = parse(rel, data)
+        linked = link_article(article, _MATCHER)
+        return Parsed(prepare_source(article, linked), contributions(article, linked))
+    except SourceError as exc:
+        return exc
+    except Exception as exc:  # a bug of kbgen's on one article must not stop the others
+        return SourceError(
+            rel, f"kbgen bug while reading it ({type(exc).__name__}: {exc}); please report it"
+        )
+
+
+def parse_paths(
+    config: Config,
+    paths: set[str],
+    matcher: Callable[[], Matcher],
+    errors: list[SourceError],
+    parallel: bool,
+) -> dict[str, Parsed]:
+    """Sources whose content did not change but whose note must be rendered again."""
+    todo: list[tuple[SourceFile, bytes]] = []
+    for rel in sorted(paths):
+        f = SourceFile(rel, str(config.sources / rel))
+        try:
+            todo.append((f, read_bytes(f)))
+        except SourceError as exc:
+            errors.append(exc)
+    return _parse_all(todo, matcher, False, errors, parallel)

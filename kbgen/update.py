@@ -1,0 +1,407 @@
+"""The build proper: state → catalog → sources → notes → plan → writes → state."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import canvas, promotion, snapshot
+from . import catalog as catalog_mod
+from . import vault as vault_mod
+from .actions import Action, Plan
+from .catalog import author_id
+from .changes import Inputs, Ref, notes_to_render
+from .config import Config
+from .errors import SourceError
+from .extract import Matcher
+from .identity import source_ids
+from .index import (
+    CANDIDATES,
+    Totals,
+    is_page,
+    page_owner,
+    page_period,
+    update_totals,
+)
+from .model import Contribution, Entity
+from .names import Naming, Wanted, allocate, fold_key, stem_of
+from .notes import (
+    SourceRef,
+    paged,
+)
+from .plan import (
+    OnDisk,
+    execute,
+    locate,
+    plan_writes,
+    read_unread,
+)
+from .reading import Reading, parse_paths, read_sources
+from .reduce import Reduction, pages_by_entity
+from .render import Targets, render_source
+from .report import Report
+from .scan import VaultScan, scan
+from .sources import SourceFile
+from .state import (
+    UNKNOWN_BASE,
+    NoteRecord,
+    SourceRecord,
+    State,
+    Store,
+    settle,
+)
+from .timeline import TIMELINE
+from .vault import MAP
+
+
+def _naming(
+    wanted: list[Wanted], state: State, located: dict[str, OnDisk], user_stems: set[str]
+) -> tuple[Naming, dict[str, str]]:
+    """Stems for every note, and the folders of notes that stay where the user put them."""
+    renamable = {
+        kbgen_id
+        for kbgen_id, disk in located.items()
+        if not disk.moved and not state.notes[kbgen_id].pinned and (disk.pristine or disk.damaged)
+    }
+    ids = {w.kbgen_id for w in wanted}
+    staying = {
+        kbgen_id: disk.path
+        for kbgen_id, disk in located.items()
+        if disk.path is not None and not (kbgen_id in ids and kbgen_id in renamable)
+    }
+    naming = allocate(
+        wanted,
+        user_stems=user_stems,
+        fixed={i: stem_of(p) for i, p in staying.items()},
+        previous={i: stem_of(r.path) for i, r in state.notes.items()},
+    )
+    folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in ids}
+    return naming, {i: "" if f == "." else f for i, f in folders.items()}
+
+
+def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
+    """What a user must be told: names chosen beside theirs, their notes used as targets."""
+    by_key = {fold_key(stem_of(p)): p for p in scan_.user_paths}
+    created = {a.kbgen_id: a.path for a in plan.of("create", "restore")}
+    out = [
+        f"name    {created[i]}  (your note {by_key[fold_key(name)]} has the name "
+        f"'{name}'; it is left as it is)"
+        for i, name in sorted(naming.displaced.items())
+        if i in created
+    ]
+    out += [
+        f"link    {e.name} → your note {e.user_note} (it says type: {e.type})"
+        for e in scan_.entities
+    ]
+    out += [
+        f"found   {disk.path}  (moved or renamed by you; kept there)"
+        for disk in located.values()
+        if disk.moved and disk.path
+    ]
+    return out
+
+
+def update(
+    config: Config,
+    store: Store,
+    report: Report,
+    listed: dict[str, os.stat_result],
+    found_sources: tuple[list[SourceFile], list[SourceError]],
+    progress: bool,
+    parallel: bool,
+) -> None:
+    vault = config.vault
+    loaded = store.load()
+    state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
+    found = scan(vault, state, listed)
+    _adopt(state, found)
+    located = locate(state, vault, found.found, store, listed)
+    report.lap("vault")
+    promoted = _promotions(store, located)
+    catalog = catalog_mod.load(
+        list(config.catalogs),
+        found.entities,
+        _aliases_added_in_notes(located),
+        [promotion.entity_of(p) for p in promoted],
+    )
+    fingerprint = _fingerprint(catalog)
+    full = store.meta("fingerprint") != fingerprint
+    matcher = functools.cache(lambda: Matcher(catalog))
+    report.lap("catalog")
+    reading = read_sources(found_sources, state, full, matcher, progress, report.errors, parallel)
+    report.lap("read")
+    report.sources = len(reading.present) + sum(
+        e.path not in reading.present for e in report.errors
+    )
+    articles = [p.prepared for _, p in sorted(reading.parsed.items())]
+    ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
+    records = _records(reading, ids)
+    changed = set(reading.parsed)
+    gone = set(state.sources) - set(records)
+    author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
+    new = {p: x.contributions for p, x in reading.parsed.items()}
+    if full:  # what an older catalog or kbgen stored is not added to, whatever its format
+        old: dict[str, dict[str, Contribution]] = {}
+        old_totals: Totals = {}
+    else:
+        old = store.contributions_of(sorted(changed | gone))
+        old_totals = json.loads(store.meta("totals") or "{}")
+    totals = update_totals(old_totals, old, new)
+    entities = [e for e in catalog.entities if e.key in totals]
+    authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
+    wanted = _wanted(entities, authors, records, totals)
+    wanted.append(Wanted(CANDIDATES, "Candidates"))
+    wanted.append(Wanted(TIMELINE, "Timeline"))
+    wanted += [
+        Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if k.startswith(f"{TIMELINE}@")
+    ]
+    wanted_ids = {w.kbgen_id for w in wanted}
+    user_stems = {stem_of(p) for p in found.user_paths}
+    naming, folders = _naming(wanted, state, located, user_stems)
+    stems = naming.stems
+    report.lap("names")
+    failed = {e.path for e in report.errors}
+    protected = {state.sources[p].id for p in failed if p in state.sources}
+    if full:
+        render = set(wanted_ids)
+    else:
+        old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
+        shown = changed | gone  # the sources whose refs (title, date, name) may differ
+        render = notes_to_render(
+            Inputs(
+                changed,
+                gone,
+                old,
+                new,
+                old_refs={
+                    p: _ref(state.sources[p], old_stems) for p in shown if p in state.sources
+                },
+                new_refs={p: _ref(records[p], stems) for p in shown if p in records},
+                old_stems=old_stems,
+                new_stems=stems,
+                totals_changed=totals != old_totals,
+            ),
+            located,
+            {p: r.id for p, r in records.items()},
+            feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
+            feeders=lambda note: store.sources_feeding(note) | {p for p in new if note in new[p]},
+            related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
+        )
+    render |= {page_owner(i) for i in render if is_page(i)}  # its counts, or its inline quotes
+    render = (render & wanted_ids) - protected
+    by_id = {r.id: p for p, r in records.items()}
+    to_parse = {by_id[i] for i in render if i in by_id} - changed
+    reading.parsed.update(parse_paths(config, to_parse, matcher, report.errors, parallel))
+    targets = Targets(
+        entities={e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities},
+        authors={n: stems[i] for n, i in author_ids.items() if i in stems}
+        | {n: stems[i] for i, n in authors.items()},
+    )
+    refs = {
+        p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
+    }
+    reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
+    notes = [
+        render_source(x.prepared, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
+        for p, x in sorted(reading.parsed.items())
+        if ids[p] in render
+    ]
+    reduced = (reduction.render(i) for i in sorted(render - {"home", CANDIDATES}))
+    notes += [n for n in reduced if n is not None]
+    notes += [n for i in ("home", CANDIDATES) if i in render and (n := reduction.render(i))]
+    notes = [
+        dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
+        for n in notes
+    ]
+    report.parsed, report.rendered = len(reading.parsed), len(notes)
+    reading.parsed.clear()  # the prepared notes are rendered: let their memory go
+    report.lap("render")
+    stale = set(state.notes) - wanted_ids
+    read_unread(located, {n.kbgen_id for n in notes} | stale, state, vault, store)
+    plan = plan_writes(
+        notes, state, located, store, protected, wanted_ids, {CANDIDATES: promotion.consume_ticks}
+    )
+    plan.actions += [
+        Action(
+            "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
+        )
+        for p in leftovers
+    ]
+    plan.notices = _notices(plan, naming, found, located)
+    report.plan = plan
+    report.lap("plan")
+    if report.dry_run:
+        return
+    after = execute(plan, state, store, vault, located)
+    redraw = (
+        full
+        or totals != old_totals
+        or any(
+            stems.get(e.key) != stem_of(state.notes[e.key].path)
+            for e in entities
+            if e.key in state.notes
+        )
+    )
+    report.map_written, drawn = _draw_map(
+        vault, entities, totals, after, redraw, plan, store.meta("map")
+    )
+    report.lap("write")
+    report.catalog_notes = sorted(
+        {e.user_note for e in found.entities if e.user_note}
+        | {
+            r.path
+            for i, r in after.notes.items()
+            if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
+        }
+    )
+    after.sources = records
+    store.commit(
+        after,
+        replace_all=full,
+        contributions={
+            **{p: new[p] for p in sorted(changed) if old.get(p) != new[p]},
+            **{p: None for p in sorted(gone)},
+        },
+        meta={
+            "fingerprint": fingerprint,
+            "totals": json.dumps(totals, sort_keys=True),
+            "promoted": promotion.dumps(promoted),
+            **({"map": drawn} if drawn is not None else {}),
+        },
+    )
+    report.lap("state")
+
+
+def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
+    """Every source's record as it will be committed: kept ones as they were, parsed ones anew."""
+    records = dict(reading.kept)
+    for path, parsed in reading.parsed.items():
+        meta = parsed.prepared.meta
+        records[path] = SourceRecord(
+            parsed.prepared.digest,
+            ids[path],
+            meta.title,
+            meta.published,
+            meta.publisher,
+            reading.stats.get(path),
+        )
+    return dict(sorted(records.items()))
+
+
+def _wanted(
+    entities: list[Entity],
+    authors: dict[str, str],
+    records: dict[str, SourceRecord],
+    totals: Totals,
+) -> list[Wanted]:
+    """Every note the vault should hold, in the order names are handed out."""
+    ours = [e for e in entities if e.user_note is None]
+    wanted = [Wanted(e.key, e.name, e.type) for e in ours]
+    pages = pages_by_entity(totals)
+    wanted += [
+        Wanted(page, f"{e.name}, {page_period(page)}", e.type)
+        for e in ours
+        if paged(totals[e.key])
+        for page in pages.get(e.key, [])
+    ]
+    wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
+    wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
+    wanted.append(Wanted("home", "Home"))
+    return wanted
+
+
+def _ref(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
+    return (rec.id, rec.title, rec.published, rec.publisher, stems.get(rec.id))
+
+
+def _promotions(store: Store, located: dict[str, OnDisk]) -> list[promotion.Promoted]:
+    """The candidates promoted so far, with the ticks in the Candidates note if the user changed it."""
+    disk = located.get(CANDIDATES)
+    text = None
+    if disk is not None and disk.data is not None and not disk.pristine:
+        text = disk.data.decode("utf-8", errors="replace")
+    stored = promotion.loads(store.meta("promoted"))
+    return promotion.promotions(stored, text, lambda: store.lines_of(CANDIDATES))
+
+
+def _draw_map(
+    vault: Path,
+    entities: list[Entity],
+    totals: Totals,
+    after: State,
+    redraw: bool,
+    plan: Plan,
+    base: str | None,
+) -> tuple[bool, str | None]:
+    """Map.canvas, drawn again when what it shows may have changed; the user's arrangement kept.
+
+    Returns whether it was written, and where kbgen drew its nodes (None if not drawn), the
+    base the next drawing tells the user's moves apart from."""
+    path = vault / MAP
+    old_bytes = vault_mod.read_bytes(path)
+    if not redraw and old_bytes is not None:
+        return False, None
+    paths = {e.key: after.notes[e.key].path for e in entities if e.key in after.notes}
+    paths |= {e.key: e.user_note for e in entities if e.user_note}
+    drawn = canvas.build_canvas(entities, totals, paths)
+    old = None
+    if old_bytes is not None:
+        try:
+            old = json.loads(old_bytes)
+        except ValueError:
+            plan.notices.append(f"keep    {MAP}  (not valid JSON Canvas: left as it is)")
+            return False, None
+    data = canvas.dumps(canvas.merged_with(drawn, old, base))
+    if data == old_bytes:
+        return False, canvas.geometry(drawn)
+    with vault_mod.Writer() as writer:
+        writer.write(path, data)
+    return True, canvas.geometry(drawn)
+
+
+def _fingerprint(catalog: catalog_mod.Catalog) -> str:
+    """What every contribution depends on besides its source: the catalog and kbgen's code.
+
+    Any change to either rebuilds everything once, so a kbgen upgrade or a
+    new alias can never leave notes rendered the old way.
+    """
+    h = snapshot.code_digest()
+    h.update(repr(catalog).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _adopt(state: State, found: VaultScan) -> None:
+    """Take back notes that carry a kbgen_id the state does not know (its database was lost).
+
+    With no merge base they count as edited: kept as they are this once,
+    merged from the next build on. A source note's `source` property gives
+    its source back its id, so no duplicate note is made for it.
+    """
+    for kbgen_id, path in found.adopted.items():
+        state.notes[kbgen_id] = NoteRecord(path, base=UNKNOWN_BASE, written=UNKNOWN_BASE)
+    for source, kbgen_id in found.adopted_sources.items():
+        state.sources.setdefault(source, SourceRecord(UNKNOWN_BASE, kbgen_id))
+
+
+def _aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[object]]:
+    """Every alias in an actor or issue note the user touched (the catalog's own are deduplicated).
+
+    Compared with the catalog rather than the note's last rendering, so an
+    alias stays honoured after kbgen has rendered it once.
+    """
+    return {
+        kbgen_id: list(disk.aliases)
+        for kbgen_id, disk in sorted(located.items())
+        if disk.aliases is not None and not disk.pristine and not is_page(kbgen_id)
+    }
+
+
+def _pending_bytes(state: State, vault: Path) -> dict[str, bytes | None]:
+    """The files a killed build may have been writing, and where those notes were before."""
+    paths = {p.path for p in state.pending.values()}
+    paths |= {state.notes[i].path for i in state.pending if i in state.notes}
+    return {p: vault_mod.read_bytes(vault / p) for p in sorted(paths)}
