@@ -64,12 +64,15 @@ class Plan:
     notices: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # changed on disk while we built
     pinned: set[str] = field(default_factory=set)  # kbgen_ids of notes the user moved or renamed
+    # notes left as they were and not listed one by one (a report replayed from the snapshot)
+    unlisted_unchanged: int = 0
 
     def of(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
 
     def count(self, *kinds: str) -> int:
-        return len(self.of(*kinds))
+        unlisted = self.unlisted_unchanged if "unchanged" in kinds else 0
+        return len(self.of(*kinds)) + unlisted
 
     @property
     def writes(self) -> list[Action]:

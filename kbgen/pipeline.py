@@ -88,7 +88,12 @@ def _replay_of(report: Report) -> snapshot.Replay:
     return snapshot.Replay(
         sources=report.sources,
         errors=list(report.errors),
-        actions=[(a.kind, a.kbgen_id, a.path, a.detail) for a in report.plan.actions],
+        actions=[
+            (a.kind, a.kbgen_id, a.path, a.detail)
+            for a in report.plan.actions
+            if a.kind != "unchanged"
+        ],
+        unchanged=report.plan.count("unchanged"),
         notices=list(report.plan.notices),
         catalog_notes=list(report.catalog_notes),
     )
@@ -101,6 +106,7 @@ def _replayed(report: Report, replay: snapshot.Replay) -> None:
     report.plan = Plan(
         actions=[Action(k, i, p, detail=d) for k, i, p, d in replay.actions],
         notices=list(replay.notices),
+        unlisted_unchanged=replay.unchanged,
     )
     report.catalog_notes = list(replay.catalog_notes)
     report.lap("snapshot")

@@ -23,13 +23,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import state
 from .config import Config
 from .errors import KbgenError, SourceError
 from .sources import SourceFile
-from .state import STATE_DIR, key_of, stat_key
+from .state import STATE_DIR, key_of
 
 FILE = "snapshot.json"
-VERSION = 1
+VERSION = 2
 QUIET_KINDS = frozenset({"unchanged", "kept", "forget"})  # actions that write nothing
 
 
@@ -39,7 +40,8 @@ class Replay:
 
     sources: int
     errors: list[SourceError]
-    actions: list[tuple[str, str, str, str]]  # kind, kbgen_id, path, detail
+    actions: list[tuple[str, str, str, str]]  # kind, kbgen_id, path, detail; none "unchanged"
+    unchanged: int
     notices: list[str]
     catalog_notes: list[str]
 
@@ -67,16 +69,19 @@ def key(
     h.update(repr((config.catalogs, config.follow_symlinks)).encode())
     for path in (*config.catalogs, *extra):
         h.update(_file_bytes(path))
+    newest = state.racy_limits(listed_at_ns)
     lines = []
-    for f in files:
-        if f.stat is not None and stat_key(f.stat, listed_at_ns) is None:
-            return None
-        lines.append(f"s\0{f.rel}\0{key_of(f.stat) if f.stat is not None else None}")
-    lines += [f"e\0{e.path}\0{e.reason}" for e in source_errors]
-    for rel, st in notes.items():
-        if stat_key(st, listed_at_ns) is None:
-            return None
-        lines.append(f"n\0{rel}\0{key_of(st)}")
+    listed = (("s", [(f.rel, f.stat) for f in files]), ("n", notes.items()))
+    for area, entries in listed:
+        for rel, st in entries:
+            if st is None:  # a dangling link: reading it says why
+                lines.append(f"{area}{rel}\0-")
+                continue
+            mtime = st.st_mtime_ns
+            if mtime > newest[mtime % 1_000_000 == 0]:
+                return None
+            lines.append(f"{area}{rel}\0{st.st_size} {mtime} {st.st_ctime_ns} {st.st_ino}")
+    lines += [f"e{e.path}\0{e.reason}" for e in source_errors]
     h.update("\n".join(lines).encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
@@ -99,6 +104,7 @@ def load(vault: Path, digest: str) -> Replay | None:
             sources=int(data["sources"]),
             errors=[SourceError(p, r) for p, r in data["errors"]],
             actions=[(k, i, p, d) for k, i, p, d in data["actions"]],
+            unchanged=int(data["unchanged"]),
             notices=list(data["notices"]),
             catalog_notes=list(data["catalog_notes"]),
         )
@@ -113,6 +119,7 @@ def save(vault: Path, digest: str, replay: Replay) -> None:
         "sources": replay.sources,
         "errors": [[e.path, e.reason] for e in replay.errors],
         "actions": [list(a) for a in replay.actions],
+        "unchanged": replay.unchanged,
         "notices": replay.notices,
         "catalog_notes": replay.catalog_notes,
     }

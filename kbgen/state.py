@@ -99,6 +99,11 @@ def stat_key(st: os.stat_result, now_ns: int) -> StatKey | None:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
+def racy_limits(now_ns: int) -> tuple[int, int]:
+    """The newest mtime not racy at `now_ns`: for fine clocks, and for whole-second ones."""
+    return now_ns - int(RACY_SECONDS * 1e9), now_ns - int(COARSE_RACY_SECONDS * 1e9)
+
+
 def key_of(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
