@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import KbgenError, SourceError
 from .model import Article
@@ -22,8 +22,7 @@ def is_editor_temp(name: str) -> bool:
     return _EDITOR_TEMP.search(name) is not None
 
 
-@dataclass(frozen=True)
-class SourceFile:
+class SourceFile(NamedTuple):  # a tuple: ten thousand of them are made by every build
     rel: str  # relative to the sources folder, "/"-separated
     path: str  # as the OS names it
     stat: os.stat_result | None = None  # taken when the folder was listed
@@ -46,7 +45,7 @@ def discover(
     while stack:
         folder, prefix = stack.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = list(os.scandir(folder))
         except OSError as exc:
             if not prefix:  # the whole folder unreadable is not "every source was removed"
                 raise KbgenError(f"{root}: cannot list the sources folder ({exc.strerror})") from exc
@@ -58,7 +57,7 @@ def discover(
                 if not name.startswith("."):
                     stack.append((entry.path, rel + "/"))
                 continue
-            if is_editor_temp(name) or os.path.splitext(name)[1].lower() not in SUFFIXES:
+            if os.path.splitext(name)[1].lower() not in SUFFIXES or is_editor_temp(name):
                 continue
             path = entry.path
             outside = entry.is_symlink() and not Path(path).resolve().is_relative_to(real_root)
@@ -70,7 +69,8 @@ def discover(
             except OSError:
                 stat = None  # a dangling link or a file gone since: reading it says which
             found.append(SourceFile(rel, path, stat))
-    found.sort(key=lambda f: f.rel)
+    found.sort()
+    errors.sort(key=lambda e: e.path)
     return found, errors
 
 
