@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 # Windows device names, reserved whatever follows the first dot ("nul.txt.md" is NUL too).
 _RESERVED = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?=\.|$)", re.I)
 _DROP = re.compile(r"[?<>:*|\"\[\]#^%{}\x00-\x1f\x7f-\x9f]")
+_SLASHES = re.compile(r"[/\\]")
+_SPACES = re.compile(r"\s+")
 MAX_BYTES = 180  # leaves room for " (12).md" and a temp prefix under the 255-byte limit
 
 
@@ -25,9 +27,9 @@ MAX_BYTES = 180  # leaves room for " (12).md" and a temp prefix under the 255-by
 def sanitize(title: str) -> str:
     """A file stem Obsidian, Windows, macOS and Linux all accept (Obsidian importer rules+)."""
     name = unicodedata.normalize("NFC", title)
-    name = re.sub(r"[/\\]", "-", name)
+    name = _SLASHES.sub("-", name)
     name = _DROP.sub("", name)
-    name = re.sub(r"\s+", " ", name).strip()
+    name = _SPACES.sub(" ", name).strip()
     name = name.lstrip(".").strip()
     name = _truncate(name, MAX_BYTES)
     name = name.rstrip(". ")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import multiprocessing
 import os
 import signal
@@ -77,7 +76,7 @@ def read_sources(
             continue
         stat = stat_key(f.stat, now) if f.stat is not None else None
         if not full and rec is not None and rec.digest == digest(data):
-            reading.kept[f.rel] = dataclasses.replace(rec, stat=stat)
+            reading.kept[f.rel] = rec._replace(stat=stat)
             continue
         reading.stats[f.rel] = stat
         todo.append((f, data))

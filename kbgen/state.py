@@ -36,6 +36,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import KbgenError
 from .model import Contribution
@@ -108,8 +109,7 @@ def key_of(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-@dataclass(frozen=True)
-class NoteRecord:
+class NoteRecord(NamedTuple):  # tuples: a build loads one per note, ten thousand and more
     path: str
     base: str  # sha of the last rendering (its text is in `texts`, unless an older kbgen wrote it)
     written: str  # sha of the bytes kbgen last wrote there
@@ -129,8 +129,7 @@ class Pending:
     written: str
 
 
-@dataclass(frozen=True)
-class SourceRecord:
+class SourceRecord(NamedTuple):
     digest: str
     id: str
     title: str | None = None
@@ -463,7 +462,7 @@ _ADDED_COLUMNS = (
 def _stat_in(text: str | None) -> StatKey | None:
     if not text:
         return None
-    size, mtime, ctime, ino = (int(x) for x in text.split(":"))
+    size, mtime, ctime, ino = map(int, text.split(":"))
     return (size, mtime, ctime, ino)
 
 

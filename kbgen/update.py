@@ -191,7 +191,7 @@ def update(
             feeders=lambda note: store.sources_feeding(note) | {p for p in new if note in new[p]},
             related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
         )
-    render |= {page_owner(i) for i in render if is_page(i)}  # its counts, or its inline quotes
+    render |= _owners_showing(render, totals, old_totals)
     render = (render & wanted_ids) - protected
     by_id = {r.id: p for p, r in records.items()}
     to_parse = {by_id[i] for i in render if i in by_id} - changed
@@ -274,6 +274,24 @@ def update(
         },
     )
     report.lap("state")
+
+
+def _owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set[str]:
+    """The entity notes that show what changed on a mention page about to be rendered.
+
+    Below the paging threshold an entity note lists its mentions itself; above
+    it, it lists each month's counts only, so a month whose counts are the
+    same (a word edited) leaves it as it is.
+    """
+    owners = set()
+    for page in render:
+        if not is_page(page):
+            continue
+        owner = page_owner(page)
+        own = totals.get(owner)
+        if own is None or not paged(own) or totals.get(page) != old_totals.get(page):
+            owners.add(owner)
+    return owners
 
 
 def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:

@@ -114,6 +114,8 @@ def test_an_edit_renders_one_month_not_every_quote(
     )
     assert str(PUTIN) not in written  # counts and co-mentions unchanged: the summary stays
     assert report.rendered <= 1 + 2 * len(written)
+    summary = next(a for a in report.plan.actions if a.path == PUTIN.as_posix())
+    assert summary.base is None, "the month's counts did not change: no need to render the summary"
 
 
 def test_crossing_the_threshold_both_ways_gives_what_a_cold_build_gives(
