@@ -40,14 +40,12 @@ def build(
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
     with vault_mod.lock(vault, readonly=dry_run):
+        start = snapshot.inputs(config, [vault / MAP])
         listed_at = time.time_ns()
         listed, temps = vault_mod.listing(vault)
         found = discover(config.sources, config.follow_symlinks)
-        digest = None
-        if not temps:
-            digest = snapshot.key(config, *found, listed, [vault / MAP], listed_at)
-        replay = snapshot.load(vault, digest) if digest else None
-        if replay is not None:
+        replay = snapshot.load(vault) if not temps else None
+        if replay is not None and replay.key == snapshot.key(start, *found, listed, listed_at):
             _replayed(report, replay)
             report.seconds = time.perf_counter() - started
             return report
@@ -67,8 +65,10 @@ def build(
             ) from exc
         finally:
             store.close()
-        if digest is not None and not dry_run and _wrote_nothing(report):
-            snapshot.save(vault, digest, _replay_of(report))
+        if not dry_run and not temps and _wrote_nothing(report):
+            digest = snapshot.key(start, *found, listed, listed_at)  # the listings it was built from
+            if digest is not None:
+                snapshot.save(vault, _replay_of(report, digest))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -84,8 +84,9 @@ def _wrote_nothing(report: Report) -> bool:
     )
 
 
-def _replay_of(report: Report) -> snapshot.Replay:
+def _replay_of(report: Report, digest: str) -> snapshot.Replay:
     return snapshot.Replay(
+        key=digest,
         sources=report.sources,
         errors=list(report.errors),
         actions=[

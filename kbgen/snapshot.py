@@ -38,6 +38,7 @@ QUIET_KINDS = frozenset({"unchanged", "kept", "forget"})  # actions that write n
 class Replay:
     """What the build that left the snapshot reported, enough to report it again."""
 
+    key: str  # of the inputs it was made from
     sources: int
     errors: list[SourceError]
     actions: list[tuple[str, str, str, str]]  # kind, kbgen_id, path, detail; none "unchanged"
@@ -55,20 +56,28 @@ def code_digest() -> hashlib._Hash:
     return h
 
 
-def key(
-    config: Config,
-    files: Iterable[SourceFile],
-    source_errors: Iterable[SourceError],
-    notes: Mapping[str, os.stat_result],
-    extra: Iterable[Path],
-    listed_at_ns: int,
-) -> str | None:
-    """The digest of everything a build starts from, or None if a stat in it is racy."""
+def inputs(config: Config, extra: Iterable[Path]) -> hashlib._Hash:
+    """The digest of what a build starts from besides the listings, taken before it starts."""
     h = code_digest()
     h.update(repr((config.sources.resolve(), config.vault.resolve())).encode())
     h.update(repr((config.catalogs, config.follow_symlinks)).encode())
     for path in (*config.catalogs, *extra):
         h.update(_file_bytes(path))
+    return h
+
+
+def key(
+    start: hashlib._Hash,
+    files: Iterable[SourceFile],
+    source_errors: Iterable[SourceError],
+    notes: Mapping[str, os.stat_result],
+    listed_at_ns: int,
+) -> str | None:
+    """The digest of everything a build starts from, or None if a stat in it is racy.
+
+    `start` is `inputs()`; the listings are those the build was given.
+    """
+    h = start.copy()
     newest = state.racy_limits(listed_at_ns)
     lines = []
     listed = (("s", [(f.rel, f.stat) for f in files]), ("n", notes.items()))
@@ -94,13 +103,14 @@ def _file_bytes(path: Path) -> bytes:
     return repr(key_of(st)).encode() + path.read_bytes()
 
 
-def load(vault: Path, digest: str) -> Replay | None:
-    """The replay left under `digest`, or None if there is none or it is for other inputs."""
+def load(vault: Path) -> Replay | None:
+    """The replay the last quiet build left, if any (its `key` says for which inputs)."""
     try:
         data = json.loads((vault / STATE_DIR / FILE).read_text(encoding="utf-8"))
-        if data.get("version") != VERSION or data.get("key") != digest:
+        if data.get("version") != VERSION:
             return None
         return Replay(
+            key=str(data["key"]),
             sources=int(data["sources"]),
             errors=[SourceError(p, r) for p, r in data["errors"]],
             actions=[(k, i, p, d) for k, i, p, d in data["actions"]],
@@ -112,10 +122,10 @@ def load(vault: Path, digest: str) -> Replay | None:
         return None  # missing, damaged or from another kbgen: build the slow way
 
 
-def save(vault: Path, digest: str, replay: Replay) -> None:
+def save(vault: Path, replay: Replay) -> None:
     data = {
         "version": VERSION,
-        "key": digest,
+        "key": replay.key,
         "sources": replay.sources,
         "errors": [[e.path, e.reason] for e in replay.errors],
         "actions": [list(a) for a in replay.actions],
