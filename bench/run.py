@@ -18,11 +18,20 @@ whole process with its peak memory (max RSS):
 Timed steps run `--repeat` times (default 3) and report the median; from
 N = 5,000 on, the slow steps (cold, catalog, peer) run once. The figures,
 the ratios, the machine and the date are appended to bench/RESULTS.md.
+
+Every run of a timed step is shown (runs: …): the first no-op after a cold
+build is a full no-op build (it checks every note kbgen just wrote and leaves
+the snapshot), the next ones are answered by the snapshot.
+
+kbgen's processes run with bytecode caching on, as an installed kbgen does:
+an environment that sets PYTHONDONTWRITEBYTECODE (some sandboxes and CI
+images) would otherwise make every process compile kbgen's modules again.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import os
 import platform
@@ -73,10 +82,13 @@ class Figure:
         return max(r.peak_mb for r in self.runs)
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd: list[str | Path], cwd: Path = ROOT) -> Run:
     """Wall time and peak RSS of one process (os.wait4 gives that child's own rusage)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, stdout=subprocess.DEVNULL, env=ENV)
     _pid, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -175,9 +187,10 @@ def table(results: dict[int, dict[str, Figure]]) -> str:
             "(target ≥ 10)",
         }
         for name, fig in figs.items():
-            rows.append(
-                f"| {n:,} | {name} | {fig.seconds:.3f} | {fig.peak_mb:.0f} | {ratios.get(name, '')} |"
-            )
+            ratio = ratios.get(name, "")
+            if len(fig.runs) > 1:
+                ratio += f" (runs: {', '.join(f'{r.seconds:.3f}' for r in fig.runs)})"
+            rows.append(f"| {n:,} | {name} | {fig.seconds:.3f} | {fig.peak_mb:.0f} | {ratio} |")
     return "\n".join(rows)
 
 
@@ -188,6 +201,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=BENCH / "out")
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
+    compileall.compile_dir(ROOT / "kbgen", quiet=1)
     results = {n: bench_size(n, args.out, args.repeat) for n in args.sizes}
     help_run = repeat("kbgen --help", args.repeat, lambda i: None, [*KBGEN, "--help"])
     report = (
