@@ -20,12 +20,18 @@ _RESERVED = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0
 _DROP = re.compile(r"[?<>:*|\"\[\]#^%{}\x00-\x1f\x7f-\x9f]")
 _SLASHES = re.compile(r"[/\\]")
 _SPACES = re.compile(r"\s+")
+# In a printable ASCII title, all that sanitize() would change (most titles have none of it).
+_CHANGED_IN_ASCII = re.compile(r"[/\\?<>:*|\"\[\]#^%{}]|  |^[ .]|[ .]$")
 MAX_BYTES = 180  # leaves room for " (12).md" and a temp prefix under the 255-byte limit
 
 
 @functools.lru_cache(maxsize=65536)
 def sanitize(title: str) -> str:
     """A file stem Obsidian, Windows, macOS and Linux all accept (Obsidian importer rules+)."""
+    return title if _kept_as_is(title) else _sanitized(title)
+
+
+def _sanitized(title: str) -> str:
     name = unicodedata.normalize("NFC", title)
     name = _SLASHES.sub("-", name)
     name = _DROP.sub("", name)
@@ -35,6 +41,18 @@ def sanitize(title: str) -> str:
     name = name.rstrip(". ")
     name = _RESERVED.sub(r"\1_", name)
     return name or "Untitled"
+
+
+def _kept_as_is(title: str) -> bool:
+    """A title sanitize() returns unchanged, told without its seven passes (a build names
+    every note: ten thousand titles and more)."""
+    return (
+        0 < len(title) <= MAX_BYTES
+        and title.isascii()
+        and title.isprintable()
+        and _CHANGED_IN_ASCII.search(title) is None
+        and _RESERVED.match(title) is None
+    )
 
 
 def _truncate(name: str, limit: int) -> str:

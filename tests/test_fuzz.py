@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_hostile import _obsidian_reads, assert_legal_name, build_titled, outside_code
 
+from kbgen import names
 from kbgen.catalog import load_builtin
 from kbgen.errors import SourceError
 from kbgen.extract import Matcher, link_article
@@ -167,3 +168,14 @@ def test_any_titles_give_legal_distinct_notes_that_keep_the_title(
         fm = yaml.safe_load(text[4 : text.index("\n---\n", 4)])
         n = int(str(fm["source"])[1:-3])
         assert fm["title"] == " ".join(chosen[n].split())
+
+
+ODD_TITLES = ["", " ", ".", "a.", ".a", "con", "CON.txt", "com1", "lpt3 x", "a  b", "x" * 181]
+
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.sampled_from(ODD_TITLES))
+def test_a_title_kept_as_it_is_is_the_one_sanitize_would_give(title: str) -> None:
+    """The shortcut for plain titles gives exactly what the seven passes give."""
+    assert names.sanitize.__wrapped__(title) == names._sanitized(title)
