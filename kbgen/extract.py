@@ -141,8 +141,13 @@ _ABBREVIATIONS = re.compile(
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9À-Ž])")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence boundaries, good enough to quote a mention in context."""
+@functools.lru_cache(maxsize=256)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Sentence boundaries, good enough to quote a mention in context.
+
+    Cached: the mention lines, the quotations, the timeline and the candidates
+    all cut the same paragraph into sentences.
+    """
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
@@ -154,7 +159,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         start = m.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return spans
+    return tuple(spans)
 
 
 @dataclass(frozen=True)

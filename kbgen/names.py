@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Windows device names, reserved whatever follows the first dot ("nul.txt.md" is NUL too).
 _RESERVED = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])(?=\.|$)", re.I)
@@ -125,8 +126,7 @@ def _options(base: str, suffix: str) -> Iterator[str]:
     yield from (f"{base} ({n})" for n in itertools.count(2))
 
 
-@dataclass(frozen=True)
-class Wanted:
+class Wanted(NamedTuple):  # a tuple: one per note, every build
     """A note to name: its identity, the name it would like, the suffix for a clash."""
 
     kbgen_id: str

@@ -53,7 +53,7 @@ def find_quotes(text: str, matches: Sequence[Match]) -> list[Quote]:
         return []
     actors = [m for m in matches if m.entity.startswith("actor:")]
     out = []
-    spans: list[tuple[int, int]] | None = None
+    spans: Sequence[tuple[int, int]] | None = None
     for q in _QUOTED.finditer(text):
         words = q.group(1) or q.group(2)
         if len(words.split()) < 4:

@@ -98,20 +98,30 @@ def _parse_all(
     out: dict[str, Parsed] = {}
     if not todo:
         return out
-    from tqdm import tqdm
-
     jobs = [(f.rel, data) for f, data in todo]
-    bar = tqdm(total=len(jobs), desc="reading", unit="source", delay=0.5, disable=not progress)
+    bar = _progress_bar(len(jobs)) if progress and len(jobs) >= _BAR_FROM else None
     with _workers(len(jobs) if parallel else 0, matcher()) as pool:
         results = pool.imap(_parse_one, jobs, chunksize=16) if pool else map(_parse_one, jobs)
         for result in results:
-            bar.update()
+            if bar is not None:
+                bar.update()
             if isinstance(result, SourceError):
                 errors.append(result)
             else:
                 out[result.prepared.source] = result
-    bar.close()
+    if bar is not None:
+        bar.close()
     return out
+
+
+_BAR_FROM = 100  # fewer sources are read before a bar would show (it waits half a second)
+
+
+def _progress_bar(total: int) -> Any:
+    """tqdm, imported only when a bar may show: it costs a one-change build 50 ms to import."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="reading", unit="source", delay=0.5)
 
 
 _MATCHER: Matcher | None = None  # the worker processes' matcher, inherited through fork

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -459,15 +460,21 @@ _ADDED_COLUMNS = (
 )
 
 
-def _stat_in(text: str | None) -> StatKey | None:
-    if not text:
+_STAT = struct.Struct("<qqqQ")  # size, mtime_ns, ctime_ns, inode: unpacked in C, 10,000 a build
+
+
+def _stat_in(stored: bytes | str | None) -> StatKey | None:
+    if not stored:
         return None
-    size, mtime, ctime, ino = map(int, text.split(":"))
+    if isinstance(stored, bytes):
+        size, mtime, ctime, ino = _STAT.unpack(stored)
+    else:  # "size:mtime:ctime:ino", as kbgen stored it before 2026-11-30
+        size, mtime, ctime, ino = map(int, stored.split(":"))
     return (size, mtime, ctime, ino)
 
 
-def _stat_out(key: StatKey | None) -> str | None:
-    return None if key is None else ":".join(map(str, key))
+def _stat_out(key: StatKey | None) -> bytes | None:
+    return None if key is None else _STAT.pack(*key)
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _MONTHS = {
@@ -63,7 +64,7 @@ class Dated:
         return f"~{self.when}" if self.approximate else self.when
 
 
-def find_dated(text: str, sentences: list[tuple[int, int]], published: str | None) -> list[Dated]:
+def find_dated(text: str, sentences: Sequence[tuple[int, int]], published: str | None) -> list[Dated]:
     """One statement per sentence that says when, in order."""
     out = []
     for start, end in sentences:

@@ -255,3 +255,17 @@ def test_user_edits_survive_when_stats_are_trusted(corpus: tuple[Path, Path]) ->
     assert [
         a.kind for a in report.plan.actions if a.path == note.relative_to(vault).as_posix()
     ] == ["merge"]
+
+
+def test_stats_are_read_back_as_stored_and_in_the_older_text_form() -> None:
+    from kbgen.state import _stat_in, _stat_out
+
+    for key in [(0, 0, 0, 0), (12, -5_000_000_000, 1_700_000_000_123_456_789, 2**64 - 1)]:
+        assert _stat_in(_stat_out(key)) == key
+    assert _stat_in("12:1700000000123456789:1700000000123456790:42") == (
+        12,
+        1700000000123456789,
+        1700000000123456790,
+        42,
+    )
+    assert _stat_in(None) is None and _stat_in("") is None
