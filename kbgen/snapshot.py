@@ -27,10 +27,10 @@ from . import state
 from .config import Config
 from .errors import KbgenError, SourceError
 from .sources import SourceFile
-from .state import STATE_DIR, key_of
+from .state import DB_NAME, STATE_DIR, key_of
 
 FILE = "snapshot.json"
-VERSION = 2
+VERSION = 3
 QUIET_KINDS = frozenset({"unchanged", "kept", "forget"})  # actions that write nothing
 
 
@@ -107,8 +107,8 @@ def load(vault: Path) -> Replay | None:
     """The replay the last quiet build left, if any (its `key` says for which inputs)."""
     try:
         data = json.loads((vault / STATE_DIR / FILE).read_text(encoding="utf-8"))
-        if data.get("version") != VERSION:
-            return None
+        if data.get("version") != VERSION or data.get("state") != _state_stat(vault):
+            return None  # another kbgen's, or the state was deleted, restored or replaced
         return Replay(
             key=str(data["key"]),
             sources=int(data["sources"]),
@@ -126,6 +126,7 @@ def save(vault: Path, replay: Replay) -> None:
     data = {
         "version": VERSION,
         "key": replay.key,
+        "state": _state_stat(vault),
         "sources": replay.sources,
         "errors": [[e.path, e.reason] for e in replay.errors],
         "actions": [list(a) for a in replay.actions],
@@ -137,6 +138,14 @@ def save(vault: Path, replay: Replay) -> None:
     temp = path.with_suffix(".tmp")
     temp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     os.replace(temp, path)
+
+
+def _state_stat(vault: Path) -> list[int] | None:
+    """The state database's stat: the replay stands for the state it was left beside."""
+    try:
+        return list(key_of((vault / STATE_DIR / DB_NAME).stat()))
+    except OSError:
+        return None
 
 
 def forget(vault: Path) -> None:

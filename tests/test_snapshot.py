@@ -227,3 +227,18 @@ def test_a_dry_run_leaves_no_snapshot_and_a_damaged_one_is_ignored(
     report = build(config)
     assert not _replayed(report) and report.ok
     assert _replayed(build(config))
+
+
+def test_a_state_database_deleted_or_replaced_is_built_not_replayed(
+    seed_sources: Path, tmp_path: Path
+) -> None:
+    vault = tmp_path / "vault"
+    _settled(seed_sources, vault)
+    database = vault / ".kbgen" / "state.sqlite"
+    saved = database.read_bytes()
+    database.unlink()
+    report = run_build(seed_sources, vault)
+    assert not _replayed(report) and report.ok
+    _settled(seed_sources, vault)
+    database.write_bytes(saved)  # an older copy put back
+    assert not _replayed(run_build(seed_sources, vault))
