@@ -168,3 +168,44 @@ def test_a_user_note_in_a_month_page_survives_a_change_to_that_month(
     text = page.read_text(encoding="utf-8")
     assert "My reading of this month." in text
     assert "said more in a new paragraph" in text
+
+
+def test_home_lists_the_newest_sources_only_and_an_old_one_retitled_leaves_it_alone(
+    corpus: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Home must not grow with the vault: at 10,000 articles it was 650 KB, rewritten on edits."""
+    monkeypatch.setattr(notes_mod, "HOME_SOURCES", 5)
+    sources, vault = corpus
+    _build(sources, vault)
+    _settle()
+    home = (vault / "Home.md").read_text(encoding="utf-8")
+    listed = home.split("## Sources\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    notes = sorted((vault / "Sources").glob("*.md"), key=lambda p: p.stem.casefold())
+    dated = [(str(frontmatter_of(p).get("published", "")), p) for p in notes]
+    dated.sort(key=lambda dp: dp[0], reverse=True)  # newest first, ties by name (a stable sort)
+    newest = [p.stem for _, p in dated[:5]]
+    assert [re.search(r"\[\[([^]|]+)", line).group(1) for line in listed[:5]] == newest  # type: ignore[union-attr]
+    assert listed[5] == f"- … and {len(dated) - 5} more in `Sources/`"
+    assert len(listed) == 6
+    oldest_note = [p for date, p in dated if date][-1]  # the seeds are undated: a corpus one
+    oldest = sources / str(frontmatter_of(oldest_note)["source"])
+    text = oldest.read_text(encoding="utf-8")
+    oldest.write_text(re.sub(r"title: .*", "title: A New Title For An Old Piece", text, count=1))
+    before = vault_tree(vault)
+    _build(sources, vault)
+    written = _written(before, vault_tree(vault))
+    assert "Home.md" not in written and any(w.startswith("Sources/") for w in written)
+
+
+def test_home_lists_the_authors_with_most_articles_when_there_are_many(
+    corpus: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notes_mod, "HOME_AUTHORS", 2)
+    sources, vault = corpus
+    _build(sources, vault)
+    home = (vault / "Home.md").read_text(encoding="utf-8")
+    listed = home.split("## Authors\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    articles = {p.stem: int(frontmatter_of(p)["articles"]) for p in (vault / "Authors").glob("*.md")}
+    ranked = sorted(articles, key=lambda a: (-articles[a], a.casefold()))
+    assert listed[:2] == [f"- [[{a}]]" for a in sorted(ranked[:2], key=str.casefold)]
+    assert listed[2:] == [f"- … and {len(articles) - 2} more in `Authors/`"]
