@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import author_id, slug
 from .index import SOURCE_NOTE, SOURCE_REF
@@ -17,16 +16,19 @@ from .render import ACTORS, AUTHORS, ISSUES, Targets
 TOP_RELATED = 10
 
 
-@dataclass(frozen=True)
-class SourceRef:
-    """What the reduced notes show of a source note (kept in the state, so no re-reading)."""
+class SourceRef(NamedTuple):
+    """What the reduced notes show of a source note (kept in the state, so no re-reading).
+
+    A tuple: a build makes one per source, and sorts them by `sort_key`, which is cheaper
+    computed again than cached (`functools.cached_property` takes a lock on every read).
+    """
 
     stem: str
     title: str | None
     published: str | None
     publisher: str | None
 
-    @functools.cached_property
+    @property
     def sort_key(self) -> tuple[int, str, str]:
         """Newest first; undated sources last, by title."""
         date = self.published or ""

@@ -290,13 +290,14 @@ def execute(
         and a.base_sha is not None
         and (store.lacks_texts or _base_changed(state, a))
     }
-    if bases:
-        store.remember_texts(bases)
-    if writes:
+    if bases or writes:
         store.journal(
-            (a.kbgen_id, a.path, _new_base(state, a), a.data_sha)
-            for a in writes
-            if a.data_sha is not None
+            [
+                (a.kbgen_id, a.path, _new_base(state, a), a.data_sha)
+                for a in writes
+                if a.data_sha is not None
+            ],
+            bases,
         )
     with vault_mod.Writer() as writer:
         for action in plan.actions:

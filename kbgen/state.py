@@ -336,13 +336,20 @@ class Store:
 
     # -- writing -----------------------------------------------------------------
 
-    def journal(self, writes: Iterable[tuple[str, str, str, str]]) -> None:
-        """Before writing: record (kbgen_id, path, merge base hash, hash of the bytes) for every note about to change.
+    def journal(
+        self, writes: Iterable[tuple[str, str, str, str]], texts: Mapping[str, str]
+    ) -> None:
+        """Before writing: store the new merge bases (`texts`, by hash) and record (kbgen_id,
+        path, merge base hash, hash of the bytes) for every note about to change.
 
-        The base texts themselves must already be stored (`remember_texts`).
+        One transaction: each commit costs the disk a few fsyncs, and a build killed before
+        it finds neither, after it both.
         """
         db = self._writable()
         with db:
+            for digest, text in texts.items():
+                self._texts[digest] = text
+                db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
             for kbgen_id, path, base_sha, written_sha in writes:
                 db.execute(
                     "INSERT INTO notes (id, next_path, next_base, next_written)"
@@ -353,13 +360,6 @@ class Store:
                 )
                 self._journaled.add(kbgen_id)
 
-    def remember_texts(self, texts: Mapping[str, str]) -> None:
-        """Store new merge bases, by their hash (before the journal that refers to them)."""
-        db = self._writable()
-        with db:
-            for digest, text in texts.items():
-                self._texts[digest] = text
-                db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
 
     def commit(
         self,
