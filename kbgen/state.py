@@ -52,7 +52,8 @@ COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, so
 
 StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 
-_SCHEMA = """
+_INDEX = "CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note)"
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notes (
     id TEXT PRIMARY KEY,
@@ -81,7 +82,7 @@ CREATE TABLE IF NOT EXISTS contrib (
     lines TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (source, note)
 );
-CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note);
+{_INDEX};
 """
 
 
@@ -383,19 +384,23 @@ class Store:
             return
         db = self._writable()
         with db:
-            if replace_all:
+            if replace_all:  # an index is built faster once, after the rows (6.8 → 3.5 s at 10,000)
                 db.execute("DELETE FROM contrib")
-            db.executemany(
-                "DELETE FROM contrib WHERE source = ?", [(s,) for s in sorted(contributions)]
-            )
+                db.execute("DROP INDEX IF EXISTS contrib_by_note")
+            else:
+                db.executemany(
+                    "DELETE FROM contrib WHERE source = ?", [(s,) for s in sorted(contributions)]
+                )
             db.executemany(
                 "INSERT INTO contrib (source, note, mentions, data, lines) VALUES (?, ?, ?, ?, ?)",
                 [
                     (source, c.note, c.mentions, c.data, c.lines)
                     for source, given in sorted(contributions.items())
-                    for c in (given or {}).values()
+                    for c in sorted((given or {}).values(), key=lambda c: c.note)
                 ],
             )
+            if replace_all:
+                db.execute(_INDEX)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
             dirty = set(before.pending) | self._journaled
             gone = (set(before.notes) | dirty) - set(after.notes)
