@@ -109,29 +109,35 @@ def page_owner(kbgen_id: str) -> str:
 Totals = dict[str, list[Any]]
 
 
-def update_totals(
-    before: Totals,
-    old: Mapping[str, Mapping[str, Contribution]],
-    new: Mapping[str, Mapping[str, Contribution]],
-) -> Totals:
-    """The totals with the `old` contributions of some sources replaced by their `new` ones.
+class Tally:
+    """The totals with the old contributions of some sources replaced by their new ones.
 
-    Only the changed sources are looked at, so an edit costs its own size.
+    Only the changed sources are looked at, so an edit costs its own size; one source at a
+    time, in any order (they are sums).
+
+    A build adds each parsed source as it arrives, while the workers parse the next ones:
+    a cold build spends no time of its own on it afterwards.
     """
-    totals = {k: [v[0], v[1], v[2], dict(v[3])] for k, v in before.items()}
-    for given, sign in ((old, -1), (new, 1)):
-        for source_given in given.values():
-            for note, c in source_given.items():
-                values = c.values if c.data != NO_DATA else {}
-                entry = totals.setdefault(note, [0, 0, values.get("name"), {}])
-                entry[0] += sign * c.mentions
-                entry[1] += sign
-                shared = entry[3]
-                for key, n in values.get("t", {}).items():
-                    shared[key] = shared.get(key, 0) + sign * n
-                    if not shared[key]:
-                        del shared[key]
-    return {k: v for k, v in sorted(totals.items()) if v[1] > 0}
+
+    def __init__(self, before: Totals) -> None:
+        self._totals = {k: [v[0], v[1], v[2], dict(v[3])] for k, v in before.items()}
+
+    def add(self, given: Mapping[str, Contribution], sign: int = 1) -> None:
+        """One source's contributions added (`sign` 1) or taken away (-1)."""
+        totals = self._totals
+        for note, c in given.items():
+            values = c.values if c.data != NO_DATA else {}
+            entry = totals.setdefault(note, [0, 0, values.get("name"), {}])
+            entry[0] += sign * c.mentions
+            entry[1] += sign
+            shared = entry[3]
+            for key, n in values.get("t", {}).items():
+                shared[key] = shared.get(key, 0) + sign * n
+                if not shared[key]:
+                    del shared[key]
+
+    def totals(self) -> Totals:
+        return {k: v for k, v in sorted(self._totals.items()) if v[1] > 0}
 
 
 def _timeline(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:

@@ -57,8 +57,12 @@ def read_sources(
     progress: bool,
     errors: list[SourceError],
     parallel: bool,
+    on_parsed: Callable[[Parsed], None] = lambda parsed: None,
 ) -> Reading:
-    """Read and link only the sources whose stat, then content, changed (all of them if `full`)."""
+    """Read and link only the sources whose stat, then content, changed (all of them if `full`).
+
+    `on_parsed` sees each source as it is parsed, while the workers go on with the next ones.
+    """
     files, discover_errors = found
     errors.extend(discover_errors)
     reading = Reading(present={f.rel for f in files})
@@ -80,7 +84,7 @@ def read_sources(
             continue
         reading.stats[f.rel] = stat
         todo.append((f, data))
-    reading.parsed = _parse_all(todo, matcher, progress, errors, parallel)
+    reading.parsed = _parse_all(todo, matcher, progress, errors, parallel, on_parsed)
     for error in errors:
         if error.path in state.sources:
             reading.kept[error.path] = state.sources[error.path]  # its note is left as it is
@@ -93,6 +97,7 @@ def _parse_all(
     progress: bool,
     errors: list[SourceError],
     parallel: bool,
+    on_parsed: Callable[[Parsed], None] = lambda parsed: None,
 ) -> dict[str, Parsed]:
     """Parse and link sources, on every core when there are many (a cold build)."""
     out: dict[str, Parsed] = {}
@@ -109,6 +114,7 @@ def _parse_all(
                 errors.append(result)
             else:
                 out[result.prepared.source] = result
+                on_parsed(result)
     if bar is not None:
         bar.close()
     return out

@@ -21,13 +21,13 @@ from .extract import Matcher
 from .identity import source_ids
 from .index import (
     CANDIDATES,
+    Tally,
     Totals,
     is_page,
     page_owner,
     page_period,
-    update_totals,
 )
-from .model import Contribution, Entity
+from .model import Entity
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import (
     SourceRef,
@@ -131,8 +131,20 @@ def update(
     fingerprint = _fingerprint(catalog)
     full = store.meta("fingerprint") != fingerprint
     matcher = functools.cache(lambda: Matcher(catalog))
+    # what an older catalog or kbgen stored is not added to, whatever its format
+    old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
+    tally = Tally(old_totals)  # each parsed source added as it comes
     report.lap("catalog")
-    reading = read_sources(found_sources, state, full, matcher, progress, report.errors, parallel)
+    reading = read_sources(
+        found_sources,
+        state,
+        full,
+        matcher,
+        progress,
+        report.errors,
+        parallel,
+        on_parsed=lambda parsed: tally.add(parsed.contributions),
+    )
     report.lap("read")
     report.sources = len(reading.present) + sum(
         e.path not in reading.present for e in report.errors
@@ -144,13 +156,10 @@ def update(
     gone = set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
     new = {p: x.contributions for p, x in reading.parsed.items()}
-    if full:  # what an older catalog or kbgen stored is not added to, whatever its format
-        old: dict[str, dict[str, Contribution]] = {}
-        old_totals: Totals = {}
-    else:
-        old = store.contributions_of(sorted(changed | gone))
-        old_totals = json.loads(store.meta("totals") or "{}")
-    totals = update_totals(old_totals, old, new)
+    old = {} if full else store.contributions_of(sorted(changed | gone))
+    for given in old.values():
+        tally.add(given, -1)
+    totals = tally.totals()
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
     wanted = _wanted(entities, authors, records, totals)
