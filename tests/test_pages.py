@@ -170,16 +170,21 @@ def test_a_user_note_in_a_month_page_survives_a_change_to_that_month(
     assert "said more in a new paragraph" in text
 
 
+def _home_section(sources: Path, vault: Path, heading: str) -> list[str]:
+    """The lines of one section of Home.md, after a build."""
+    _build(sources, vault)
+    home = (vault / "Home.md").read_text(encoding="utf-8")
+    return home.split(f"## {heading}\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+
+
 def test_home_lists_the_newest_sources_only_and_an_old_one_retitled_leaves_it_alone(
     corpus: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Home must not grow with the vault: at 10,000 articles it was 650 KB, rewritten on edits."""
     monkeypatch.setattr(notes_mod, "HOME_SOURCES", 5)
     sources, vault = corpus
-    _build(sources, vault)
+    listed = _home_section(sources, vault, "Sources")
     _settle()
-    home = (vault / "Home.md").read_text(encoding="utf-8")
-    listed = home.split("## Sources\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
     notes = sorted((vault / "Sources").glob("*.md"), key=lambda p: p.stem.casefold())
     dated = [(str(frontmatter_of(p).get("published", "")), p) for p in notes]
     dated.sort(key=lambda dp: dp[0], reverse=True)  # newest first, ties by name (a stable sort)
@@ -202,9 +207,7 @@ def test_home_lists_the_authors_with_most_articles_when_there_are_many(
 ) -> None:
     monkeypatch.setattr(notes_mod, "HOME_AUTHORS", 2)
     sources, vault = corpus
-    _build(sources, vault)
-    home = (vault / "Home.md").read_text(encoding="utf-8")
-    listed = home.split("## Authors\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    listed = _home_section(sources, vault, "Authors")
     articles = {p.stem: int(frontmatter_of(p)["articles"]) for p in (vault / "Authors").glob("*.md")}
     ranked = sorted(articles, key=lambda a: (-articles[a], a.casefold()))
     assert listed[:2] == [f"- [[{a}]]" for a in sorted(ranked[:2], key=str.casefold)]
