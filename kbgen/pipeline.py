@@ -45,7 +45,9 @@ def build(
         listed, temps = vault_mod.listing(vault)
         found = discover(config.sources, config.follow_symlinks)
         replay = snapshot.load(vault) if not temps else None
-        if replay is not None and replay.key == snapshot.key(start, *found, listed, listed_at):
+        # the listings' digest, taken only when there is a snapshot to compare it with
+        digest = snapshot.key(start, *found, listed, listed_at) if replay is not None else None
+        if replay is not None and replay.key == digest:
             _replayed(report, replay)
             report.seconds = time.perf_counter() - started
             return report
@@ -66,7 +68,8 @@ def build(
         finally:
             store.close()
         if not dry_run and not temps and _wrote_nothing(report):
-            digest = snapshot.key(start, *found, listed, listed_at)  # the listings it was built from
+            if replay is None:  # the listings it was built from, not digested yet
+                digest = snapshot.key(start, *found, listed, listed_at)
             if digest is not None:
                 snapshot.save(vault, _replay_of(report, digest))
     report.seconds = time.perf_counter() - started

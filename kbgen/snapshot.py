@@ -80,14 +80,14 @@ def key(
     h = start.copy()
     newest = state.racy_limits(listed_at_ns)
     lines = []
-    listed = (("s", [(f.rel, f.stat) for f in files]), ("n", notes.items()))
+    listed = (("s", ((f.rel, f.stat) for f in files)), ("n", notes.items()))
     for area, entries in listed:
         for rel, st in entries:
             if st is None:  # a dangling link: reading it says why
                 lines.append(f"{area}{rel}\0-")
                 continue
             mtime = st.st_mtime_ns
-            if mtime > newest[mtime % 1_000_000 == 0]:
+            if state.is_racy(mtime, newest):
                 return None
             lines.append(f"{area}{rel}\0{st.st_size} {mtime} {st.st_ctime_ns} {st.st_ino}")
     lines += [f"e{e.path}\0{e.reason}" for e in source_errors]

@@ -96,15 +96,18 @@ def text_sha(text: str) -> str:
 
 def stat_key(st: os.stat_result, now_ns: int) -> StatKey | None:
     """The stat to remember for a file just read or written, or None if it is racy."""
-    window = RACY_SECONDS if st.st_mtime_ns % 1_000_000 else COARSE_RACY_SECONDS
-    if now_ns - st.st_mtime_ns < window * 1e9:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return None if is_racy(st.st_mtime_ns, racy_limits(now_ns)) else key_of(st)
 
 
 def racy_limits(now_ns: int) -> tuple[int, int]:
     """The newest mtime not racy at `now_ns`: for fine clocks, and for whole-second ones."""
     return now_ns - int(RACY_SECONDS * 1e9), now_ns - int(COARSE_RACY_SECONDS * 1e9)
+
+
+def is_racy(mtime_ns: int, limits: tuple[int, int]) -> bool:
+    """Too recent to trust (`limits` from `racy_limits`); an mtime in whole milliseconds
+    comes from a file system that keeps coarse times."""
+    return mtime_ns > limits[mtime_ns % 1_000_000 == 0]
 
 
 def key_of(st: os.stat_result) -> StatKey:
