@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .sources import SUFFIXES, is_editor_temp
+from .sources import is_source_name
 
 Area = Literal["sources", "vault"]
 
@@ -64,7 +64,7 @@ def _relevant(area: Area, rel: str, is_dir: bool) -> bool:
     name = parts[-1]
     if area == "vault":
         return name.endswith(".md")
-    return not is_editor_temp(name) and os.path.splitext(name)[1].lower() in SUFFIXES
+    return is_source_name(name)
 
 
 @dataclass

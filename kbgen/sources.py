@@ -22,6 +22,16 @@ def is_editor_temp(name: str) -> bool:
     return _EDITOR_TEMP.search(name) is not None
 
 
+def is_source_name(name: str) -> bool:
+    """A file kbgen reads as an article: a suffix it knows, and not an editor's temp file.
+
+    Written for speed (a build asks it of every file in the sources folder):
+    of the editor temp files, only hidden ones end with such a suffix.
+    """
+    dot = name.rfind(".")
+    return dot > 0 and name[0] != "." and name[dot:].lower() in SUFFIXES
+
+
 class SourceFile(NamedTuple):  # a tuple: ten thousand of them are made by every build
     rel: str  # relative to the sources folder, "/"-separated
     path: str  # as the OS names it
@@ -48,30 +58,35 @@ def discover(
             entries = list(os.scandir(folder))
         except OSError as exc:
             if not prefix:  # the whole folder unreadable is not "every source was removed"
-                raise KbgenError(f"{root}: cannot list the sources folder ({exc.strerror})") from exc
+                raise KbgenError(
+                    f"{root}: cannot list the sources folder ({exc.strerror})"
+                ) from exc
             errors.append(SourceError(prefix, f"cannot list the folder: {exc.strerror}"))
             continue
         for entry in entries:
-            name, rel = entry.name, prefix + entry.name
+            name = entry.name
             if entry.is_dir(follow_symlinks=follow_symlinks):
-                if not name.startswith("."):
-                    stack.append((entry.path, rel + "/"))
+                if name[0] != ".":
+                    stack.append((entry.path, f"{prefix}{name}/"))
                 continue
-            if os.path.splitext(name)[1].lower() not in SUFFIXES or is_editor_temp(name):
+            if not is_source_name(name):
                 continue
             path = entry.path
-            outside = entry.is_symlink() and not Path(path).resolve().is_relative_to(real_root)
-            if outside and not follow_symlinks:
-                errors.append(SourceError(rel, _OUTSIDE))
+            if not follow_symlinks and entry.is_symlink() and not _inside(path, real_root):
+                errors.append(SourceError(prefix + name, _OUTSIDE))
                 continue
             try:
                 stat = entry.stat()
             except OSError:
                 stat = None  # a dangling link or a file gone since: reading it says which
-            found.append(SourceFile(rel, path, stat))
+            found.append(SourceFile(prefix + name, path, stat))
     found.sort()
     errors.sort(key=lambda e: e.path)
     return found, errors
+
+
+def _inside(path: str, real_root: Path) -> bool:
+    return Path(path).resolve().is_relative_to(real_root)
 
 
 _OUTSIDE = "symlink to a file outside the sources folder; not followed (set follow_symlinks: true)"

@@ -113,17 +113,16 @@ def listing(vault: Path) -> tuple[dict[str, os.stat_result], list[Path]]:
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith(TEMP_PREFIX):
-                    temps.append(Path(entry.path))
-                elif name.startswith("."):
-                    continue
-                elif entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, f"{prefix}{name}/"))
-                elif name.endswith(".md"):
+                if name[0] == ".":
+                    if name.startswith(TEMP_PREFIX):
+                        temps.append(Path(entry.path))
+                elif name.endswith(".md") and not entry.is_dir(follow_symlinks=False):
                     try:
                         notes[prefix + name] = entry.stat()
                     except OSError:
                         continue  # gone since the folder was listed
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, f"{prefix}{name}/"))
     return dict(sorted(notes.items())), sorted(temps)
 
 

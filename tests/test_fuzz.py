@@ -9,6 +9,7 @@ comment, highlight, math, script or block id that the text did not mean.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 
@@ -24,7 +25,7 @@ from kbgen.errors import SourceError
 from kbgen.extract import Matcher, link_article
 from kbgen.index import contributions
 from kbgen.render import Targets, prepare_source, render_source
-from kbgen.sources import parse
+from kbgen.sources import SUFFIXES, is_editor_temp, is_source_name, parse
 
 CATALOG = load_builtin()
 MATCHER = Matcher(CATALOG)
@@ -179,3 +180,15 @@ ODD_TITLES = ["", " ", ".", "a.", ".a", "con", "CON.txt", "com1", "lpt3 x", "a  
 def test_a_title_kept_as_it_is_is_the_one_sanitize_would_give(title: str) -> None:
     """The shortcut for plain titles gives exactly what the seven passes give."""
     assert names.sanitize.__wrapped__(title) == names._sanitized(title)
+
+
+EDITOR_NAMES = ["a.md~", ".#a.md", "#a.md#", "a.md___jb_tmp___", "a.html.part", "a.swp", "4913"]
+NAME_PARTS = st.sampled_from(["a", ".", "#", "~", "md", "MD", "txt", "html", "htm", "_", "swp"])
+
+
+@settings(max_examples=500)
+@given(st.lists(NAME_PARTS, min_size=1, max_size=6).map("".join) | st.sampled_from(EDITOR_NAMES))
+def test_the_quick_source_name_test_is_the_spelled_out_rule(name: str) -> None:
+    """A suffix kbgen reads and not an editor's temp file, however the fast path tests it."""
+    spelled_out = os.path.splitext(name)[1].lower() in SUFFIXES and not is_editor_temp(name)
+    assert is_source_name(name) == spelled_out
