@@ -25,12 +25,19 @@ from .vault import MAP
 
 
 def build(
-    config: Config, *, dry_run: bool = False, progress: bool = False, parallel: bool = True
+    config: Config,
+    *,
+    dry_run: bool = False,
+    progress: bool = False,
+    parallel: bool = True,
+    store: Store | None = None,
 ) -> Report:
     """Bring the vault up to date with the sources.
 
     `parallel=False` parses in this process only: `kbgen watch` has threads,
-    and forking a process that has threads can deadlock the child.
+    and forking a process that has threads can deadlock the child. `store`
+    is the vault's state kept open between builds by `kbgen watch`; a build
+    that fails closes it, so the next one loads the state afresh.
     """
     started = time.perf_counter()
     report = Report(dry_run=dry_run)
@@ -55,18 +62,22 @@ def build(
             snapshot.forget(vault)
             for temp in temps:
                 temp.unlink(missing_ok=True)
-        store = Store(vault, readonly=dry_run)
+        kept = store is not None and store.vault == vault and not dry_run
+        state = store if store is not None and kept else Store(vault, readonly=dry_run)
+        done = False
         try:
             from .update import update  # not needed by a build the snapshot answers
 
-            update(config, store, report, listed, found, progress, parallel)
+            update(config, state, report, listed, found, progress, parallel)
+            done = True
         except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
             raise KbgenError(
-                f"{store.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
+                f"{state.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
                 "as this build made it; the next build finishes the job."
             ) from exc
         finally:
-            store.close()
+            if not (done and kept):
+                state.close()
         if not dry_run and not temps and _wrote_nothing(report):
             if replay is None:  # the listings it was built from, not digested yet
                 digest = snapshot.key(start, *found, listed, listed_at)

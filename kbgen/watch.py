@@ -35,7 +35,7 @@ from .observe import Observing, start_observer
 from .pipeline import build
 from .report import Report
 from .scan import Signature, catalog_signature
-from .state import StatKey, key_of
+from .state import StatKey, Store, key_of
 
 Log = Callable[[str], None]
 _ABSENT: StatKey = (-1, -1, -1, -1)  # the "stat" of a file kbgen deleted
@@ -84,6 +84,7 @@ class Watcher:
     _fatal: str | None = None
     building: bool = False  # a build is running (tests wait for it to end)
     _watched: dict[Area, str] = field(default_factory=dict)  # the roots the observer watches
+    _store: Store | None = None  # the vault's state, kept open (and in memory) between builds
 
     def stop(self) -> None:
         """Ask the loop to finish: the current build completes, then `run` returns."""
@@ -100,6 +101,13 @@ class Watcher:
 
     def run(self) -> None:
         """Sync at start (changes made while no watcher ran), then follow events until stopped."""
+        try:
+            self._follow()
+        finally:
+            if self._store is not None:
+                self._store.close()
+
+    def _follow(self) -> None:
         self._sync((), parallel=True)  # no thread yet: a big first build may use every core
         self._observing = self._observe()
         self._sync(())  # what changed while the first build ran
@@ -225,8 +233,10 @@ class Watcher:
 
     def _build(self, parallel: bool) -> tuple[Report | None, str | None]:
         """The build, or why it failed: no error ends the watch (it is retried on the next change)."""
+        if self._store is None:
+            self._store = Store(self.config.vault)
         try:
-            return build(self.config, parallel=parallel), None
+            return build(self.config, parallel=parallel, store=self._store), None
         except KbgenError as exc:
             return None, str(exc)
         except Exception as exc:

@@ -1,0 +1,146 @@
+"""A state kept open between builds (as `kbgen watch` keeps it) gives exactly what a fresh load
+gives: the same vault, the same database, and a fresh load whenever someone else touched it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import vault_tree
+from corpus import write_corpus
+
+import kbgen.plan
+import kbgen.state
+from kbgen.config import Config
+from kbgen.pipeline import build
+from kbgen.state import State, Store
+
+Edit = Callable[[Path], object]
+
+
+def _loads_from_disk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts, from here on, the loads that read the records from the database."""
+    loads: list[int] = []
+    original = Store._has_rows
+
+    def counting(db: object) -> bool:
+        loads.append(1)
+        return original(db)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "_has_rows", staticmethod(counting))
+    return loads
+
+
+def _database(vault: Path) -> State:
+    store = Store(vault, readonly=True)
+    try:
+        return store.load()
+    finally:
+        store.close()
+
+
+def _say(path: Path, sentence: str) -> None:
+    """A paragraph of its own, long enough not to be taken for a subheading."""
+    said = f"{sentence} So it was reported at length by several newspapers that week."
+    before = path.read_text(encoding="utf-8") if path.exists() else "---\ntitle: New\n---\n"
+    path.write_text(f"{before}\n{said}\n", encoding="utf-8")
+
+
+EDITS: list[Edit] = [
+    lambda s: _say(s / "article-00001.md", "Vladimir Putin met NATO officials on sanctions."),
+    lambda s: (s / "article-00002.md").unlink(),
+    lambda s: (s / "article-00003.md").rename(s / "moved.md"),
+    lambda s: _say(s / "new.md", "Rex Tillerson spoke on Ukraine and on the sanctions."),
+    lambda s: _say(s / "article-00004.md", "Donald Trump and Vladimir Putin spoke again."),
+]
+
+
+def test_builds_with_a_kept_state_make_what_fresh_builds_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = tmp_path / "sources"
+    write_corpus(sources, 12)
+    shutil.copytree(sources, tmp_path / "sources2")
+    kept_config = Config(sources=sources, vault=tmp_path / "kept")
+    fresh_config = Config(sources=tmp_path / "sources2", vault=tmp_path / "fresh")
+    store = Store(kept_config.vault)
+    build(kept_config, store=store, parallel=False)
+    build(fresh_config, parallel=False)
+    for edit in EDITS:
+        edit(kept_config.sources)
+        edit(fresh_config.sources)
+        with monkeypatch.context() as patch:
+            loads = _loads_from_disk(patch)
+            kept = build(kept_config, store=store, parallel=False)
+        assert loads == []  # started from the state in memory
+        fresh = build(fresh_config, parallel=False)
+        assert kept.plan.writes
+        assert kept.plan.lines(routine=True) == fresh.plan.lines(routine=True)
+        assert vault_tree(kept_config.vault) == vault_tree(fresh_config.vault)
+        assert store.load() == _database(kept_config.vault)
+        assert (
+            _database(kept_config.vault).notes.keys() == _database(fresh_config.vault).notes.keys()
+        )
+    store.close()
+
+
+def test_a_build_by_another_process_in_between_is_seen(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    write_corpus(sources, 6)
+    config = Config(sources=sources, vault=tmp_path / "vault")
+    store = Store(config.vault)
+    build(config, store=store, parallel=False)
+    _say(sources / "article-00001.md", "Vladimir Putin spoke of sanctions.")
+    assert build(config, parallel=False).plan.writes  # `kbgen build` by hand while watching
+    assert store.load() == _database(config.vault)
+    assert not build(config, store=store, parallel=False).plan.writes
+    store.close()
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_state_database_deleted_or_replaced_in_between_is_seen(tmp_path: Path, how: str) -> None:
+    sources = tmp_path / "sources"
+    write_corpus(sources, 6)
+    config = Config(sources=sources, vault=tmp_path / "vault")
+    db = config.vault / ".kbgen" / "state.sqlite"
+    build(config, parallel=False)
+    shutil.copy(db, tmp_path / "backup.sqlite")
+    store = Store(config.vault)
+    _say(sources / "article-00001.md", "Vladimir Putin spoke of sanctions.")
+    assert build(config, store=store, parallel=False).plan.writes
+    if how == "deleted":
+        db.unlink()
+    else:  # the user put back an older copy
+        shutil.copy(tmp_path / "backup.sqlite", tmp_path / "restored.sqlite")
+        (tmp_path / "restored.sqlite").replace(db)
+    assert store.load() == _database(config.vault)
+    build(config, store=store, parallel=False)
+    assert store.load() == _database(config.vault)
+    store.close()
+
+
+def test_a_build_that_fails_half_way_leaves_the_next_one_to_load_the_state_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = tmp_path / "sources"
+    write_corpus(sources, 6)
+    config = Config(sources=sources, vault=tmp_path / "vault")
+    store = Store(config.vault)
+    build(config, store=store, parallel=False)
+    _say(sources / "article-00001.md", "Vladimir Putin spoke of sanctions.")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(kbgen.plan, "_apply", disk_full)  # after the journal, before any write
+        with pytest.raises(Exception, match="No space left"):
+            build(config, store=store, parallel=False)
+    assert _database(config.vault).pending  # the journal a killed build leaves
+    assert store.load() == _database(config.vault)  # read again, journal included
+    report = build(config, store=store, parallel=False)
+    assert report.ok and not _database(config.vault).pending
+    assert store.load() == _database(config.vault)
+    store.close()
