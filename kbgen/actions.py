@@ -64,7 +64,8 @@ class Plan:
     notices: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # changed on disk while we built
     pinned: set[str] = field(default_factory=set)  # kbgen_ids of notes the user moved or renamed
-    # notes left as they were and not listed one by one (a report replayed from the snapshot)
+    # notes left as they were and not listed one by one: neither rendered nor read (most of
+    # a big vault), or all of them in a report replayed from the snapshot
     unlisted_unchanged: int = 0
 
     def of(self, *kinds: str) -> list[Action]:

@@ -16,23 +16,21 @@ A note found holding journalled bytes was written by kbgen, not edited.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import properties
 from . import vault as vault_mod
 from .actions import Action, Plan
 from .errors import KbgenError
 from .model import Note
-from .state import NoteRecord, State, StatKey, Store, key_of, sha, stat_key
+from .state import NoteRecord, State, StatKey, Store, sha, stat_key
 
 
-@dataclass(frozen=True)
-class OnDisk:
+class OnDisk(NamedTuple):  # a tuple: a build makes one per note, ten thousand and more
     """Where a note kbgen made is now, and whether the user touched it."""
 
     path: str | None  # None: not in the vault any more
@@ -66,7 +64,8 @@ def locate(
             st = listed.get(path)
         if st is None:
             located[kbgen_id] = OnDisk(None, None)
-        elif not moved and rec.stat is not None and key_of(st) == rec.stat:
+        elif not moved and rec.stat == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
+            # (state.key_of, written out: this runs once per note)
             located[kbgen_id] = OnDisk(
                 path, None, pristine=not rec.edited, unread=True, stat=st, aliases=rec.aliases
             )
@@ -100,7 +99,7 @@ def _read(
         return OnDisk(None, None)
     disk = _judge(rec, path, data, moved, store)
     aliases = None if disk.pristine or disk.damaged else note_aliases(kbgen_id, data)
-    return dataclasses.replace(disk, stat=st, aliases=aliases)
+    return disk._replace(stat=st, aliases=aliases)
 
 
 def note_aliases(kbgen_id: str, data: bytes) -> tuple[str, ...] | None:
@@ -163,15 +162,16 @@ def plan_writes(
     plan.pinned |= {i for i, d in located.items() if d.moved}
     for note in notes:
         undo = (consumed or {}).get(note.kbgen_id)
-        plan.actions.append(
-            _plan_note(note, state.notes.get(note.kbgen_id), located, store, undo)
-        )
-    rendered = {n.kbgen_id for n in notes}
-    plan.actions += [Action("unchanged", i, state.notes[i].path) for i in sorted(wanted - rendered)]
-    for kbgen_id, rec in sorted(state.notes.items()):
-        if kbgen_id in wanted or kbgen_id in protected:
-            continue
-        action = _plan_stale(kbgen_id, rec, located[kbgen_id])
+        plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store, undo))
+    unrendered = wanted - {n.kbgen_id for n in notes}
+    # unread and not rendered: nothing to do, not even to note a new stat (most of a big vault)
+    unread = {i for i in unrendered if located[i].unread}
+    plan.unlisted_unchanged = len(unread)
+    plan.actions += [
+        Action("unchanged", i, state.notes[i].path) for i in sorted(unrendered - unread)
+    ]
+    for kbgen_id in sorted(state.notes.keys() - wanted - protected):
+        action = _plan_stale(kbgen_id, state.notes[kbgen_id], located[kbgen_id])
         if action is not None:
             plan.actions.append(action)
     return plan

@@ -35,9 +35,10 @@ import os
 import sqlite3
 import struct
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from .errors import KbgenError
 from .model import Contribution
@@ -51,6 +52,7 @@ RACY_SECONDS = 0.1  # beyond the coarsest clock tick of ext4, XFS, btrfs, APFS a
 COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, some mounts)
 
 StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+_Record = TypeVar("_Record")
 
 _INDEX = "CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note)"
 _SCHEMA = f"""
@@ -178,6 +180,7 @@ class Store:
         self._texts: dict[str, str] = {}
         self._in_db = State()  # what the database holds, which commit() brings up to date
         self._journaled: set[str] = set()  # rows whose next_* columns this build filled in
+        self._journaled_texts: set[str] = set()  # merge bases this build stored
         self._version: int | None = None  # the database's data_version when `_in_db` was true
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
         self.lacks_texts = False  # True when the state came without base texts (kbgen 0.1)
@@ -386,6 +389,7 @@ class Store:
         with db:
             for digest, text in texts.items():
                 self._texts[digest] = text
+                self._journaled_texts.add(digest)
                 db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
             for kbgen_id, path, base_sha, written_sha in writes:
                 db.execute(
@@ -455,8 +459,7 @@ class Store:
                         int(r.edited),
                         json.dumps(list(r.aliases)) if r.aliases is not None else None,
                     )
-                    for i, r in sorted(after.notes.items())
-                    if before.notes.get(i) != r or i in dirty
+                    for i, r in _changed(before.notes, after.notes, dirty)
                 ],
             )
             db.executemany(
@@ -468,18 +471,32 @@ class Store:
                 " publisher, stat) VALUES (?, ?, ?, ?, '[]', ?, ?, ?)",
                 [
                     (p, s.digest, s.id, s.title, s.published, s.publisher, _stat_out(s.stat))
-                    for p, s in sorted(after.sources.items())
-                    if before.sources.get(p) != s
+                    for p, s in _changed(before.sources, after.sources)
                 ],
             )
-            db.execute(
-                "DELETE FROM texts WHERE sha NOT IN (SELECT base FROM notes WHERE base IS NOT NULL)"
-            )
+            sweep = replace_all or bool(before.pending) or self.lacks_texts
+            self._drop_unused_texts(db, before, after, sweep)
         self._in_db = after.copy()
         self._journaled = set()
+        self._journaled_texts = set()
         if self._version is not None:
             self._version = self._data_version(db)
         _drop_legacy_json(self.vault)
+
+    def _drop_unused_texts(
+        self, db: sqlite3.Connection, before: State, after: State, sweep: bool
+    ) -> None:
+        """Merge bases no note has any more: those this commit let go of, or, after a full
+        build, a killed one or an upgrade from kbgen 0.1, every one (a scan of both tables)."""
+        if sweep:
+            db.execute(
+                "DELETE FROM texts WHERE sha NOT IN (SELECT base FROM notes WHERE base IS NOT NULL)"
+            )
+            return
+        let_go = {r.base for i, r in before.notes.items() if after.notes.get(i) != r}
+        let_go |= self._journaled_texts  # written for a note this build then left alone
+        unused = let_go - {r.base for r in after.notes.values()}  # bases are shared
+        db.executemany("DELETE FROM texts WHERE sha = ?", [(t,) for t in sorted(unused)])
 
     def _writable(self) -> sqlite3.Connection:
         if self.readonly:
@@ -487,6 +504,15 @@ class Store:
         db = self._connect()
         assert db is not None
         return db
+
+
+def _changed(
+    before: Mapping[str, _Record],
+    after: Mapping[str, _Record],
+    dirty: AbstractSet[str] = frozenset(),
+) -> list[tuple[str, _Record]]:
+    """The records `after` adds or changes (or that `dirty` says to write again), in key order."""
+    return sorted((k, r) for k, r in after.items() if k in dirty or before.get(k) != r)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -4,6 +4,7 @@ gives: the same vault, the same database, and a fresh load whenever someone else
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def _database(vault: Path) -> State:
         return store.load()
     finally:
         store.close()
+
+
+def _texts_kept(vault: Path) -> set[str]:
+    """The merge bases the state database holds (`texts`), which must be exactly the notes'."""
+    db = sqlite3.connect(vault / ".kbgen" / "state.sqlite")
+    try:
+        return {sha for (sha,) in db.execute("SELECT sha FROM texts")}
+    finally:
+        db.close()
 
 
 def _say(path: Path, sentence: str) -> None:
@@ -80,6 +90,8 @@ def test_builds_with_a_kept_state_make_what_fresh_builds_make(
         assert kept.plan.lines(routine=True) == fresh.plan.lines(routine=True)
         assert vault_tree(kept_config.vault) == vault_tree(fresh_config.vault)
         assert store.load() == _database(kept_config.vault)
+        for vault in (kept_config.vault, fresh_config.vault):
+            assert _texts_kept(vault) == {r.base for r in _database(vault).notes.values()}
         assert (
             _database(kept_config.vault).notes.keys() == _database(fresh_config.vault).notes.keys()
         )
