@@ -54,8 +54,9 @@ class Action:
 
     @functools.cached_property
     def data_sha(self) -> str | None:
-        data = self.data
-        return sha(data) if data is not None else None
+        if self.rendered and self.base is not None:  # the base's bytes: not hashed twice
+            return self.base_sha
+        return sha(self.raw) if self.raw is not None else None
 
 
 @dataclass

@@ -18,8 +18,8 @@ from . import vault as vault_mod
 from .actions import Action, Plan
 from .config import Config
 from .errors import KbgenError
+from .listings import Kept, list_all
 from .report import Report
-from .sources import discover
 from .state import Store
 from .vault import MAP
 
@@ -31,13 +31,16 @@ def build(
     progress: bool = False,
     parallel: bool = True,
     store: Store | None = None,
+    kept: Kept | None = None,
 ) -> Report:
     """Bring the vault up to date with the sources.
 
     `parallel=False` parses in this process only: `kbgen watch` has threads,
     and forking a process that has threads can deadlock the child. `store`
-    is the vault's state kept open between builds by `kbgen watch`; a build
-    that fails closes it, so the next one loads the state afresh.
+    is the vault's state kept open between builds by `kbgen watch`, and
+    `kept` the listings it keeps up to date from the events it sees; a build
+    that fails closes the one and forgets the other, so the next one starts
+    afresh.
     """
     started = time.perf_counter()
     report = Report(dry_run=dry_run)
@@ -49,8 +52,9 @@ def build(
     with vault_mod.lock(vault, readonly=dry_run):
         start = snapshot.inputs(config, [vault / MAP])
         listed_at = time.time_ns()
-        listed, temps = vault_mod.listing(vault)
-        found = discover(config.sources, config.follow_symlinks)
+        listing = kept.listing(config, listed_at) if kept is not None else list_all(config)
+        listed, temps = listing.notes, listing.temps
+        found = (listing.sources, listing.errors)
         replay = snapshot.load(vault) if not temps else None
         # the listings' digest, taken only when there is a snapshot to compare it with
         digest = snapshot.key(start, *found, listed, listed_at) if replay is not None else None
@@ -62,8 +66,8 @@ def build(
             snapshot.forget(vault)
             for temp in temps:
                 temp.unlink(missing_ok=True)
-        kept = store is not None and store.vault == vault and not dry_run
-        state = store if store is not None and kept else Store(vault, readonly=dry_run)
+        keep_store = store is not None and store.vault == vault and not dry_run
+        state = store if store is not None and keep_store else Store(vault, readonly=dry_run)
         done = False
         try:
             from .update import update  # not needed by a build the snapshot answers
@@ -76,8 +80,12 @@ def build(
                 "as this build made it; the next build finishes the job."
             ) from exc
         finally:
-            if not (done and kept):
+            if not (done and keep_store):
                 state.close()
+            if kept is not None and done:
+                _look_again(kept, report)
+            elif kept is not None:
+                kept.forget()
         if not dry_run and not temps and _wrote_nothing(report):
             if replay is None:  # the listings it was built from, not digested yet
                 digest = snapshot.key(start, *found, listed, listed_at)
@@ -85,6 +93,21 @@ def build(
                 snapshot.save(vault, _replay_of(report, digest))
     report.seconds = time.perf_counter() - started
     return report
+
+
+_LOOK_AGAIN_AT_MOST = 1000  # notes written by one build, beyond which a full listing is cheaper
+
+
+def _look_again(kept: Kept, report: Report) -> None:
+    """After a build: the notes it wrote or deleted (or one changed under it: all of them)."""
+    touched = [a for a in report.plan.actions if a.kind != "unchanged"]
+    if len(touched) > _LOOK_AGAIN_AT_MOST or report.plan.skipped:
+        kept.forget()
+        return
+    for action in touched:
+        kept.look_again("vault", action.path)
+        if action.old_path:
+            kept.look_again("vault", action.old_path)
 
 
 def _wrote_nothing(report: Report) -> bool:

@@ -374,9 +374,10 @@ def _seen(
             stat = stat_key(os.stat(vault / action.path), now)
         except OSError:
             stat = None
-        data = action.data
-        aliases = note_aliases(action.kbgen_id, data) if edited and data is not None else None
-        return stat, edited, aliases
+        if not edited:
+            return stat, False, None
+        data = action.raw  # merges and orphans write their own bytes, never the rendering
+        return stat, True, note_aliases(action.kbgen_id, data) if data is not None else None
     if disk is None or disk.stat is None or disk.path != action.path:
         return None, False, None
     if disk.unread and rec is not None:

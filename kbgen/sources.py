@@ -72,8 +72,8 @@ def discover(
             if not is_source_name(name):
                 continue
             path = entry.path
-            if not follow_symlinks and entry.is_symlink() and not _inside(path, real_root):
-                errors.append(SourceError(prefix + name, _OUTSIDE))
+            if not follow_symlinks and entry.is_symlink() and not inside(path, real_root):
+                errors.append(SourceError(prefix + name, OUTSIDE))
                 continue
             try:
                 stat = entry.stat()
@@ -85,11 +85,11 @@ def discover(
     return found, errors
 
 
-def _inside(path: str, real_root: Path) -> bool:
+def inside(path: str, real_root: Path) -> bool:
     return Path(path).resolve().is_relative_to(real_root)
 
 
-_OUTSIDE = "symlink to a file outside the sources folder; not followed (set follow_symlinks: true)"
+OUTSIDE = "symlink to a file outside the sources folder; not followed (set follow_symlinks: true)"
 
 
 def read_bytes(source: SourceFile) -> bytes:

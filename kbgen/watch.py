@@ -31,6 +31,7 @@ from .actions import WRITE_KINDS
 from .config import Config
 from .errors import KbgenError, SourceError
 from .hints import Area, Debouncer, Hint, classify
+from .listings import Kept
 from .observe import Observing, start_observer
 from .pipeline import build
 from .report import Report
@@ -85,6 +86,7 @@ class Watcher:
     building: bool = False  # a build is running (tests wait for it to end)
     _watched: dict[Area, str] = field(default_factory=dict)  # the roots the observer watches
     _store: Store | None = None  # the vault's state, kept open (and in memory) between builds
+    _kept: Kept = field(default_factory=Kept)  # the listings, followed path by path
 
     def stop(self) -> None:
         """Ask the loop to finish: the current build completes, then `run` returns."""
@@ -127,6 +129,7 @@ class Watcher:
                 next_rescan = now  # events may have been lost while it was down
             if debouncer.wait(now) == 0.0:
                 hints = debouncer.take()
+                self._look_again(hints)  # whether they are worth a build or not
                 if self._worth_a_build(hints):
                     self._sync(tuple(hints))
                     next_rescan = time.monotonic() + self.options.rescan
@@ -185,6 +188,14 @@ class Watcher:
         self._observing = self._observe()
         return True
 
+    def _look_again(self, hints: Iterable[Hint]) -> None:
+        """The paths the next build must stat again; a folder's change needs a full listing."""
+        for hint in hints:
+            if hint.is_dir:
+                self._kept.forget()
+                return
+            self._kept.look_again(hint.area, hint.rel)
+
     def _worth_a_build(self, hints: Iterable[Hint]) -> bool:
         """Any source hint; in the vault, only what could change what a build makes."""
         for hint in hints:
@@ -211,6 +222,8 @@ class Watcher:
             seen.update(
                 {h.rel: catalog_signature(vault / h.rel) for h in hints if h.area == "vault"}
             )
+            if not hints:  # the start-up build, or a rescan: everything is listed again
+                self._kept.forget()
             started = time.perf_counter()
             report, error = self._build(parallel)
             seconds = time.perf_counter() - started
@@ -236,7 +249,7 @@ class Watcher:
         if self._store is None:
             self._store = Store(self.config.vault)
         try:
-            return build(self.config, parallel=parallel, store=self._store), None
+            return build(self.config, parallel=parallel, store=self._store, kept=self._kept), None
         except KbgenError as exc:
             return None, str(exc)
         except Exception as exc:
