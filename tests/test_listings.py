@@ -93,8 +93,9 @@ def test_kept_listings_equal_a_full_listing_when_told_every_change(
 
 
 def test_a_change_it_was_not_told_of_is_seen_while_the_stat_is_too_recent_to_trust(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 5.0)  # (KBGEN_TRUST_STATS sets none)
     config = Config(sources=tmp_path / "sources", vault=tmp_path / "vault")
     config.sources.mkdir()
     config.vault.mkdir()
