@@ -68,14 +68,19 @@ class Kept:
             or not config.sources.is_dir()  # unmounted: never "every source was deleted"
         ):
             last = list_all(config)  # (which says why it cannot list the sources)
+            self._again = _racy(last, listed_at_ns)
         else:
-            last = _updated(last, config, self._again)
+            last, stated = _updated(last, config, self._again)
+            self._again = _racy(stated, listed_at_ns)  # the others were trusted when stated
         self._last = last
-        self._again = _racy(last, listed_at_ns)
         return Listing(dict(last.notes), list(last.temps), list(last.sources), list(last.errors))
 
 
-def _updated(last: Listing, config: Config, again: set[tuple[Area, str]]) -> Listing:
+def _updated(
+    last: Listing, config: Config, again: set[tuple[Area, str]]
+) -> tuple[Listing, Listing]:
+    """The listing with the paths in `again` stated anew, and those paths' part of it."""
+    stated = Listing({}, [], [], [])
     notes = dict(last.notes)
     sources = {f.rel: f for f in last.sources}
     errors = {e.path: e for e in last.errors}
@@ -88,25 +93,27 @@ def _updated(last: Listing, config: Config, again: set[tuple[Area, str]]) -> Lis
                 notes.pop(rel, None)
             else:
                 added = added or rel not in notes
-                notes[rel] = st
+                notes[rel] = stated.notes[rel] = st
             continue
         found = source_at(config.sources, rel, config.follow_symlinks, real_root)
         errors.pop(rel, None)
         if isinstance(found, SourceFile):
             added = added or rel not in sources
             sources[rel] = found
+            stated.sources.append(found)
             continue
         sources.pop(rel, None)
         if found is not None:
             errors[rel] = found
     if added:
         notes = dict(sorted(notes.items()))
-    return Listing(
+    listing = Listing(
         notes,
         [],
         sorted(sources.values()) if added else list(sources.values()),
         sorted(errors.values(), key=lambda e: e.path),
     )
+    return listing, stated
 
 
 def _racy(listing: Listing, listed_at_ns: int) -> set[tuple[Area, str]]:

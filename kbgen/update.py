@@ -130,7 +130,7 @@ def update(
     )
     fingerprint = _fingerprint(catalog)
     full = store.meta("fingerprint") != fingerprint
-    matcher = functools.cache(lambda: Matcher(catalog))
+    matcher = functools.cache(lambda: _matcher(catalog))
     # what an older catalog or kbgen stored is not added to, whatever its format
     old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
     tally = Tally(old_totals)  # each parsed source added as it comes
@@ -388,6 +388,10 @@ def _draw_map(
     with vault_mod.Writer() as writer:
         writer.write(path, data)
     return True, canvas.geometry(drawn)
+
+
+# the last catalog's matcher: `kbgen watch` builds again and again with the same catalog
+_matcher = functools.lru_cache(maxsize=1)(Matcher)
 
 
 def _fingerprint(catalog: catalog_mod.Catalog) -> str:

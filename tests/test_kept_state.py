@@ -59,11 +59,15 @@ def _say(path: Path, sentence: str) -> None:
 
 
 EDITS: list[Edit] = [
-    lambda s: _say(s / "article-00001.md", "Vladimir Putin met NATO officials on sanctions."),
+    lambda s: _say(
+        s / "article-00001.md",
+        'On 3 March 2017 Vladimir Putin said "we will answer these sanctions in kind" to NATO.',
+    ),
     lambda s: (s / "article-00002.md").unlink(),
     lambda s: (s / "article-00003.md").rename(s / "moved.md"),
     lambda s: _say(s / "new.md", "Rex Tillerson spoke on Ukraine and on the sanctions."),
     lambda s: _say(s / "article-00004.md", "Donald Trump and Vladimir Putin spoke again."),
+    lambda s: _say(s / "article-00001.md", 'Vladimir Putin said "we will not answer at all" then.'),
 ]
 
 
@@ -104,10 +108,17 @@ def test_a_build_by_another_process_in_between_is_seen(tmp_path: Path) -> None:
     config = Config(sources=sources, vault=tmp_path / "vault")
     store = Store(config.vault)
     build(config, store=store, parallel=False)
-    _say(sources / "article-00001.md", "Vladimir Putin spoke of sanctions.")
+    _say(sources / "article-00003.md", 'Vladimir Putin said "this will not stand for long".')
+    build(config, store=store, parallel=False)  # it keeps the lines of the notes it rendered
+    _say(sources / "article-00001.md", 'Vladimir Putin said "we will answer these sanctions".')
     assert build(config, parallel=False).plan.writes  # `kbgen build` by hand while watching
     assert store.load() == _database(config.vault)
     assert not build(config, store=store, parallel=False).plan.writes
+    _say(sources / "article-00002.md", "Vladimir Putin spoke of NATO.")
+    shutil.copytree(config.vault, tmp_path / "copy")
+    build(config, store=store, parallel=False)
+    build(Config(sources=sources, vault=tmp_path / "copy"), parallel=False)
+    assert vault_tree(config.vault) == vault_tree(tmp_path / "copy")
     store.close()
 
 
