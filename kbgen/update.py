@@ -59,7 +59,11 @@ from .vault import MAP
 
 
 def _naming(
-    wanted: list[Wanted], state: State, located: dict[str, OnDisk], user_stems: set[str]
+    wanted: list[Wanted],
+    state: State,
+    located: dict[str, OnDisk],
+    user_stems: set[str],
+    old_stems: dict[str, str],
 ) -> tuple[Naming, dict[str, str]]:
     """Stems for every note, and the folders of notes that stay where the user put them."""
     renamable = {
@@ -77,7 +81,7 @@ def _naming(
         wanted,
         user_stems=user_stems,
         fixed={i: stem_of(p) for i, p in staying.items()},
-        previous={i: stem_of(r.path) for i, r in state.notes.items()},
+        previous=old_stems,
     )
     folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in ids}
     return naming, {i: "" if f == "." else f for i, f in folders.items()}
@@ -170,7 +174,8 @@ def update(
     ]
     wanted_ids = {w.kbgen_id for w in wanted}
     user_stems = {stem_of(p) for p in found.user_paths}
-    naming, folders = _naming(wanted, state, located, user_stems)
+    old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
+    naming, folders = _naming(wanted, state, located, user_stems, old_stems)
     stems = naming.stems
     report.lap("names")
     failed = {e.path for e in report.errors}
@@ -178,7 +183,6 @@ def update(
     if full:
         render = set(wanted_ids)
     else:
-        old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
         shown = changed | gone  # the sources whose refs (title, date, name) may differ
         render = notes_to_render(
             Inputs(
