@@ -484,3 +484,26 @@ def test_a_second_ctrl_c_during_a_parallel_first_build_stops_at_once(tmp_path: P
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_catalog_notes_are_read_again_only_when_their_stat_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Around every build the watcher looks at every actor and issue note's properties; a note
+    whose stat is what it was (and old enough to trust) is not read again."""
+    import kbgen.state
+    import kbgen.watch
+
+    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+    reads: list[Path] = []
+    real = kbgen.watch.catalog_signature
+    monkeypatch.setattr(kbgen.watch, "catalog_signature", lambda p: reads.append(p) or real(p))
+    note = tmp_path / "vault" / "Actors" / "Mine.md"
+    note.parent.mkdir(parents=True)
+    note.write_text("---\ntype: actor\naliases: [Mine]\n---\n")
+    watcher = Watcher(Config(sources=tmp_path / "sources", vault=tmp_path / "vault"))
+    first = watcher._signature("Actors/Mine.md")
+    assert watcher._signature("Actors/Mine.md") == first and len(reads) == 1
+    note.write_text("---\ntype: actor\naliases: [Mine, Also mine]\n---\n")
+    assert watcher._signature("Actors/Mine.md") != first and len(reads) == 2
