@@ -25,6 +25,7 @@ from corpus import write_corpus
 
 from kbgen.config import Config
 from kbgen.observe import filesystem_type, start_observer
+from kbgen.scan import Signature, catalog_signature
 from kbgen.watch import Watcher, WatchOptions
 
 QUIET = 0.05
@@ -497,8 +498,12 @@ def test_catalog_notes_are_read_again_only_when_their_stat_changed(
     monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
     monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
     reads: list[Path] = []
-    real = kbgen.watch.catalog_signature
-    monkeypatch.setattr(kbgen.watch, "catalog_signature", lambda p: reads.append(p) or real(p))
+
+    def reading(path: Path) -> Signature:
+        reads.append(path)
+        return catalog_signature(path)
+
+    monkeypatch.setattr(kbgen.watch, "catalog_signature", reading)
     note = tmp_path / "vault" / "Actors" / "Mine.md"
     note.parent.mkdir(parents=True)
     note.write_text("---\ntype: actor\naliases: [Mine]\n---\n")
