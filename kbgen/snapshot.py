@@ -16,6 +16,7 @@ never leaves one that describes a vault it has changed since.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -50,6 +51,13 @@ class Replay:
 
 def code_digest() -> hashlib._Hash:
     """kbgen's own code and shipped catalog: any change to them may change every note."""
+    return _code_digest().copy()
+
+
+@functools.cache
+def _code_digest() -> hashlib._Hash:
+    """Read once per process: the code that runs is the code that was loaded (and `kbgen
+    watch` builds again and again)."""
     package = Path(__file__).parent
     h = hashlib.sha256()
     for path in [*sorted(package.glob("*.py")), package / "data" / "catalog.yaml"]:
