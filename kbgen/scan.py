@@ -10,7 +10,9 @@ are the user's and declare nothing — and kbgen's notes whose state was lost
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import os
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 from . import catalog as catalog_mod
 from . import properties, yamlio
 from .model import Entity
-from .state import State
+from .state import State, StatKey, stat_key
 
 _HEAD_BYTES = 64 * 1024  # frontmatter longer than this is not looked at
 
@@ -32,14 +34,16 @@ class VaultScan:
     adopted_sources: dict[str, str] = field(default_factory=dict)  # source path → kbgen_id
 
 
-def scan(vault: Path, state: State, listed: Collection[str]) -> VaultScan:
-    """`listed`: every note in the vault (vault-relative); only those kbgen does not own are read."""
+def scan(vault: Path, state: State, listed: Mapping[str, os.stat_result]) -> VaultScan:
+    """`listed`: every note in the vault (vault-relative) with its stat; only those kbgen does
+    not own are read."""
     result = VaultScan()
     owned = state.owned_paths()
-    for rel in listed:
+    now = time.time_ns()
+    for rel, st in listed.items():
         if rel in owned:
             continue
-        fm = frontmatter_of(vault / rel)
+        fm = _frontmatter_at(vault / rel, stat_key(st, now))
         kbgen_id = str(fm.get("kbgen_id", "")) or None
         rec = state.notes.get(kbgen_id) if kbgen_id else None
         if kbgen_id and rec is not None and kbgen_id not in result.found and rec.path not in listed:
@@ -55,6 +59,24 @@ def scan(vault: Path, state: State, listed: Collection[str]) -> VaultScan:
         if entity is not None:
             result.entities.append(entity)
     return result
+
+
+_READ: dict[Path, tuple[StatKey, dict[str, Any]]] = {}  # the user's notes' properties, by stat
+_READ_AT_MOST = 50_000
+
+
+def _frontmatter_at(path: Path, stat: StatKey | None) -> dict[str, Any]:
+    """`frontmatter_of`, read again only when the note's stat changed (None: too recent to
+    trust): `kbgen watch` looks at all of the user's notes before every build."""
+    known = _READ.get(path)
+    if stat is not None and known is not None and known[0] == stat:
+        return known[1]
+    fm = frontmatter_of(path)
+    if stat is not None:
+        if len(_READ) >= _READ_AT_MOST:
+            _READ.clear()
+        _READ[path] = (stat, fm)
+    return fm
 
 
 def frontmatter_of(path: Path) -> dict[str, Any]:

@@ -109,6 +109,40 @@ def test_a_user_note_declaring_an_actor_becomes_a_link_target(tmp_path: Path) ->
     assert (vault / "Atlantic Council.md").read_text(encoding="utf-8").endswith("---\n")
 
 
+def test_the_users_notes_are_read_again_only_when_their_stat_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every build looks at the properties of every note of the user's (a `type: actor` one is a
+    link target); one whose stat is unchanged and old enough to trust is not read again."""
+    import kbgen.scan
+    import kbgen.state
+    from kbgen.scan import frontmatter_of as real_frontmatter_of
+
+    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+    reads: list[str] = []
+
+    def reading(path: Path) -> dict[str, object]:
+        reads.append(path.name)
+        return real_frontmatter_of(path)
+
+    monkeypatch.setattr(kbgen.scan, "frontmatter_of", reading)
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for k in range(5):
+        (vault / f"Mine {k}.md").write_text(f"---\ntags: [mine]\n---\nMy note {k}.\n")
+    actor = vault / "Atlantic Council.md"
+    actor.write_text("---\ntype: actor\naliases: [Harvard professor]\n---\n")
+    run_build(SEEDS, vault)
+    assert len(reads) == 6
+    reads.clear()
+    run_build(SEEDS, vault)
+    assert reads == []
+    actor.write_text("---\ntype: actor\naliases: [Harvard professor, HKS]\n---\n")
+    report = run_build(SEEDS, vault)
+    assert reads == ["Atlantic Council.md"] and report.ok
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
