@@ -192,3 +192,23 @@ def test_the_quick_source_name_test_is_the_spelled_out_rule(name: str) -> None:
     """A suffix kbgen reads and not an editor's temp file, however the fast path tests it."""
     spelled_out = os.path.splitext(name)[1].lower() in SUFFIXES and not is_editor_temp(name)
     assert is_source_name(name) == spelled_out
+
+
+WANTED = st.lists(
+    st.builds(names.Wanted, st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(ODD_TITLES)),
+    max_size=5,
+    unique_by=lambda w: w.kbgen_id,
+)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.tuples(WANTED, st.sets(st.sampled_from(["con", "x", "A"]))), max_size=4))
+def test_naming_again_with_the_same_arguments_is_naming_afresh(
+    calls: list[tuple[list[names.Wanted], set[str]]],
+) -> None:
+    """`allocate` answers a repeated call from memory: always what naming afresh gives."""
+    for wanted, user_stems in calls + calls:
+        given = {"user_stems": user_stems, "fixed": {}, "previous": {"a": "a"}}
+        answer = names.allocate(wanted, **given)  # type: ignore[arg-type]
+        assert answer == names._allocate(wanted, **given)  # type: ignore[arg-type]
+        answer.stems["a"] = "changed by the caller"  # not what the next answer says
