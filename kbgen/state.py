@@ -38,10 +38,12 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from .errors import KbgenError
-from .model import Contribution
+
+if TYPE_CHECKING:  # a build the snapshot answers never loads the data model
+    from .model import Contribution
 
 STATE_DIR = ".kbgen"
 DB_NAME = "state.sqlite"
@@ -303,6 +305,8 @@ class Store:
 
     def contributions_of(self, sources: Iterable[str]) -> dict[str, dict[str, Contribution]]:
         """What each of `sources` gave the reduced notes when it was last built."""
+        from .model import Contribution
+
         out: dict[str, dict[str, Contribution]] = {}
         db = self._connect()
         if db is None:
@@ -327,6 +331,8 @@ class Store:
 
     def feeders(self, note: str) -> dict[str, Contribution]:
         """Every source's contribution to one note, by source path."""
+        from .model import Contribution
+
         db = self._connect()
         if db is None:
             return {}
