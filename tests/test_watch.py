@@ -512,3 +512,23 @@ def test_catalog_notes_are_read_again_only_when_their_stat_changed(
     assert watcher._signature("Actors/Mine.md") == first and len(reads) == 1
     note.write_text("---\ntype: actor\naliases: [Mine, Also mine]\n---\n")
     assert watcher._signature("Actors/Mine.md") != first and len(reads) == 2
+
+
+def test_words_typed_in_a_note_are_merged_when_its_source_changes_later(
+    watching: Running,
+) -> None:
+    """The watcher keeps its listing of the vault between builds: a note typed in (no build)
+    must be seen as edited when its source changes afterwards, not overwritten."""
+    note = watching.vault / NOTE_004
+    watching.settle()
+    start = watching.synced
+    note.write_text(note.read_text(encoding="utf-8") + "\nMy remark, typed in.\n", "utf-8")
+    time.sleep(QUIET * 6)
+    watching.settle()
+    assert watching.synced == start
+    path = watching.sources / SEED_004
+    path.write_text(_edit_004(path.read_text(encoding="utf-8")), encoding="utf-8")
+    wait_until(lambda: "Trump might well become" in note.read_text(encoding="utf-8"))
+    watching.settle()
+    assert "My remark, typed in." in note.read_text(encoding="utf-8")
+    assert watching.writes_since(start, NOTE_004) == ["merge"]
