@@ -19,6 +19,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from .state import file_identity
+
 OnEvent = Callable[[str, str, str, bool], None]  # kind, src, dest, is_dir
 
 # File systems whose changes can be made where this kernel does not see them.
@@ -46,7 +48,7 @@ class Observing:
         if not self.observer.is_alive():
             return "the file watcher stopped"
         for root, identity in self.identities.items():
-            if _identity(root) != identity:
+            if file_identity(root) != identity:
                 return f"{root} was replaced, removed or created"
         return None
 
@@ -74,7 +76,7 @@ def start_observer(
 ) -> Observing:
     """Watch every existing root recursively; native events unless they cannot be had."""
     present = [r for r in roots if os.path.isdir(r)]
-    identities = {r: _identity(r) for r in roots}
+    identities = {r: file_identity(r) for r in roots}
     reason = "as asked (--polling)" if polling else _why_no_native_events(present, mounts)
     if reason is None:
         try:
@@ -131,11 +133,3 @@ def _unescape(field: str) -> str:
     for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
         field = field.replace(code, char)
     return field
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)

@@ -204,7 +204,7 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path)
                 self._db.executescript(_SCHEMA)
-                self._identity = _identity(self.path)
+                self._identity = file_identity(self.path)
                 _add_missing_columns(self._db)
             self._check_version(self._db)
         except sqlite3.Error as exc:
@@ -286,7 +286,7 @@ class Store:
         """The state in memory is the database's: nobody else committed or replaced the file."""
         if self._version is None or self._db is None or self.readonly:
             return False
-        if _identity(self.path) != self._identity:
+        if file_identity(self.path) != self._identity:
             self.close()  # deleted, restored from a backup, moved aside
             return False
         return self._data_version(self._db) == self._version
@@ -566,7 +566,8 @@ def _changed(
     return sorted((k, r) for k, r in after.items() if k in dirty or before.get(k) != r)
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def file_identity(path: str | Path) -> tuple[int, int] | None:
+    """(device, inode): the same file, even where another now has its name, or None if none."""
     try:
         st = os.stat(path)
     except OSError:

@@ -102,12 +102,18 @@ def test_builds_with_a_kept_state_make_what_fresh_builds_make(
     store.close()
 
 
-def test_a_build_by_another_process_in_between_is_seen(tmp_path: Path) -> None:
-    sources = tmp_path / "sources"
-    write_corpus(sources, 6)
-    config = Config(sources=sources, vault=tmp_path / "vault")
+def _watched(tmp_path: Path) -> tuple[Config, Store]:
+    """Six articles built with a state kept open, as `kbgen watch` keeps it."""
+    write_corpus(tmp_path / "sources", 6)
+    config = Config(sources=tmp_path / "sources", vault=tmp_path / "vault")
     store = Store(config.vault)
     build(config, store=store, parallel=False)
+    return config, store
+
+
+def test_a_build_by_another_process_in_between_is_seen(tmp_path: Path) -> None:
+    config, store = _watched(tmp_path)
+    sources = config.sources
     _say(sources / "article-00003.md", 'Vladimir Putin said "this will not stand for long".')
     build(config, store=store, parallel=False)  # it keeps the lines of the notes it rendered
     _say(sources / "article-00001.md", 'Vladimir Putin said "we will answer these sanctions".')
@@ -147,12 +153,8 @@ def test_a_state_database_deleted_or_replaced_in_between_is_seen(tmp_path: Path,
 def test_a_build_that_fails_half_way_leaves_the_next_one_to_load_the_state_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sources = tmp_path / "sources"
-    write_corpus(sources, 6)
-    config = Config(sources=sources, vault=tmp_path / "vault")
-    store = Store(config.vault)
-    build(config, store=store, parallel=False)
-    _say(sources / "article-00001.md", "Vladimir Putin spoke of sanctions.")
+    config, store = _watched(tmp_path)
+    _say(config.sources / "article-00001.md", "Vladimir Putin spoke of sanctions.")
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
