@@ -27,7 +27,7 @@ from . import vault as vault_mod
 from .actions import Action, Plan
 from .errors import KbgenError
 from .model import Note
-from .state import NoteRecord, State, StatKey, Store, sha, stat_key
+from .state import NoteRecord, State, StatKey, Store, key_of, sha, stat_key
 
 
 class OnDisk(NamedTuple):  # a tuple: a build makes one per note, ten thousand and more
@@ -64,8 +64,7 @@ def locate(
             st = listed.get(path)
         if st is None:
             located[kbgen_id] = OnDisk(None, None)
-        elif not moved and rec.stat == (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino):
-            # (state.key_of, written out: this runs once per note)
+        elif not moved and rec.stat == key_of(st):
             located[kbgen_id] = OnDisk(
                 path, None, pristine=not rec.edited, unread=True, stat=st, aliases=rec.aliases
             )

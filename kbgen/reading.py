@@ -68,9 +68,10 @@ def read_sources(
     reading = Reading(present={f.rel for f in files})
     now = time.time_ns()
     todo: list[tuple[SourceFile, bytes]] = []
+    known = {} if full else state.sources
     for f in files:
-        rec = state.sources.get(f.rel)
-        if not full and rec is not None and f.stat is not None and rec.stat == key_of(f.stat):
+        rec, st = known.get(f.rel), f.stat
+        if rec is not None and st is not None and rec.stat == key_of(st):
             reading.kept[f.rel] = rec
             continue
         try:
