@@ -143,6 +143,7 @@ def soak(minutes: float, work: Path) -> dict[str, object]:
         "build afterwards wrote": int(written.group(1)) if written else check.stdout,
         "user lines lost": f"{len(lost)} of {len(user.markers)}",
         "RSS MB (first, last, max)": (rss[0], rss[-1], max(rss)) if rss else (),
+        "RSS MB every 5 minutes": [round(r) for r in rss[::10]],  # does it level off?
         "peak MB": peak,
         "errors logged": (work / "watch.err").read_text().count("error"),
     }

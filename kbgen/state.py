@@ -52,7 +52,7 @@ LEGACY_JSON = "state.json"
 SCHEMA_VERSION = 3
 UNKNOWN_BASE = ""  # the hash of a note whose last rendering kbgen no longer has
 RACY_SECONDS = 0.1  # beyond the coarsest clock tick of ext4, XFS, btrfs, APFS and NTFS
-LINES_CACHED = 32_000_000  # characters of lines a store keeps for the next build
+LINES_CACHED = 8_000_000  # characters of lines a store keeps for the next build (1–4 bytes each in memory)
 COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, some mounts)
 
 StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
