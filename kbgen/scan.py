@@ -20,7 +20,7 @@ from typing import Any
 from . import catalog as catalog_mod
 from . import properties, yamlio
 from .model import Entity
-from .state import State, StatKey, stat_key
+from .state import ByStat, State, StatKey, stat_key
 
 _HEAD_BYTES = 64 * 1024  # frontmatter longer than this is not looked at
 
@@ -61,22 +61,13 @@ def scan(vault: Path, state: State, listed: Mapping[str, os.stat_result]) -> Vau
     return result
 
 
-_READ: dict[Path, tuple[StatKey, dict[str, Any]]] = {}  # the user's notes' properties, by stat
-_READ_AT_MOST = 50_000
+_READ: ByStat[dict[str, Any]] = ByStat()  # the user's notes' properties, by their stat
 
 
 def _frontmatter_at(path: Path, stat: StatKey | None) -> dict[str, Any]:
     """`frontmatter_of`, read again only when the note's stat changed (None: too recent to
     trust): `kbgen watch` looks at all of the user's notes before every build."""
-    known = _READ.get(path)
-    if stat is not None and known is not None and known[0] == stat:
-        return known[1]
-    fm = frontmatter_of(path)
-    if stat is not None:
-        if len(_READ) >= _READ_AT_MOST:
-            _READ.clear()
-        _READ[path] = (stat, fm)
-    return fm
+    return _READ.get(path, stat, lambda: frontmatter_of(path))
 
 
 def frontmatter_of(path: Path) -> dict[str, Any]:

@@ -35,11 +35,11 @@ import operator
 import os
 import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from .errors import KbgenError
 
@@ -52,11 +52,12 @@ LEGACY_JSON = "state.json"
 SCHEMA_VERSION = 3
 UNKNOWN_BASE = ""  # the hash of a note whose last rendering kbgen no longer has
 RACY_SECONDS = 0.1  # beyond the coarsest clock tick of ext4, XFS, btrfs, APFS and NTFS
-LINES_CACHED = 8_000_000  # characters of lines a store keeps for the next build (1–4 bytes each in memory)
+LINES_CACHED = 8_000_000  # characters of lines kept for the next build (1–4 bytes each)
 COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, some mounts)
 
 StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 _Record = TypeVar("_Record")
+_Value = TypeVar("_Value")
 
 _INDEX = "CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note)"
 _SCHEMA = f"""
@@ -103,6 +104,31 @@ def text_sha(text: str) -> str:
 def stat_key(st: os.stat_result, now_ns: int) -> StatKey | None:
     """The stat to remember for a file just read or written, or None if it is racy."""
     return None if is_racy(st.st_mtime_ns, racy_limits(now_ns)) else key_of(st)
+
+
+class ByStat(Generic[_Value]):
+    """What was read from files, read again only when a file's stat changed or was too recent
+    to trust (`stat_key` gave None): `kbgen watch` looks at the same notes around every build."""
+
+    def __init__(self, at_most: int = 50_000) -> None:
+        self._known: dict[Hashable, tuple[StatKey, _Value]] = {}
+        self._at_most = at_most
+
+    def get(self, key: Hashable, stat: StatKey | None, read: Callable[[], _Value]) -> _Value:
+        known = self._known.get(key)
+        if stat is not None and known is not None and known[0] == stat:
+            return known[1]
+        value = read()
+        if stat is None:
+            self._known.pop(key, None)
+        else:
+            if len(self._known) >= self._at_most:
+                self._known.clear()
+            self._known[key] = (stat, value)
+        return value
+
+    def keep_only(self, keys: Iterable[Hashable]) -> None:
+        self._known = {k: self._known[k] for k in keys if k in self._known}
 
 
 def racy_limits(now_ns: int) -> tuple[int, int]:

@@ -36,7 +36,7 @@ from .observe import Observing, start_observer
 from .pipeline import build
 from .report import Report
 from .scan import Signature, catalog_signature
-from .state import StatKey, Store, key_of, stat_key
+from .state import ByStat, StatKey, Store, key_of, stat_key
 
 Log = Callable[[str], None]
 _ABSENT: StatKey = (-1, -1, -1, -1)  # the "stat" of a file kbgen deleted
@@ -81,7 +81,7 @@ class Watcher:
     _observing: Observing | None = None
     _own: dict[str, StatKey] = field(default_factory=dict)  # what kbgen's writes left
     _signatures: dict[str, Signature] = field(default_factory=dict)  # catalog properties seen
-    _read: dict[str, tuple[StatKey, Signature]] = field(default_factory=dict)  # by stat read at
+    _read: ByStat[Signature] = field(default_factory=ByStat)  # catalog properties, by stat
     _errors: dict[tuple[str, str], StatKey] = field(default_factory=dict)  # failing sources
     _fatal: str | None = None
     building: bool = False  # a build is running (tests wait for it to end)
@@ -223,15 +223,7 @@ class Watcher:
             key = stat_key(os.stat(path), time.time_ns())  # None when too recent to trust
         except OSError:
             key = None
-        known = self._read.get(rel)
-        if key is not None and known is not None and known[0] == key:
-            return known[1]
-        signature = catalog_signature(path)
-        if key is None:
-            self._read.pop(rel, None)
-        else:
-            self._read[rel] = (key, signature)
-        return signature
+        return self._read.get(rel, key, lambda: catalog_signature(path))
 
     def _sync(self, hints: tuple[Hint, ...], *, parallel: bool = False) -> None:
         self.building = True
@@ -285,7 +277,7 @@ class Watcher:
         self._signatures = {
             p: seen[p] if p in seen else self._signature(p) for p in report.catalog_notes
         }
-        self._read = {p: self._read[p] for p in self._signatures if p in self._read}
+        self._read.keep_only(self._signatures)
         if report.plan.skipped:  # a note changed while the build ran: look again soon
             self._events.put((Hint("vault", report.plan.skipped[0], "moved_to"), time.monotonic()))
 
