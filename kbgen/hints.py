@@ -39,7 +39,7 @@ def classify(kind: str, src: str, dest: str, is_dir: bool, roots: dict[Area, str
     for end_kind, path in ends:
         for area, root in roots.items():
             rel = _relative(path, root)
-            if rel is not None and _relevant(area, rel, is_dir):
+            if rel is not None and relevant(area, rel, is_dir):
                 out.append(
                     Hint(area, rel, "modified" if end_kind == "attrib" else end_kind, is_dir)
                 )
@@ -54,7 +54,7 @@ def _relative(path: str, root: str) -> str | None:
     return None if rel == "." else rel.replace(os.sep, "/")
 
 
-def _relevant(area: Area, rel: str, is_dir: bool) -> bool:
+def relevant(area: Area, rel: str, is_dir: bool) -> bool:
     """What `sources.discover` or `vault.listing` would see: no hidden parts, the right suffixes."""
     parts = rel.split("/")
     if any(p.startswith(".") for p in parts):  # .obsidian, .kbgen, .trash, kbgen's temp files

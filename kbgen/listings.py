@@ -22,8 +22,8 @@ from . import state
 from . import vault as vault_mod
 from .config import Config
 from .errors import SourceError
-from .hints import Area
-from .sources import OUTSIDE, SourceFile, discover, inside, is_source_name
+from .hints import Area, relevant
+from .sources import OUTSIDE, SourceFile, discover, inside
 
 
 @dataclass
@@ -130,13 +130,9 @@ def _racy(listing: Listing, listed_at_ns: int) -> set[tuple[Area, str]]:
     return again
 
 
-def _hidden(rel: str) -> bool:
-    return any(part.startswith(".") for part in rel.split("/"))
-
-
 def note_at(vault: Path, rel: str) -> os.stat_result | None:
     """What `vault.listing` gives for one path: its stat, or None when it lists nothing there."""
-    if _hidden(rel) or not rel.endswith(".md"):
+    if not relevant("vault", rel, is_dir=False):
         return None
     path = os.path.join(vault, *rel.split("/"))
     try:
@@ -151,7 +147,7 @@ def source_at(
     root: Path, rel: str, follow_symlinks: bool, real_root: Path
 ) -> SourceFile | SourceError | None:
     """What `sources.discover` gives for one path (None: nothing, as for a folder)."""
-    if _hidden(rel) or not is_source_name(rel.rsplit("/", 1)[-1]):
+    if not relevant("sources", rel, is_dir=False):
         return None
     path = os.path.join(root, *rel.split("/"))
     try:

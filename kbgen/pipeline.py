@@ -66,8 +66,8 @@ def build(
             snapshot.forget(vault)
             for temp in temps:
                 temp.unlink(missing_ok=True)
-        keep_store = store is not None and store.vault == vault and not dry_run
-        state = store if store is not None and keep_store else Store(vault, readonly=dry_run)
+        usable = store is not None and store.vault == vault and not dry_run
+        state = store if store is not None and usable else Store(vault, readonly=dry_run)
         done = False
         try:
             from .update import update  # not needed by a build the snapshot answers
@@ -80,7 +80,7 @@ def build(
                 "as this build made it; the next build finishes the job."
             ) from exc
         finally:
-            if not (done and keep_store):
+            if not (done and state is store):
                 state.close()
             if kept is not None and done:
                 _look_again(kept, report)
