@@ -44,7 +44,7 @@ class Reading:
     """The sources folder as this build found it."""
 
     kept: dict[str, SourceRecord] = field(default_factory=dict)  # unchanged, or failed now
-    parsed: dict[str, Parsed] = field(default_factory=dict)  # read and linked this build
+    parsed: dict[str, Prepared] = field(default_factory=dict)  # read and linked this build
     stats: dict[str, StatKey | None] = field(default_factory=dict)  # of the parsed ones
     present: set[str] = field(default_factory=set)  # every source file found, failed or not
 
@@ -61,7 +61,8 @@ def read_sources(
 ) -> Reading:
     """Read and link only the sources whose stat, then content, changed (all of them if `full`).
 
-    `on_parsed` sees each source as it is parsed, while the workers go on with the next ones.
+    `on_parsed` sees each source as it is parsed, while the workers go on with the next ones;
+    its contributions are that function's to keep, the `Reading` holds only its note prepared.
     """
     files, discover_errors = found
     errors.extend(discover_errors)
@@ -99,9 +100,9 @@ def _parse_all(
     errors: list[SourceError],
     parallel: bool,
     on_parsed: Callable[[Parsed], None] = lambda parsed: None,
-) -> dict[str, Parsed]:
+) -> dict[str, Prepared]:
     """Parse and link sources, on every core when there are many (a cold build)."""
-    out: dict[str, Parsed] = {}
+    out: dict[str, Prepared] = {}
     if not todo:
         return out
     jobs = [(f.rel, data) for f, data in todo]
@@ -114,7 +115,7 @@ def _parse_all(
             if isinstance(result, SourceError):
                 errors.append(result)
             else:
-                out[result.prepared.source] = result
+                out[result.prepared.source] = result.prepared
                 on_parsed(result)
     if bar is not None:
         bar.close()
@@ -192,7 +193,7 @@ def parse_paths(
     matcher: Callable[[], Matcher],
     errors: list[SourceError],
     parallel: bool,
-) -> dict[str, Parsed]:
+) -> dict[str, Prepared]:
     """Sources whose content did not change but whose note must be rendered again."""
     todo: list[tuple[SourceFile, bytes]] = []
     for rel in sorted(paths):

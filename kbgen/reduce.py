@@ -18,7 +18,7 @@ from . import promotion
 from .catalog import Catalog
 from .chronicle import render_period, render_periods
 from .index import CANDIDATES, Totals, is_page, page_owner, page_period
-from .model import Contribution, Entity, Note
+from .model import Entity, Note
 from .notes import (
     Page,
     SourceRef,
@@ -30,6 +30,7 @@ from .notes import (
     render_page,
 )
 from .render import Targets
+from .staged import Staged
 from .state import Store
 from .timeline import TIMELINE, period_page
 
@@ -39,7 +40,7 @@ class Reduction:
     """What the reduced notes of one build are rendered from."""
 
     store: Store
-    new: dict[str, dict[str, Contribution]]  # per changed source, what it gives each note now
+    new: Staged  # per changed source, what it gives each note now
     gone: set[str]  # sources no longer there
     totals: Totals
     refs: dict[str, SourceRef]  # every source, as reduced notes show it
@@ -47,16 +48,6 @@ class Reduction:
     targets: Targets
     catalog: Catalog
     promoted: list[promotion.Promoted]
-
-    @functools.cached_property
-    def fresh(self) -> dict[str, dict[str, Contribution]]:
-        """The changed sources' contributions turned around: per note, by source (one pass, so
-        a cold build does not look through every source once per note)."""
-        out: dict[str, dict[str, Contribution]] = {}
-        for source, given in self.new.items():
-            for note, contribution in given.items():
-                out.setdefault(note, {})[source] = contribution
-        return out
 
     @functools.cached_property
     def pages(self) -> dict[str, list[str]]:
@@ -97,7 +88,7 @@ class Reduction:
     def _author(self, note: str) -> Note:
         stored = self.store.feeders(note).items()
         feed = {s: c for s, c in stored if s not in self.new and s not in self.gone}
-        feed.update(self.fresh.get(note, {}))
+        feed.update(self.new.by_note(note))
         feed = dict(sorted(feed.items()))
         affiliations = [a for c in feed.values() for a in c.values.get("aff", [])]
         name = str(self.totals[note][2])
@@ -151,14 +142,14 @@ class Reduction:
         ends = {dated[0], dated[-1]}
         stored = {s for p in ends for s in self.store.sources_feeding(p)}
         feeding = {s for s in stored if s not in self.new and s not in self.gone}
-        feeding |= {s for p in ends for s in self.fresh.get(p, {})}
+        feeding |= {s for p in ends for s in self.new.by_note(p)}
         return dates_of(self.refs[s] for s in feeding if s in self.refs)
 
     def _lines(self, stored: Mapping[str, str], notes: list[str]) -> dict[str, str]:
         """Lines per source: as stored, with the changed sources' new ones for `notes`."""
         lines = {s: t for s, t in stored.items() if s not in self.new and s not in self.gone}
         for note in notes:
-            lines.update((s, c.lines) for s, c in self.fresh.get(note, {}).items())
+            lines.update((s, c.lines) for s, c in self.new.by_note(note).items())
         return lines
 
 

@@ -516,10 +516,10 @@ class Store:
             db.executemany(  # lines bound as bytes: see _AS_TEXT
                 "INSERT INTO contrib (source, note, mentions, data, lines)"
                 f" VALUES (?, ?, ?, ?, {_AS_TEXT})",
-                (
+                (  # one source's at a time: `contributions` may be staged out of memory
                     (source, c.note, c.mentions, c.data, c.lines.encode("utf-8"))
-                    for source, given in sorted(contributions.items())
-                    for c in sorted((given or {}).values(), key=lambda c: c.note)
+                    for source in sorted(contributions)
+                    for c in sorted((contributions[source] or {}).values(), key=lambda c: c.note)
                 ),
             )
             if replace_all:

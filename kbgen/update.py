@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -27,7 +28,7 @@ from .index import (
     page_owner,
     page_period,
 )
-from .model import Entity
+from .model import Contribution, Entity
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import (
     SourceRef,
@@ -40,12 +41,13 @@ from .plan import (
     plan_writes,
     read_unread,
 )
-from .reading import Reading, parse_paths, read_sources
+from .reading import Parsed, Reading, parse_paths, read_sources
 from .reduce import Reduction, pages_by_entity
 from .render import Targets, render_source
 from .report import Report
 from .scan import VaultScan, scan
 from .sources import SourceFile
+from .staged import Staged
 from .state import (
     UNKNOWN_BASE,
     NoteRecord,
@@ -118,6 +120,21 @@ def update(
     progress: bool,
     parallel: bool,
 ) -> None:
+    with contextlib.closing(Staged()) as new:
+        _update(config, store, report, listed, found_sources, progress, parallel, new)
+
+
+def _update(
+    config: Config,
+    store: Store,
+    report: Report,
+    listed: dict[str, os.stat_result],
+    found_sources: tuple[list[SourceFile], list[SourceError]],
+    progress: bool,
+    parallel: bool,
+    new: Staged,
+) -> None:
+    """`new` receives the contributions of every source parsed, as it comes."""
     vault = config.vault
     loaded = store.load()
     state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
@@ -147,19 +164,18 @@ def update(
         progress,
         report.errors,
         parallel,
-        on_parsed=lambda parsed: tally.add(parsed.contributions),
+        on_parsed=lambda parsed: _take(parsed, tally, new),
     )
     report.lap("read")
     report.sources = len(reading.present) + sum(
         e.path not in reading.present for e in report.errors
     )
-    articles = [p.prepared for _, p in sorted(reading.parsed.items())]
+    articles = [p for _, p in sorted(reading.parsed.items())]
     ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
     records = _records(reading, ids)
     changed = set(reading.parsed)
     gone = set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
-    new = {p: x.contributions for p, x in reading.parsed.items()}
     old = {} if full else store.contributions_of(sorted(changed | gone))
     for given in old.values():
         tally.add(given, -1)
@@ -201,7 +217,7 @@ def update(
             located,
             {p: r.id for p, r in records.items()},
             feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
-            feeders=lambda note: store.sources_feeding(note) | {p for p in new if note in new[p]},
+            feeders=lambda note: store.sources_feeding(note) | set(new.by_note(note)),
             related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
         )
     render |= _owners_showing(render, totals, old_totals)
@@ -219,7 +235,7 @@ def update(
     }
     reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
     notes = [
-        render_source(x.prepared, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
+        render_source(x, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
         for p, x in sorted(reading.parsed.items())
         if ids[p] in render
     ]
@@ -275,10 +291,7 @@ def update(
     store.commit(
         after,
         replace_all=full,
-        contributions={
-            **{p: new[p] for p in sorted(changed) if old.get(p) != new[p]},
-            **{p: None for p in sorted(gone)},
-        },
+        contributions=new if full else _replaced(changed, gone, old, new),
         meta={
             "fingerprint": fingerprint,
             "totals": json.dumps(totals, sort_keys=True),
@@ -287,6 +300,27 @@ def update(
         },
     )
     report.lap("state")
+
+
+def _take(parsed: Parsed, tally: Tally, staged: Staged) -> None:
+    """A source just parsed: added to the totals, its contributions put aside."""
+    tally.add(parsed.contributions)
+    staged.add(parsed.prepared.source, parsed.contributions)
+
+
+def _replaced(
+    changed: set[str],
+    gone: set[str],
+    old: Mapping[str, Mapping[str, Contribution]],
+    new: Staged,
+) -> dict[str, Mapping[str, Contribution] | None]:
+    """Per source whose contributions the commit must replace, its new ones (None: gone)."""
+    out: dict[str, Mapping[str, Contribution] | None] = {}
+    for path in sorted(changed):
+        given = new[path]
+        if old.get(path) != given:
+            out[path] = given
+    return out | {p: None for p in sorted(gone)}
 
 
 def _owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set[str]:
@@ -310,10 +344,10 @@ def _owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set
 def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
     """Every source's record as it will be committed: kept ones as they were, parsed ones anew."""
     records = dict(reading.kept)
-    for path, parsed in reading.parsed.items():
-        meta = parsed.prepared.meta
+    for path, prepared in reading.parsed.items():
+        meta = prepared.meta
         records[path] = SourceRecord(
-            parsed.prepared.digest,
+            prepared.digest,
             ids[path],
             meta.title,
             meta.published,

@@ -6,7 +6,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from kbgen.model import Contribution
+from kbgen.staged import Staged
 from kbgen.state import NoteRecord, State, Store
 
 
@@ -33,3 +36,31 @@ def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Pa
         ]
     finally:
         db.close()
+
+
+def test_staged_contributions_answer_by_source_and_by_note() -> None:
+    """What a build stages answers as the in-memory dicts it replaced did: by source, turned
+    around by note in the order of the sources' paths, a source staged again replaced."""
+
+    def given(*notes: str, lines: str = "") -> dict[str, Contribution]:
+        return {n: Contribution(n, 1, lines, b'{"t":{}}') for n in notes}
+
+    staged = Staged()
+    try:
+        staged.add("b.md", given("actor:x", "actor:x@2017-01", lines="- “b” ↗"))
+        staged.add("a.md", given("actor:x"))
+        staged.add("c.md", given("issue:y"))
+        staged.add("c.md", given("actor:x", lines="again"))  # parsed twice: the last one stands
+
+        assert list(staged) == ["a.md", "b.md", "c.md"] and len(staged) == 3
+        assert "a.md" in staged and "d.md" not in staged
+        assert staged["b.md"] == given("actor:x", "actor:x@2017-01", lines="- “b” ↗")
+        assert list(staged.by_note("actor:x")) == ["a.md", "b.md", "c.md"]
+        assert staged.by_note("actor:x")["c.md"] == Contribution("actor:x", 1, "again", b'{"t":{}}')
+        assert staged.by_note("issue:y") == {}
+        staged.add("d.md", given("issue:y"))  # after the first question: still answered
+        assert staged.by_note("issue:y") == {"d.md": given("issue:y")["issue:y"]}
+        with pytest.raises(KeyError):
+            staged["e.md"]
+    finally:
+        staged.close()

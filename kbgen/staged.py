@@ -1,0 +1,80 @@
+"""The contributions of the sources a build parses, staged in a temporary database.
+
+A cold build of 10,000 articles makes 290,000 contributions (their lines
+are each mention's sentence, once per entity in it): 550 MB held in memory
+until the notes were rendered and the state committed. Staged on disk as
+each source arrives from the workers, they cost the build a few megabytes
+of SQLite's cache; the reduced notes read theirs by note, the commit by
+source, both through an index.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+
+from .model import Contribution
+
+_SCHEMA = """
+CREATE TABLE c (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
+                data BLOB NOT NULL, lines TEXT NOT NULL);
+"""
+_INDEXES = """
+CREATE INDEX c_by_source ON c (source, note);
+CREATE INDEX c_by_note ON c (note, source);
+"""
+_CACHE_KIB = 32 * 1024  # SQLite's page cache for the staged rows
+
+
+class Staged(Mapping[str, dict[str, Contribution]]):
+    """Per source parsed in this build, what it gives each note now (as `Store.contributions_of`
+    answers for the sources of earlier builds); `by_note` turns it around."""
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a private database in a file SQLite deletes on close
+        self._db.executescript(
+            f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            f"PRAGMA cache_size = -{_CACHE_KIB};{_SCHEMA}"
+        )
+        self._sources: set[str] = set()
+        self._indexed = False
+
+    def add(self, source: str, given: Mapping[str, Contribution]) -> None:
+        """A source's contributions, replacing any staged for it before."""
+        with self._db:
+            if source in self._sources:
+                self._db.execute("DELETE FROM c WHERE source = ?", (source,))
+            self._db.executemany(
+                "INSERT INTO c VALUES (?, ?, ?, ?, ?)",
+                [(source, c.note, c.mentions, c.data, c.lines) for c in given.values()],
+            )
+        self._sources.add(source)
+
+    def by_note(self, note: str) -> dict[str, Contribution]:
+        """Per staged source, what it gives `note`, in the order of the sources' paths."""
+        rows = self._query("SELECT source, mentions, data, lines FROM c WHERE note = ?", note)
+        return {s: Contribution(note, m, lines, data) for s, m, data, lines in sorted(rows)}
+
+    def __getitem__(self, source: str) -> dict[str, Contribution]:
+        if source not in self._sources:
+            raise KeyError(source)
+        rows = self._query("SELECT note, mentions, data, lines FROM c WHERE source = ?", source)
+        return {n: Contribution(n, m, lines, data) for n, m, data, lines in sorted(rows)}
+
+    def __contains__(self, source: object) -> bool:
+        return source in self._sources
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._sources))
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _query(self, sql: str, key: str) -> list[tuple[str, int, bytes, str]]:
+        if not self._indexed:  # built once all sources are in: faster than row by row
+            self._db.executescript(_INDEXES)
+            self._indexed = True
+        return self._db.execute(sql, (key,)).fetchall()
