@@ -36,6 +36,11 @@ class Action:
     old_path: str | None = None  # a previous location, removed once the new one is written
     detail: str = ""
     rendered: bool = False  # write the rendering itself: `base`, encoded when written
+    spent_write: bool = False  # carried out, and it wrote (its bytes are let go: see `spent`)
+
+    @property
+    def writes(self) -> bool:
+        return self.raw is not None or self.rendered or self.spent_write
 
     @property
     def data(self) -> bytes | None:
@@ -43,6 +48,17 @@ class Action:
         if self.rendered and self.base is not None:
             return self.base.encode("utf-8")
         return self.raw
+
+    def spent(self) -> Action:
+        """What a plan keeps of an action once it is carried out: not the bytes it wrote."""
+        return Action(
+            self.kind,
+            self.kbgen_id,
+            self.path,
+            old_path=self.old_path,
+            detail=self.detail,
+            spent_write=self.writes,
+        )
 
     def line(self) -> str:
         return _LABELS[self.kind].format(path=self.path, detail=self.detail)
@@ -78,7 +94,7 @@ class Plan:
 
     @property
     def writes(self) -> list[Action]:
-        return [a for a in self.actions if a.raw is not None or a.rendered]
+        return [a for a in self.actions if a.writes]
 
     def lines(self, *, routine: bool = True) -> list[str]:
         """One line per change, in a fixed order.

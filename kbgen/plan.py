@@ -1,4 +1,4 @@
-"""Deciding every write before any happens, then doing them crash-safely.
+"""Deciding what to write, then writing it crash-safely, a part of the notes at a time.
 
 The rule (DESIGN.md, "Owning versus sharing a note"): kbgen may change only
 what it wrote and the user has not touched since. A note still exactly as
@@ -10,8 +10,11 @@ leaves every note old or new and the next build finishes the job:
 1. the journal records, per note, the path and the hash of the bytes about
    to be written (`Store.journal`);
 2. each note is written atomically (temp file, fsync, rename);
-3. the state is committed in one transaction.
+3. the state is committed in one transaction, once every part is written.
 A note found holding journalled bytes was written by kbgen, not edited.
+Every note of a part is planned before any of the part is written; a build
+renders, plans and writes part after part, so that it never holds the
+renderings of a whole vault at once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
 
@@ -140,40 +144,52 @@ def _same_content(data: bytes, base: str) -> bool:
     return mine is not None and mine == properties.values(base_fm)
 
 
-def plan_writes(
-    notes: list[Note],
+def pinned_notes(state: State, located: Mapping[str, OnDisk]) -> set[str]:
+    """The notes the user moved or renamed: kbgen never moves them again."""
+    return {i for i, r in state.notes.items() if r.pinned} | {i for i, d in located.items() if d.moved}
+
+
+def plan_notes(
+    notes: Iterable[Note],
     state: State,
     located: dict[str, OnDisk],
     store: Store,
-    protected: set[str],
-    wanted: set[str],
     consumed: Mapping[str, Callable[[str], str]] | None = None,
-) -> Plan:
-    """`notes`: the notes rendered this build; `wanted`: every note that should exist.
+) -> list[Action]:
+    """What to do with each note rendered: write it, merge it with the user's, or leave it.
 
-    A wanted note that was not rendered had none of its inputs change: it
-    stays as it is, unread. A note nothing wants any more is stale.
     `consumed`: per note, what to take back from the user's version before
     merging, because this build acted on it (the Candidates note's ticks).
     """
-    plan = Plan()
-    plan.pinned = {i for i, r in state.notes.items() if r.pinned}
-    plan.pinned |= {i for i, d in located.items() if d.moved}
+    out = []
     for note in notes:
         undo = (consumed or {}).get(note.kbgen_id)
-        plan.actions.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store, undo))
-    unrendered = wanted - {n.kbgen_id for n in notes}
-    # unread and not rendered: nothing to do, not even to note a new stat (most of a big vault)
+        out.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store, undo))
+    return out
+
+
+def plan_rest(
+    rendered: AbstractSet[str],
+    state: State,
+    located: Mapping[str, OnDisk],
+    protected: set[str],
+    wanted: set[str],
+) -> tuple[list[Action], int]:
+    """The notes not rendered: the wanted ones stay as they are, the others are stale.
+
+    A wanted note that was not rendered had none of its inputs change; one
+    that was not read either is only counted (the second value): most of a
+    big vault. A note nothing wants any more is deleted if untouched, else
+    kept and marked.
+    """
+    unrendered = wanted - rendered
     unread = {i for i in unrendered if located[i].unread}
-    plan.unlisted_unchanged = len(unread)
-    plan.actions += [
-        Action("unchanged", i, state.notes[i].path) for i in sorted(unrendered - unread)
-    ]
+    out = [Action("unchanged", i, state.notes[i].path) for i in sorted(unrendered - unread)]
     for kbgen_id in sorted(state.notes.keys() - wanted - protected):
         action = _plan_stale(kbgen_id, state.notes[kbgen_id], located[kbgen_id])
         if action is not None:
-            plan.actions.append(action)
-    return plan
+            out.append(action)
+    return out, len(unread)
 
 
 def _plan_note(
@@ -276,15 +292,21 @@ def mark_orphaned(data: bytes) -> bytes | None:
 
 
 def execute(
-    plan: Plan, state: State, store: Store, vault: Path, located: Mapping[str, OnDisk]
-) -> State:
-    """Journal, write, delete, and return the state to commit."""
-    after = state.copy()
-    after.pending = {}
-    writes = plan.writes
+    actions: list[Action],
+    plan: Plan,
+    state: State,
+    after: State,
+    store: Store,
+    vault: Path,
+    located: Mapping[str, OnDisk],
+) -> None:
+    """Journal, write and delete `actions` (a part of `plan`), and record them in `after`, the
+    state to commit (start it with `after_of`). A build does this a part at a time, so that it
+    never holds all its renderings at once; each part is journaled before it is written."""
+    writes = [a for a in actions if a.writes]
     bases = {
         a.base_sha: a.base
-        for a in plan.actions
+        for a in actions
         if a.base is not None
         and a.base_sha is not None
         and (store.lacks_texts or _base_changed(state, a))
@@ -298,16 +320,25 @@ def execute(
             ],
             bases,
         )
+    def apply(action: Action) -> None:
+        try:
+            _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
+        except OSError as exc:
+            raise KbgenError(
+                f"{vault / action.path}: cannot {'delete' if action.kind == 'delete' else 'write'}"
+                f" the note ({exc.strerror or exc}). Every note is as it was or as this build "
+                "made it; the next build finishes the job."
+            ) from exc
+
     with vault_mod.Writer() as writer:
-        for action in plan.actions:
-            try:
-                _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
-            except OSError as exc:
-                raise KbgenError(
-                    f"{vault / action.path}: cannot {'delete' if action.kind == 'delete' else 'write'}"
-                    f" the note ({exc.strerror or exc}). Every note is as it was or as this build "
-                    "made it; the next build finishes the job."
-                ) from exc
+        for action in actions:
+            apply(action)
+
+
+def after_of(state: State) -> State:
+    """The state a build's `execute` calls bring up to date, to be committed at its end."""
+    after = state.copy()
+    after.pending = {}
     return after
 
 

@@ -465,9 +465,8 @@ class Store:
         """
         db = self._writable()
         with db:
-            for digest, text in texts.items():
-                self._texts[digest] = text
-                self._journaled_texts.add(digest)
+            for digest, text in texts.items():  # not kept in `_texts`: a build writes them part
+                self._journaled_texts.add(digest)  # by part so as never to hold them all
                 db.execute(
                     f"INSERT OR IGNORE INTO texts VALUES (?, {_AS_TEXT})",
                     (digest, text.encode("utf-8")),

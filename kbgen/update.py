@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from . import canvas, promotion, snapshot
@@ -28,7 +28,7 @@ from .index import (
     page_owner,
     page_period,
 )
-from .model import Contribution, Entity
+from .model import Contribution, Entity, Note
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import (
     SourceRef,
@@ -36,9 +36,12 @@ from .notes import (
 )
 from .plan import (
     OnDisk,
+    after_of,
     execute,
     locate,
-    plan_writes,
+    pinned_notes,
+    plan_notes,
+    plan_rest,
     read_unread,
 )
 from .reading import Parsed, Reading, parse_paths, read_sources
@@ -176,6 +179,7 @@ def _update(
     changed = set(reading.parsed)
     gone = set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
+    del articles  # `_rendered` lets each prepared note go once it is rendered
     old = {} if full else store.contributions_of(sorted(changed | gone))
     for given in old.values():
         tally.add(given, -1)
@@ -234,27 +238,26 @@ def _update(
         p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
     }
     reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
-    notes = [
-        render_source(x, kbgen_id=ids[p], stem=stems[ids[p]], targets=targets)
-        for p, x in sorted(reading.parsed.items())
-        if ids[p] in render
-    ]
-    reduced = (reduction.render(i) for i in sorted(render - {"home", CANDIDATES}))
-    notes += [n for n in reduced if n is not None]
-    notes += [n for i in ("home", CANDIDATES) if i in render and (n := reduction.render(i))]
-    notes = [
-        dataclasses.replace(n, folder=folders[n.kbgen_id]) if n.kbgen_id in folders else n
-        for n in notes
-    ]
-    report.parsed, report.rendered = len(reading.parsed), len(notes)
-    reading.parsed.clear()  # the prepared notes are rendered: let their memory go
-    report.lap("render")
+    report.parsed = len(reading.parsed)
     stale = set(state.notes) - wanted_ids
-    read_unread(located, {n.kbgen_id for n in notes} | stale, state, vault, store)
-    plan = plan_writes(
-        notes, state, located, store, protected, wanted_ids, {CANDIDATES: promotion.consume_ticks}
-    )
-    plan.actions += [
+    plan = Plan(pinned=pinned_notes(state, located))
+    after = after_of(state)
+    rendered: set[str] = set()
+    notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
+    for part in _parts(notes):
+        report.lap("render")
+        rendered |= {n.kbgen_id for n in part}
+        read_unread(located, [n.kbgen_id for n in part], state, vault, store)
+        actions = plan_notes(part, state, located, store, {CANDIDATES: promotion.consume_ticks})
+        report.lap("plan")
+        if not report.dry_run:
+            execute(actions, plan, state, after, store, vault, located)
+            report.lap("write")
+        plan.actions += [a.spent() for a in actions]
+    report.rendered = len(rendered)
+    read_unread(located, stale, state, vault, store)
+    rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
+    rest += [
         Action(
             "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
         )
@@ -262,10 +265,11 @@ def _update(
     ]
     plan.notices = _notices(plan, naming, found, located)
     report.plan = plan
-    report.lap("plan")
     if report.dry_run:
+        plan.actions += rest
         return
-    after = execute(plan, state, store, vault, located)
+    execute(rest, plan, state, after, store, vault, located)
+    plan.actions += [a.spent() for a in rest]
     redraw = (
         full
         or totals != old_totals
@@ -300,6 +304,52 @@ def _update(
         },
     )
     report.lap("state")
+
+
+PART = 500  # notes rendered, planned and written together, at most,
+PART_CHARS = 4_000_000  # and at most this much of their text, give or take a note (month
+# pages grow with the vault): a part holds its renderings and, while it is written, their bytes
+
+
+def _parts(notes: Iterator[Note]) -> Iterator[list[Note]]:
+    part: list[Note] = []
+    size = 0
+    for note in notes:
+        part.append(note)
+        size += len(note.text)
+        if len(part) >= PART or size >= PART_CHARS:
+            yield part
+            part, size = [], 0
+    if part:
+        yield part
+
+
+def _rendered(
+    reading: Reading,
+    ids: Mapping[str, str],
+    stems: Mapping[str, str],
+    targets: Targets,
+    render: set[str],
+    reduction: Reduction,
+    folders: Mapping[str, str],
+) -> Iterator[Note]:
+    """The notes to render, rendered one by one: sources, reduced notes, then Home and
+    Candidates (which show the others). A source's prepared note is let go once rendered."""
+    for path in sorted(reading.parsed):
+        prepared = reading.parsed.pop(path)
+        if ids[path] in render:
+            note = render_source(prepared, kbgen_id=ids[path], stem=stems[ids[path]], targets=targets)
+            yield _placed(note, folders)
+    last = [i for i in ("home", CANDIDATES) if i in render]
+    for kbgen_id in [*sorted(render - {"home", CANDIDATES}), *last]:
+        if (reduced := reduction.render(kbgen_id)) is not None:
+            yield _placed(reduced, folders)
+
+
+def _placed(note: Note, folders: Mapping[str, str]) -> Note:
+    """In the folder the user moved it to, if they did: it stays there."""
+    folder = folders.get(note.kbgen_id)
+    return note if folder is None else dataclasses.replace(note, folder=folder)
 
 
 def _take(parsed: Parsed, tally: Tally, staged: Staged) -> None:

@@ -33,6 +33,15 @@ def _trusted_stats(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
 
 
+@pytest.fixture(autouse=True)
+def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds render, plan and write 7 notes at a time here (500 in use), so that every test
+    crosses the seams between parts: what a build does must not depend on where they fall."""
+    import kbgen.update
+
+    monkeypatch.setattr(kbgen.update, "PART", 7)
+
+
 def run_build(sources: Path, vault: Path, **kwargs: object) -> Report:
     return build(Config(sources=sources, vault=vault), **kwargs)  # type: ignore[arg-type]
 

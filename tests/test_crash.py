@@ -29,7 +29,8 @@ from corpus import write_corpus
 ARTICLES = 240
 
 # Runs `kbgen build`, killing itself just before its N-th os.replace (a temp
-# file written and fsynced, not yet renamed into place).
+# file written and fsynced, not yet renamed into place), with parts of 25 notes
+# (`update.PART`): earlier parts are journaled and written, later ones not yet.
 KILL_AT_RENAME = """
 import os, signal, sys
 n = int(sys.argv[1])
@@ -42,6 +43,8 @@ def replace(src, dst):
         os.kill(os.getpid(), signal.SIGKILL)
     real_replace(src, dst)
 os.replace = replace
+import kbgen.update
+kbgen.update.PART = 25  # killed between parts, and within one
 from kbgen.cli import main
 sys.exit(main(sys.argv[2:]))
 """
