@@ -16,9 +16,7 @@ from . import vault as vault_mod
 from .config import Config
 from .errors import SourceError
 from .extract import Matcher, link_article
-from .index import (
-    contributions,
-)
+from .index import Tallied, contributions, tallied
 from .model import Contribution
 from .render import Prepared, prepare_source
 from .sources import SourceFile, digest, read_bytes
@@ -37,6 +35,7 @@ class Parsed:
 
     prepared: Prepared
     contributions: dict[str, Contribution]
+    tallied: Tallied  # what the totals take from them, read in the worker
 
 
 @dataclass
@@ -178,7 +177,8 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
     try:
         article = parse(rel, data)
         linked = link_article(article, _MATCHER)
-        return Parsed(prepare_source(article, linked), contributions(article, linked))
+        given = contributions(article, linked)
+        return Parsed(prepare_source(article, linked), given, tallied(given))
     except SourceError as exc:
         return exc
     except Exception as exc:  # a bug of kbgen's on one article must not stop the others

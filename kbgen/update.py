@@ -27,6 +27,7 @@ from .index import (
     is_page,
     page_owner,
     page_period,
+    tallied,
 )
 from .model import Contribution, Entity, Note
 from .names import Naming, Wanted, allocate, fold_key, stem_of
@@ -182,7 +183,7 @@ def _update(
     del articles  # `_rendered` lets each prepared note go once it is rendered
     old = {} if full else store.contributions_of(sorted(changed | gone))
     for given in old.values():
-        tally.add(given, -1)
+        tally.add(tallied(given), -1)
     totals = tally.totals()
     entities = [e for e in catalog.entities if e.key in totals]
     authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
@@ -354,7 +355,7 @@ def _placed(note: Note, folders: Mapping[str, str]) -> Note:
 
 def _take(parsed: Parsed, tally: Tally, staged: Staged) -> None:
     """A source just parsed: added to the totals, its contributions put aside."""
-    tally.add(parsed.contributions)
+    tally.add(parsed.tallied)
     staged.add(parsed.prepared.source, parsed.contributions)
 
 
