@@ -10,9 +10,11 @@ source, both through an index.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator, Mapping
 
+from .errors import KbgenError
 from .model import Contribution
 
 _SCHEMA = """
@@ -33,10 +35,11 @@ class Staged(Mapping[str, dict[str, Contribution]]):
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a private database in a file SQLite deletes on close
-        self._db.executescript(
-            f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-            f"PRAGMA cache_size = -{_CACHE_KIB};{_SCHEMA}"
-        )
+        with _reported():
+            self._db.executescript(
+                f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+                f"PRAGMA cache_size = -{_CACHE_KIB};{_SCHEMA}"
+            )
         self._sources: set[str] = set()
         self._rows: list[tuple[str, str, int, bytes, str]] = []  # added, not yet inserted
         self._indexed = False
@@ -45,7 +48,7 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         """A source's contributions, replacing any staged for it before."""
         if source in self._sources:
             self._flush()
-            with self._db:
+            with _reported(), self._db:
                 self._db.execute("DELETE FROM c WHERE source = ?", (source,))
         self._rows += [(source, c.note, c.mentions, c.data, c.lines) for c in given.values()]
         self._sources.add(source)
@@ -56,7 +59,7 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         """Rows are inserted a few thousand at a time: one transaction per source cost a cold
         build's main process 1 ms a source, taken from the workers it shares the cores with."""
         if self._rows:
-            with self._db:
+            with _reported(), self._db:
                 self._db.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?)", self._rows)
             self._rows = []
 
@@ -85,7 +88,21 @@ class Staged(Mapping[str, dict[str, Contribution]]):
 
     def _query(self, sql: str, key: str) -> list[tuple[str, int, bytes, str]]:
         self._flush()
-        if not self._indexed:  # built once all sources are in: faster than row by row
-            self._db.executescript(_INDEXES)
-            self._indexed = True
-        return self._db.execute(sql, (key,)).fetchall()
+        with _reported():
+            if not self._indexed:  # built once all sources are in: faster than row by row
+                self._db.executescript(_INDEXES)
+                self._indexed = True
+            return self._db.execute(sql, (key,)).fetchall()
+
+
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """A staging file that cannot be written (a full or read-only temporary folder) stops the
+    build, saying where it was; nothing of the vault or its state has been written yet."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise KbgenError(
+            f"cannot stage this build's mention index in SQLite's temporary folder ({exc}); "
+            "point SQLITE_TMPDIR at a folder with room (about 25 KB per article)"
+        ) from exc

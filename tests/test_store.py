@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import SEEDS, run_build, vault_tree
 
+from kbgen.errors import KbgenError
 from kbgen.model import Contribution
 from kbgen.staged import Staged
 from kbgen.state import NoteRecord, State, Store
@@ -64,3 +68,36 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
             staged["e.md"]
     finally:
         staged.close()
+
+
+def test_no_room_to_stage_contributions_is_a_clear_error_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging file lives in SQLite's temporary folder, which can be full or unwritable:
+    the build stops with a message saying where and what to do, and the vault is untouched."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    for seed in sorted(SEEDS.glob("*.md"))[:2]:
+        shutil.copy(seed, sources / seed.name)
+    vault = tmp_path / "vault"
+    assert run_build(sources, vault).ok
+    before = vault_tree(vault)
+    said = "Vladimir Putin spoke about sanctions at length, as several newspapers reported."
+    (sources / "new.md").write_text(f"---\ntitle: New\n---\n\n{said}\n", encoding="utf-8")
+
+    class Full(sqlite3.Connection):
+        def executemany(self, *args: object) -> sqlite3.Cursor:
+            raise sqlite3.OperationalError("database or disk is full")
+
+    real_connect = sqlite3.connect
+
+    def connect(name: str, **options: Any) -> sqlite3.Connection:
+        if name == "":  # the staging file (the state database has a path)
+            options["factory"] = Full
+        connection: sqlite3.Connection = real_connect(name, **options)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with pytest.raises(KbgenError, match=r"temporary folder \(database or disk is full\).*TMPDIR"):
+        run_build(sources, vault)
+    assert vault_tree(vault) == before
