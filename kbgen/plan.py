@@ -38,7 +38,8 @@ class OnDisk(NamedTuple):  # a tuple: a build makes one per note, ten thousand a
     """Where a note kbgen made is now, and whether the user touched it."""
 
     path: str | None  # None: not in the vault any more
-    data: bytes | None  # None with `unread`: its stat says it is as kbgen last saw it
+    data: bytes | None  # None with `unread` (its stat says it is as kbgen last saw it), or let go
+    # once its part of the build is written (`update._let_go`)
     pristine: bool = False  # what kbgen last rendered, give or take frontmatter formatting
     moved: bool = False  # found by its kbgen_id away from its recorded path
     damaged: str | None = None  # "empty" or "truncated": never read as the user's text

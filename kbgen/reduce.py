@@ -142,14 +142,14 @@ class Reduction:
         ends = {dated[0], dated[-1]}
         stored = {s for p in ends for s in self.store.sources_feeding(p)}
         feeding = {s for s in stored if s not in self.new and s not in self.gone}
-        feeding |= {s for p in ends for s in self.new.by_note(p)}
+        feeding |= {s for p in ends for s in self.new.feeding(p)}
         return dates_of(self.refs[s] for s in feeding if s in self.refs)
 
     def _lines(self, stored: Mapping[str, str], notes: list[str]) -> dict[str, str]:
         """Lines per source: as stored, with the changed sources' new ones for `notes`."""
         lines = {s: t for s, t in stored.items() if s not in self.new and s not in self.gone}
         for note in notes:
-            lines.update((s, c.lines) for s, c in self.new.by_note(note).items())
+            lines.update(self.new.lines_for(note))
         return lines
 
 

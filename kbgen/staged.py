@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from .errors import KbgenError
 from .model import Contribution
@@ -65,14 +66,36 @@ class Staged(Mapping[str, dict[str, Contribution]]):
 
     def by_note(self, note: str) -> dict[str, Contribution]:
         """Per staged source, what it gives `note`, in the order of the sources' paths."""
-        rows = self._query("SELECT source, mentions, data, lines FROM c WHERE note = ?", note)
-        return {s: Contribution(note, m, lines, data) for s, m, data, lines in sorted(rows)}
+        rows = self._query(
+            "SELECT source, mentions, data, lines FROM c WHERE note = ? ORDER BY source", note
+        )
+        return {s: Contribution(note, m, lines, data) for s, m, data, lines in rows}
+
+    def lines_for(self, note: str) -> dict[str, str]:
+        """`by_note`'s lines alone: what a mention page is made of, read without the rest."""
+        return dict(self._query("SELECT source, lines FROM c WHERE note = ? ORDER BY source", note))
+
+    def feeding(self, note: str) -> set[str]:
+        """The staged sources that give `note` something."""
+        return {s for (s,) in self._query("SELECT source FROM c WHERE note = ?", note)}
 
     def __getitem__(self, source: str) -> dict[str, Contribution]:
         if source not in self._sources:
             raise KeyError(source)
-        rows = self._query("SELECT note, mentions, data, lines FROM c WHERE source = ?", source)
-        return {n: Contribution(n, m, lines, data) for n, m, data, lines in sorted(rows)}
+        rows = self._query(
+            "SELECT note, mentions, data, lines FROM c WHERE source = ? ORDER BY note", source
+        )
+        return {n: Contribution(n, m, lines, data) for n, m, data, lines in rows}
+
+    def rows(self) -> Iterator[tuple[str, str, int, bytes, bytes]]:
+        """Every staged row, by source then note, its lines as UTF-8: what a cold build's
+        commit copies into the state, read in one pass rather than source by source."""
+        self._ready()
+        with _reported():
+            yield from self._db.execute(
+                "SELECT source, note, mentions, data, CAST(lines AS BLOB) FROM c"
+                " ORDER BY source, note"
+            )
 
     def __contains__(self, source: object) -> bool:
         return source in self._sources
@@ -86,13 +109,18 @@ class Staged(Mapping[str, dict[str, Contribution]]):
     def close(self) -> None:
         self._db.close()
 
-    def _query(self, sql: str, key: str) -> list[tuple[str, int, bytes, str]]:
-        self._flush()
+    def _query(self, sql: str, key: str) -> list[Any]:
+        self._ready()
         with _reported():
-            if not self._indexed:  # built once all sources are in: faster than row by row
-                self._db.executescript(_INDEXES)
-                self._indexed = True
             return self._db.execute(sql, (key,)).fetchall()
+
+    def _ready(self) -> None:
+        """Every row added inserted, and the indexes there to ask them."""
+        self._flush()
+        if not self._indexed:  # built once all sources are in: faster than row by row
+            with _reported():
+                self._db.executescript(_INDEXES)
+            self._indexed = True
 
 
 @contextlib.contextmanager

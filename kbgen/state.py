@@ -57,6 +57,7 @@ _AS_TEXT = "CAST(? AS TEXT)"
 UNKNOWN_BASE = ""  # the hash of a note whose last rendering kbgen no longer has
 RACY_SECONDS = 0.1  # beyond the coarsest clock tick of ext4, XFS, btrfs, APFS and NTFS
 LINES_CACHED = 8_000_000  # characters of lines kept for the next build (1–4 bytes each)
+TEXTS_KEPT = 8_000_000  # characters of merge bases a build keeps once read (a part's worth)
 COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, some mounts)
 
 StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
@@ -214,6 +215,7 @@ class Store:
         self.readonly = readonly
         self._db: sqlite3.Connection | None = None
         self._texts: dict[str, str] = {}
+        self._texts_size = 0  # their characters, kept under TEXTS_KEPT
         self._in_db = State()  # what the database holds, which commit() brings up to date
         self._journaled: set[str] = set()  # rows whose next_* columns this build filled in
         self._journaled_texts: set[str] = set()  # merge bases this build stored
@@ -266,6 +268,7 @@ class Store:
         self._version = None
         self._in_db = State()
         self._texts.clear()
+        self._texts_size = 0
         self._forget_all_lines()
 
     # -- reading -----------------------------------------------------------------
@@ -273,6 +276,7 @@ class Store:
     def load(self) -> State:
         if self._still_current():
             self._texts.clear()  # merge bases are read again when needed, not kept for ever
+            self._texts_size = 0
             notes, sources = self._in_db.notes, self._in_db.sources
             return State(dict(sorted(notes.items())), dict(sorted(sources.items())))
         db = self._connect()
@@ -449,8 +453,13 @@ class Store:
         row = db.execute("SELECT text FROM texts WHERE sha = ?", (digest,)).fetchone()
         if row is None:
             return None
-        self._texts[digest] = str(row[0])  # judged in `locate`, merged in `plan`: read once
-        return self._texts[digest]
+        text = str(row[0])
+        if self._texts_size + len(text) > TEXTS_KEPT:  # a rebuild of every note reads them all
+            self._texts.clear()
+            self._texts_size = 0
+        self._texts[digest] = text  # judged in `locate`, merged in `plan`: read once
+        self._texts_size += len(text)
+        return text
 
     # -- writing -----------------------------------------------------------------
 
@@ -495,6 +504,8 @@ class Store:
         notes (None: the source is gone); `meta` sets keys of the meta table.
         With `replace_all`, every other source's contributions are dropped.
         """
+        from .staged import Staged  # here: a build the snapshot answers never loads the model
+
         before = self._in_db
         contributions = contributions or {}
         meta = {"schema": str(SCHEMA_VERSION), **(meta or {})}
@@ -515,7 +526,9 @@ class Store:
             db.executemany(  # lines bound as bytes: see _AS_TEXT
                 "INSERT INTO contrib (source, note, mentions, data, lines)"
                 f" VALUES (?, ?, ?, ?, {_AS_TEXT})",
-                (  # one source's at a time: `contributions` may be staged out of memory
+                contributions.rows()
+                if isinstance(contributions, Staged)  # out of memory: copied row by row
+                else (
                     (source, c.note, c.mentions, c.data, c.lines.encode("utf-8"))
                     for source in sorted(contributions)
                     for c in sorted((contributions[source] or {}).values(), key=lambda c: c.note)

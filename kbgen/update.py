@@ -222,7 +222,7 @@ def _update(
             located,
             {p: r.id for p, r in records.items()},
             feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
-            feeders=lambda note: store.sources_feeding(note) | set(new.by_note(note)),
+            feeders=lambda note: store.sources_feeding(note) | new.feeding(note),
             related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
         )
     render |= _owners_showing(render, totals, old_totals)
@@ -255,6 +255,7 @@ def _update(
             execute(actions, plan, state, after, store, vault, located)
             report.lap("write")
         plan.actions += [a.spent() for a in actions]
+        _let_go(located, part)
     report.rendered = len(rendered)
     read_unread(located, stale, state, vault, store)
     rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
@@ -345,6 +346,15 @@ def _rendered(
     for kbgen_id in [*sorted(render - {"home", CANDIDATES}), *last]:
         if (reduced := reduction.render(kbgen_id)) is not None:
             yield _placed(reduced, folders)
+
+
+def _let_go(located: dict[str, OnDisk], part: list[Note]) -> None:
+    """The bytes read of a part's notes, once it is planned and written: a rebuild of every
+    note (a catalog change) would otherwise end up holding the whole vault."""
+    for note in part:
+        disk = located.get(note.kbgen_id)
+        if disk is not None and disk.data is not None:
+            located[note.kbgen_id] = disk._replace(data=None)
 
 
 def _placed(note: Note, folders: Mapping[str, str]) -> Note:

@@ -62,8 +62,17 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
         assert list(staged.by_note("actor:x")) == ["a.md", "b.md", "c.md"]
         assert staged.by_note("actor:x")["c.md"] == Contribution("actor:x", 1, "again", b'{"t":{}}')
         assert staged.by_note("issue:y") == {}
+        assert staged.lines_for("actor:x") == {"a.md": "", "b.md": "- “b” ↗", "c.md": "again"}
+        assert staged.feeding("actor:x@2017-01") == {"b.md"}
         staged.add("d.md", given("issue:y"))  # after the first question: still answered
         assert staged.by_note("issue:y") == {"d.md": given("issue:y")["issue:y"]}
+        assert [(s, n, lines.decode()) for s, n, _, _, lines in staged.rows()] == [
+            ("a.md", "actor:x", ""),
+            ("b.md", "actor:x", "- “b” ↗"),
+            ("b.md", "actor:x@2017-01", "- “b” ↗"),
+            ("c.md", "actor:x", "again"),
+            ("d.md", "issue:y", ""),
+        ]
         with pytest.raises(KeyError):
             staged["e.md"]
     finally:
