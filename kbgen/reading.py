@@ -17,9 +17,9 @@ from .config import Config
 from .errors import SourceError
 from .extract import Matcher, link_article
 from .index import Tallied, contributions, tallied
-from .model import Contribution
 from .render import Prepared, prepare_source
 from .sources import SourceFile, digest, read_bytes
+from .staged import Row, rows
 from .state import (
     SourceRecord,
     State,
@@ -34,7 +34,7 @@ class Parsed:
     """A source as the rest of the build needs it: its note prepared, its contributions."""
 
     prepared: Prepared
-    contributions: dict[str, Contribution]
+    contributions: list[Row]  # as plain tuples: a dataclass each cost 3 × the time to unpickle
     tallied: Tallied  # what the totals take from them, read in the worker
 
 
@@ -178,7 +178,7 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
         article = parse(rel, data)
         linked = link_article(article, _MATCHER)
         given = contributions(article, linked)
-        return Parsed(prepare_source(article, linked), given, tallied(given))
+        return Parsed(prepare_source(article, linked), rows(given), tallied(given))
     except SourceError as exc:
         return exc
     except Exception as exc:  # a bug of kbgen's on one article must not stop the others

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import KbgenError
@@ -30,6 +30,13 @@ _CACHE_KIB = 32 * 1024  # SQLite's page cache for the staged rows
 _ROWS_HELD = 5_000  # rows added and held before they are inserted (a few MB)
 
 
+Row = tuple[str, int, bytes, str]  # a contribution: note, mentions, data, lines
+
+
+def rows(given: Mapping[str, Contribution]) -> list[Row]:
+    return [(c.note, c.mentions, c.data, c.lines) for c in given.values()]
+
+
 class Staged(Mapping[str, dict[str, Contribution]]):
     """Per source parsed in this build, what it gives each note now (as `Store.contributions_of`
     answers for the sources of earlier builds); `by_note` turns it around."""
@@ -45,13 +52,13 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         self._rows: list[tuple[str, str, int, bytes, str]] = []  # added, not yet inserted
         self._indexed = False
 
-    def add(self, source: str, given: Mapping[str, Contribution]) -> None:
-        """A source's contributions, replacing any staged for it before."""
+    def add(self, source: str, given: Iterable[Row]) -> None:
+        """A source's contributions (as `rows` makes them), replacing any staged for it."""
         if source in self._sources:
             self._flush()
             with _reported(), self._db:
                 self._db.execute("DELETE FROM c WHERE source = ?", (source,))
-        self._rows += [(source, c.note, c.mentions, c.data, c.lines) for c in given.values()]
+        self._rows += [(source, *row) for row in given]
         self._sources.add(source)
         if len(self._rows) >= _ROWS_HELD:
             self._flush()

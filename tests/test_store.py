@@ -13,7 +13,7 @@ from conftest import SEEDS, run_build, vault_tree
 
 from kbgen.errors import KbgenError
 from kbgen.model import Contribution
-from kbgen.staged import Staged
+from kbgen.staged import Staged, rows
 from kbgen.state import NoteRecord, State, Store
 
 
@@ -49,12 +49,15 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
     def given(*notes: str, lines: str = "") -> dict[str, Contribution]:
         return {n: Contribution(n, 1, lines, b'{"t":{}}') for n in notes}
 
+    def add(source: str, contributions: dict[str, Contribution]) -> None:
+        staged.add(source, rows(contributions))
+
     staged = Staged()
     try:
-        staged.add("b.md", given("actor:x", "actor:x@2017-01", lines="- “b” ↗"))
-        staged.add("a.md", given("actor:x"))
-        staged.add("c.md", given("issue:y"))
-        staged.add("c.md", given("actor:x", lines="again"))  # parsed twice: the last one stands
+        add("b.md", given("actor:x", "actor:x@2017-01", lines="- “b” ↗"))
+        add("a.md", given("actor:x"))
+        add("c.md", given("issue:y"))
+        add("c.md", given("actor:x", lines="again"))  # parsed twice: the last one stands
 
         assert list(staged) == ["a.md", "b.md", "c.md"] and len(staged) == 3
         assert "a.md" in staged and "d.md" not in staged
@@ -64,7 +67,7 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
         assert staged.by_note("issue:y") == {}
         assert staged.lines_for("actor:x") == {"a.md": "", "b.md": "- “b” ↗", "c.md": "again"}
         assert staged.feeding("actor:x@2017-01") == {"b.md"}
-        staged.add("d.md", given("issue:y"))  # after the first question: still answered
+        add("d.md", given("issue:y"))  # after the first question: still answered
         assert staged.by_note("issue:y") == {"d.md": given("issue:y")["issue:y"]}
         assert [(s, n, lines.decode()) for s, n, _, _, lines in staged.rows()] == [
             ("a.md", "actor:x", ""),
