@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from .state import sha, text_sha
+from .state import sha
 
 WRITE_KINDS = ("create", "update", "merge", "conflict", "restore", "orphan")
 _LABELS = {
@@ -37,6 +37,15 @@ class Action:
     detail: str = ""
     rendered: bool = False  # write the rendering itself: `base`, encoded when written
     spent_write: bool = False  # carried out, and it wrote (its bytes are let go: see `spent`)
+    utf8: bytes | None = field(default=None, compare=False, repr=False)  # `base` encoded, if
+    # the planner had it: a rendering is compared, hashed, journaled and written as bytes
+
+    @functools.cached_property
+    def base_bytes(self) -> bytes | None:
+        """`base` as UTF-8, encoded once (a big note takes a millisecond a time)."""
+        if self.utf8 is not None:
+            return self.utf8
+        return self.base.encode("utf-8") if self.base is not None else None
 
     @property
     def writes(self) -> bool:
@@ -44,9 +53,9 @@ class Action:
 
     @property
     def data(self) -> bytes | None:
-        """The bytes to write, None for none; a rendering is encoded on use, not kept twice."""
+        """The bytes to write, None for none."""
         if self.rendered and self.base is not None:
-            return self.base.encode("utf-8")
+            return self.base_bytes
         return self.raw
 
     def spent(self) -> Action:
@@ -66,7 +75,7 @@ class Action:
     @functools.cached_property
     def base_sha(self) -> str | None:
         """Hashed once: the journal, the texts table and the state all need it."""
-        return text_sha(self.base) if self.base is not None else None
+        return sha(self.base_bytes) if self.base_bytes is not None else None
 
     @functools.cached_property
     def data_sha(self) -> str | None:

@@ -205,16 +205,18 @@ def _plan_note(
     disk = located.get(note.kbgen_id)
     if rec is None or disk is None or disk.data is None:
         if rec is None:
-            return Action("create", note.kbgen_id, note.path, base=text, rendered=True)
+            return Action("create", note.kbgen_id, note.path, base=text, utf8=data, rendered=True)
         detail = "deleted in the vault while its source is still in sources/"
-        return Action("restore", note.kbgen_id, note.path, base=text, detail=detail, rendered=True)
+        return Action(
+            "restore", note.kbgen_id, note.path, base=text, utf8=data, detail=detail, rendered=True
+        )
     if disk.damaged:
         detail = f"was {disk.damaged}; nothing of yours was in it"
         return Action(
             "restore",
             note.kbgen_id,
             note.path,
-            base=text,
+            base=text, utf8=data,
             expect=disk.data,
             detail=detail,
             rendered=True,
@@ -222,15 +224,17 @@ def _plan_note(
     old_path = disk.path if disk.path != note.path else None
     if disk.pristine:
         if disk.data == data and old_path is None:
-            return Action("unchanged", note.kbgen_id, note.path, base=text)
+            return Action("unchanged", note.kbgen_id, note.path, base=text, utf8=data)
         return Action(
-            "update", note.kbgen_id, note.path, None, text, disk.data, old_path, rendered=True
-        )
-    return _plan_merge(note, rec, disk.data, store, undo)
+            "update", note.kbgen_id, note.path, None, text, disk.data, old_path, rendered=True,
+            utf8=data,
+        )  # fmt: skip
+    return _plan_merge(note, data, rec, disk.data, store, undo)
 
 
 def _plan_merge(
     note: Note,
+    data: bytes,  # the rendering, encoded
     rec: NoteRecord,
     ours_bytes: bytes,
     store: Store,
@@ -241,24 +245,27 @@ def _plan_merge(
         ours = ours_bytes.decode("utf-8")
     except UnicodeDecodeError:
         detail = "not valid UTF-8, so it cannot be merged; left exactly as it is"
-        return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
+        return Action("kept", note.kbgen_id, note.path, base=text, utf8=data, detail=detail)
     if ours == text:
-        return Action("unchanged", note.kbgen_id, note.path, base=text)
+        return Action("unchanged", note.kbgen_id, note.path, base=text, utf8=data)
     base = store.text(rec.base) if rec.base else None
     if base is None:
         detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
-        return Action("kept", note.kbgen_id, note.path, base=text, detail=detail)
+        return Action("kept", note.kbgen_id, note.path, base=text, utf8=data, detail=detail)
     from .merge import count_conflicts, merge_note  # merge3 is loaded only when needed
 
     mine = undo(ours) if undo else ours
     if mine == base:  # nothing of the user's is left once what was acted on is taken back
-        return Action("update", note.kbgen_id, note.path, None, text, ours_bytes, rendered=True)
+        return Action(
+            "update", note.kbgen_id, note.path, None, text, ours_bytes, rendered=True, utf8=data
+        )
     merged = merge_note(base, mine, text)
     if merged.text == ours:
-        return Action("unchanged", note.kbgen_id, note.path, base=text)
+        return Action("unchanged", note.kbgen_id, note.path, base=text, utf8=data)
     _, ours_body = properties.split_note(ours)
     kind = "conflict" if merged.conflicts > count_conflicts(ours_body) else "merge"
-    return Action(kind, note.kbgen_id, note.path, merged.text.encode("utf-8"), text, ours_bytes)
+    merged_bytes = merged.text.encode("utf-8")
+    return Action(kind, note.kbgen_id, note.path, merged_bytes, text, ours_bytes, utf8=data)
 
 
 def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
@@ -306,7 +313,7 @@ def execute(
     never holds all its renderings at once; each part is journaled before it is written."""
     writes = [a for a in actions if a.writes]
     bases = {
-        a.base_sha: a.base
+        a.base_sha: a.base_bytes
         for a in actions
         if a.base is not None
         and a.base_sha is not None

@@ -464,10 +464,10 @@ class Store:
     # -- writing -----------------------------------------------------------------
 
     def journal(
-        self, writes: Iterable[tuple[str, str, str, str]], texts: Mapping[str, str]
+        self, writes: Iterable[tuple[str, str, str, str]], texts: Mapping[str, bytes | None]
     ) -> None:
-        """Before writing: store the new merge bases (`texts`, by hash) and record (kbgen_id,
-        path, merge base hash, hash of the bytes) for every note about to change.
+        """Before writing: store the new merge bases (`texts`, UTF-8, by hash) and record
+        (kbgen_id, path, merge base hash, hash of the bytes) for every note about to change.
 
         One transaction: each commit costs the disk a few fsyncs, and a build killed before
         it finds neither, after it both.
@@ -476,10 +476,8 @@ class Store:
         with db:
             for digest, text in texts.items():  # not kept in `_texts`: a build writes them part
                 self._journaled_texts.add(digest)  # by part so as never to hold them all
-                db.execute(
-                    f"INSERT OR IGNORE INTO texts VALUES (?, {_AS_TEXT})",
-                    (digest, text.encode("utf-8")),
-                )
+                assert text is not None
+                db.execute(f"INSERT OR IGNORE INTO texts VALUES (?, {_AS_TEXT})", (digest, text))
             for kbgen_id, path, base_sha, written_sha in writes:
                 db.execute(
                     "INSERT INTO notes (id, next_path, next_base, next_written)"

@@ -24,7 +24,7 @@ def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Pa
     lines = "- “Said” — Путин ↗\n" * 100
     base_size, lines_size = sys.getsizeof(base), sys.getsizeof(lines)
     store = Store(tmp_path)
-    store.journal([("actor:x", "Actors/X.md", "sha-x", "sha-x")], {"sha-x": base})
+    store.journal([("actor:x", "Actors/X.md", "sha-x", "sha-x")], {"sha-x": base.encode()})
     after = State(notes={"actor:x": NoteRecord("Actors/X.md", "sha-x", "sha-x")})
     store.commit(
         after, contributions={"a.md": {"actor:x": Contribution("actor:x", 1, lines, b"{}")}}
