@@ -340,12 +340,15 @@ def _rendered(
     for path in sorted(reading.parsed):
         prepared = reading.parsed.pop(path)
         if ids[path] in render:
-            note = render_source(prepared, kbgen_id=ids[path], stem=stems[ids[path]], targets=targets)
+            kbgen_id = ids[path]
+            note = render_source(prepared, kbgen_id=kbgen_id, stem=stems[kbgen_id], targets=targets)
             yield _placed(note, folders)
+            del note  # held by no local once yielded: the caller lets go of each part
     last = [i for i in ("home", CANDIDATES) if i in render]
     for kbgen_id in [*sorted(render - {"home", CANDIDATES}), *last]:
         if (reduced := reduction.render(kbgen_id)) is not None:
             yield _placed(reduced, folders)
+            del reduced
 
 
 def _let_go(located: dict[str, OnDisk], part: list[Note]) -> None:
