@@ -147,7 +147,8 @@ def _same_content(data: bytes, base: str) -> bool:
 
 def pinned_notes(state: State, located: Mapping[str, OnDisk]) -> set[str]:
     """The notes the user moved or renamed: kbgen never moves them again."""
-    return {i for i, r in state.notes.items() if r.pinned} | {i for i, d in located.items() if d.moved}
+    pinned = {i for i, r in state.notes.items() if r.pinned}
+    return pinned | {i for i, d in located.items() if d.moved}
 
 
 def plan_notes(

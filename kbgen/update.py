@@ -243,19 +243,8 @@ def _update(
     stale = set(state.notes) - wanted_ids
     plan = Plan(pinned=pinned_notes(state, located))
     after = after_of(state)
-    rendered: set[str] = set()
     notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
-    for part in _parts(notes):
-        report.lap("render")
-        rendered |= {n.kbgen_id for n in part}
-        read_unread(located, [n.kbgen_id for n in part], state, vault, store)
-        actions = plan_notes(part, state, located, store, {CANDIDATES: promotion.consume_ticks})
-        report.lap("plan")
-        if not report.dry_run:
-            execute(actions, plan, state, after, store, vault, located)
-            report.lap("write")
-        plan.actions += [a.spent() for a in actions]
-        _let_go(located, part)
+    rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
     report.rendered = len(rendered)
     read_unread(located, stale, state, vault, store)
     rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
@@ -311,6 +300,33 @@ def _update(
 PART = 500  # notes rendered, planned and written together, at most,
 PART_CHARS = 4_000_000  # and at most this much of their text, give or take a note (month
 # pages grow with the vault): a part holds its renderings and, while it is written, their bytes
+
+
+def _in_parts(
+    notes: Iterator[Note],
+    plan: Plan,
+    state: State,
+    after: State,
+    located: dict[str, OnDisk],
+    store: Store,
+    vault: Path,
+    report: Report,
+) -> set[str]:
+    """Each part of `notes` planned, then (unless a dry run) journaled and written, its actions
+    added to `plan` and recorded in `after`; the ids of the notes rendered."""
+    rendered: set[str] = set()
+    for part in _parts(notes):
+        report.lap("render")
+        rendered |= {n.kbgen_id for n in part}
+        read_unread(located, [n.kbgen_id for n in part], state, vault, store)
+        actions = plan_notes(part, state, located, store, {CANDIDATES: promotion.consume_ticks})
+        report.lap("plan")
+        if not report.dry_run:
+            execute(actions, plan, state, after, store, vault, located)
+            report.lap("write")
+        plan.actions += [a.spent() for a in actions]
+        _let_go(located, part)
+    return rendered
 
 
 def _parts(notes: Iterator[Note]) -> Iterator[list[Note]]:
