@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json
@@ -124,177 +123,174 @@ def update(
     progress: bool,
     parallel: bool,
 ) -> None:
-    with contextlib.closing(Staged()) as new:
-        _update(config, store, report, listed, found_sources, progress, parallel, new)
-
-
-def _update(
-    config: Config,
-    store: Store,
-    report: Report,
-    listed: dict[str, os.stat_result],
-    found_sources: tuple[list[SourceFile], list[SourceError]],
-    progress: bool,
-    parallel: bool,
-    new: Staged,
-) -> None:
-    """`new` receives the contributions of every source parsed, as it comes."""
-    vault = config.vault
-    loaded = store.load()
-    state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
-    found = scan(vault, state, listed)
-    _adopt(state, found)
-    located = locate(state, vault, found.found, store, listed)
-    report.lap("vault")
-    promoted = _promotions(store, located)
-    catalog = catalog_mod.load(
-        list(config.catalogs),
-        found.entities,
-        _aliases_added_in_notes(located),
-        [promotion.entity_of(p) for p in promoted],
-    )
-    fingerprint = _fingerprint(catalog)
-    full = store.meta("fingerprint") != fingerprint
-    matcher = functools.cache(lambda: _matcher(catalog))
-    # what an older catalog or kbgen stored is not added to, whatever its format
-    old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
-    tally = Tally(old_totals)  # each parsed source added as it comes
-    report.lap("catalog")
-    reading = read_sources(
-        found_sources,
-        state,
-        full,
-        matcher,
-        progress,
-        report.errors,
-        parallel,
-        on_parsed=lambda parsed: _take(parsed, tally, new),
-    )
-    report.lap("read")
-    report.sources = len(reading.present) + sum(
-        e.path not in reading.present for e in report.errors
-    )
-    articles = [p for _, p in sorted(reading.parsed.items())]
-    ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
-    records = _records(reading, ids)
-    changed = set(reading.parsed)
-    gone = set(state.sources) - set(records)
-    author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
-    del articles  # `_rendered` lets each prepared note go once it is rendered
-    old = {} if full else store.contributions_of(sorted(changed | gone))
-    for given in old.values():
-        tally.add(tallied(given), -1)
-    totals = tally.totals()
-    entities = [e for e in catalog.entities if e.key in totals]
-    authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
-    wanted = _wanted(entities, authors, records, totals)
-    wanted.append(Wanted(CANDIDATES, "Candidates"))
-    wanted.append(Wanted(TIMELINE, "Timeline"))
-    wanted += [
-        Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if k.startswith(f"{TIMELINE}@")
-    ]
-    wanted_ids = {w.kbgen_id for w in wanted}
-    user_stems = {stem_of(p) for p in found.user_paths}
-    old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
-    naming, folders = _naming(wanted, state, located, user_stems, old_stems)
-    stems = naming.stems
-    report.lap("names")
-    failed = {e.path for e in report.errors}
-    protected = {state.sources[p].id for p in failed if p in state.sources}
-    if full:
-        render = set(wanted_ids)
-    else:
-        shown = changed | gone  # the sources whose refs (title, date, name) may differ
-        render = notes_to_render(
-            Inputs(
-                changed,
-                gone,
-                old,
-                new,
-                old_refs={
-                    p: _ref(state.sources[p], old_stems) for p in shown if p in state.sources
-                },
-                new_refs={p: _ref(records[p], stems) for p in shown if p in records},
-                old_stems=old_stems,
-                new_stems=stems,
-                totals_changed=totals != old_totals,
-            ),
-            located,
-            {p: r.id for p, r in records.items()},
-            feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
-            feeders=lambda note: store.sources_feeding(note) | new.feeding(note),
-            related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
+    new = Staged()  # the contributions of every source parsed, as it comes
+    try:
+        vault = config.vault
+        loaded = store.load()
+        state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
+        found = scan(vault, state, listed)
+        _adopt(state, found)
+        located = locate(state, vault, found.found, store, listed)
+        report.lap("vault")
+        promoted = _promotions(store, located)
+        catalog = catalog_mod.load(
+            list(config.catalogs),
+            found.entities,
+            _aliases_added_in_notes(located),
+            [promotion.entity_of(p) for p in promoted],
         )
-    render |= _owners_showing(render, totals, old_totals)
-    render = (render & wanted_ids) - protected
-    by_id = {r.id: p for p, r in records.items()}
-    to_parse = {by_id[i] for i in render if i in by_id} - changed
-    reading.parsed.update(parse_paths(config, to_parse, matcher, report.errors, parallel))
-    targets = Targets(
-        entities={e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities},
-        authors={n: stems[i] for n, i in author_ids.items() if i in stems}
-        | {n: stems[i] for i, n in authors.items()},
-    )
-    refs = {
-        p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
-    }
-    reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
-    report.parsed = len(reading.parsed)
-    stale = set(state.notes) - wanted_ids
-    plan = Plan(pinned=pinned_notes(state, located))
-    after = after_of(state)
-    notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
-    rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
-    report.rendered = len(rendered)
-    read_unread(located, stale, state, vault, store)
-    rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
-    rest += [
-        Action(
-            "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
+        fingerprint = _fingerprint(catalog)
+        full = store.meta("fingerprint") != fingerprint
+        matcher = functools.cache(lambda: _matcher(catalog))
+        # what an older catalog or kbgen stored is not added to, whatever its format
+        old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
+        tally = Tally(old_totals)  # each parsed source added as it comes
+        report.lap("catalog")
+        reading = read_sources(
+            found_sources,
+            state,
+            full,
+            matcher,
+            progress,
+            report.errors,
+            parallel,
+            on_parsed=lambda parsed: _take(parsed, tally, new),
         )
-        for p in leftovers
-    ]
-    plan.notices = _notices(plan, naming, found, located)
-    report.plan = plan
-    if report.dry_run:
-        plan.actions += rest
-        return
-    execute(rest, plan, state, after, store, vault, located)
-    plan.actions += [a.spent() for a in rest]
-    redraw = (
-        full
-        or totals != old_totals
-        or any(
-            stems.get(e.key) != stem_of(state.notes[e.key].path)
-            for e in entities
-            if e.key in state.notes
+        report.lap("read")
+        report.sources = len(reading.present) + sum(
+            e.path not in reading.present for e in report.errors
         )
-    )
-    report.map_written, drawn = _draw_map(
-        vault, entities, totals, after, redraw, plan, store.meta("map")
-    )
-    report.lap("write")
-    report.catalog_notes = sorted(
-        {e.user_note for e in found.entities if e.user_note}
-        | {
-            r.path
-            for i, r in after.notes.items()
-            if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
+        articles = [p for _, p in sorted(reading.parsed.items())]
+        ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
+        records = _records(reading, ids)
+        changed = set(reading.parsed)
+        gone = set(state.sources) - set(records)
+        author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
+        del articles  # `_rendered` lets each prepared note go once it is rendered
+        old = {} if full else store.contributions_of(sorted(changed | gone))
+        for given in old.values():
+            tally.add(tallied(given), -1)
+        totals = tally.totals()
+        entities = [e for e in catalog.entities if e.key in totals]
+        authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
+        wanted = _wanted(entities, authors, records, totals)
+        wanted.append(Wanted(CANDIDATES, "Candidates"))
+        wanted.append(Wanted(TIMELINE, "Timeline"))
+        wanted += [
+            Wanted(k, f"Timeline {k.partition('@')[2]}")
+            for k in totals
+            if k.startswith(f"{TIMELINE}@")
+        ]
+        wanted_ids = {w.kbgen_id for w in wanted}
+        user_stems = {stem_of(p) for p in found.user_paths}
+        old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
+        naming, folders = _naming(wanted, state, located, user_stems, old_stems)
+        stems = naming.stems
+        report.lap("names")
+        failed = {e.path for e in report.errors}
+        protected = {state.sources[p].id for p in failed if p in state.sources}
+        if full:
+            render = set(wanted_ids)
+        else:
+            shown = changed | gone  # the sources whose refs (title, date, name) may differ
+            render = notes_to_render(
+                Inputs(
+                    changed,
+                    gone,
+                    old,
+                    new,
+                    old_refs={
+                        p: _ref(state.sources[p], old_stems) for p in shown if p in state.sources
+                    },
+                    new_refs={p: _ref(records[p], stems) for p in shown if p in records},
+                    old_stems=old_stems,
+                    new_stems=stems,
+                    totals_changed=totals != old_totals,
+                ),
+                located,
+                {p: r.id for p, r in records.items()},
+                feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
+                feeders=lambda note: store.sources_feeding(note) | new.feeding(note),
+                related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
+            )
+        render |= _owners_showing(render, totals, old_totals)
+        render = (render & wanted_ids) - protected
+        by_id = {r.id: p for p, r in records.items()}
+        to_parse = {by_id[i] for i in render if i in by_id} - changed
+        reading.parsed.update(parse_paths(config, to_parse, matcher, report.errors, parallel))
+        targets = Targets(
+            entities={
+                e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities
+            },
+            authors={n: stems[i] for n, i in author_ids.items() if i in stems}
+            | {n: stems[i] for i, n in authors.items()},
+        )
+        refs = {
+            p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
         }
-    )
-    after.sources = records
-    store.commit(
-        after,
-        replace_all=full,
-        contributions=new if full else _replaced(changed, gone, old, new),
-        meta={
-            "fingerprint": fingerprint,
-            "totals": json.dumps(totals, sort_keys=True),
-            "promoted": promotion.dumps(promoted),
-            **({"map": drawn} if drawn is not None else {}),
-        },
-    )
-    report.lap("state")
+        reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
+        report.parsed = len(reading.parsed)
+        stale = set(state.notes) - wanted_ids
+        plan = Plan(pinned=pinned_notes(state, located))
+        after = after_of(state)
+        notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
+        rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
+        report.rendered = len(rendered)
+        read_unread(located, stale, state, vault, store)
+        rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
+        rest += [
+            Action(
+                "delete",
+                "",
+                p,
+                expect=vault_mod.read_bytes(vault / p),
+                detail="left by a killed build",
+            )
+            for p in leftovers
+        ]
+        plan.notices = _notices(plan, naming, found, located)
+        report.plan = plan
+        if report.dry_run:
+            plan.actions += rest
+            return
+        execute(rest, plan, state, after, store, vault, located)
+        plan.actions += [a.spent() for a in rest]
+        redraw = (
+            full
+            or totals != old_totals
+            or any(
+                stems.get(e.key) != stem_of(state.notes[e.key].path)
+                for e in entities
+                if e.key in state.notes
+            )
+        )
+        report.map_written, drawn = _draw_map(
+            vault, entities, totals, after, redraw, plan, store.meta("map")
+        )
+        report.lap("write")
+        report.catalog_notes = sorted(
+            {e.user_note for e in found.entities if e.user_note}
+            | {
+                r.path
+                for i, r in after.notes.items()
+                if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
+            }
+        )
+        after.sources = records
+        store.commit(
+            after,
+            replace_all=full,
+            contributions=new if full else _replaced(changed, gone, old, new),
+            meta={
+                "fingerprint": fingerprint,
+                "totals": json.dumps(totals, sort_keys=True),
+                "promoted": promotion.dumps(promoted),
+                **({"map": drawn} if drawn is not None else {}),
+            },
+        )
+        report.lap("state")
+    finally:
+        new.close()
 
 
 PART = 500  # notes rendered, planned and written together, at most,
