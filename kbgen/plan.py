@@ -201,35 +201,21 @@ def _plan_note(
     store: Store,
     undo: Callable[[str], str] | None = None,
 ) -> Action:
-    text = note.text
-    data = text.encode("utf-8")
+    data = note.text.encode("utf-8")
     disk = located.get(note.kbgen_id)
     if rec is None or disk is None or disk.data is None:
         if rec is None:
-            return Action("create", note.kbgen_id, note.path, base=text, utf8=data, rendered=True)
+            return _rendering("create", note, data, rendered=True)
         detail = "deleted in the vault while its source is still in sources/"
-        return Action(
-            "restore", note.kbgen_id, note.path, base=text, utf8=data, detail=detail, rendered=True
-        )
+        return _rendering("restore", note, data, detail=detail, rendered=True)
     if disk.damaged:
         detail = f"was {disk.damaged}; nothing of yours was in it"
-        return Action(
-            "restore",
-            note.kbgen_id,
-            note.path,
-            base=text, utf8=data,
-            expect=disk.data,
-            detail=detail,
-            rendered=True,
-        )
+        return _rendering("restore", note, data, expect=disk.data, detail=detail, rendered=True)
     old_path = disk.path if disk.path != note.path else None
     if disk.pristine:
         if disk.data == data and old_path is None:
-            return Action("unchanged", note.kbgen_id, note.path, base=text, utf8=data)
-        return Action(
-            "update", note.kbgen_id, note.path, None, text, disk.data, old_path, rendered=True,
-            utf8=data,
-        )  # fmt: skip
+            return _rendering("unchanged", note, data)
+        return _rendering("update", note, data, expect=disk.data, old_path=old_path, rendered=True)
     return _plan_merge(note, data, rec, disk.data, store, undo)
 
 
@@ -246,27 +232,43 @@ def _plan_merge(
         ours = ours_bytes.decode("utf-8")
     except UnicodeDecodeError:
         detail = "not valid UTF-8, so it cannot be merged; left exactly as it is"
-        return Action("kept", note.kbgen_id, note.path, base=text, utf8=data, detail=detail)
+        return _rendering("kept", note, data, detail=detail)
     if ours == text:
-        return Action("unchanged", note.kbgen_id, note.path, base=text, utf8=data)
+        return _rendering("unchanged", note, data)
     base = store.text(rec.base) if rec.base else None
     if base is None:
         detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
-        return Action("kept", note.kbgen_id, note.path, base=text, utf8=data, detail=detail)
+        return _rendering("kept", note, data, detail=detail)
     from .merge import count_conflicts, merge_note  # merge3 is loaded only when needed
 
     mine = undo(ours) if undo else ours
     if mine == base:  # nothing of the user's is left once what was acted on is taken back
-        return Action(
-            "update", note.kbgen_id, note.path, None, text, ours_bytes, rendered=True, utf8=data
-        )
+        return _rendering("update", note, data, expect=ours_bytes, rendered=True)
     merged = merge_note(base, mine, text)
     if merged.text == ours:
-        return Action("unchanged", note.kbgen_id, note.path, base=text, utf8=data)
+        return _rendering("unchanged", note, data)
     _, ours_body = properties.split_note(ours)
     kind = "conflict" if merged.conflicts > count_conflicts(ours_body) else "merge"
-    merged_bytes = merged.text.encode("utf-8")
-    return Action(kind, note.kbgen_id, note.path, merged_bytes, text, ours_bytes, utf8=data)
+    return _rendering(kind, note, data, raw=merged.text.encode("utf-8"), expect=ours_bytes)
+
+
+def _rendering(
+    kind: str,
+    note: Note,
+    data: bytes,
+    *,
+    raw: bytes | None = None,
+    expect: bytes | None = None,
+    old_path: str | None = None,
+    detail: str = "",
+    rendered: bool = False,
+) -> Action:
+    """An action on a note rendered this build: the rendering (`data`, its text encoded once)
+    is the note's new merge base, whatever is written."""
+    return Action(
+        kind, note.kbgen_id, note.path, raw, note.text, expect, old_path, detail, rendered,
+        utf8=data,
+    )  # fmt: skip
 
 
 def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
@@ -314,9 +316,9 @@ def execute(
     never holds all its renderings at once; each part is journaled before it is written."""
     writes = [a for a in actions if a.writes]
     bases = {
-        a.base_sha: a.base_bytes
+        a.base_sha: text
         for a in actions
-        if a.base is not None
+        if (text := a.base_bytes) is not None
         and a.base_sha is not None
         and (store.lacks_texts or _base_changed(state, a))
     }
@@ -329,19 +331,16 @@ def execute(
             ],
             bases,
         )
-    def apply(action: Action) -> None:
-        try:
-            _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
-        except OSError as exc:
-            raise KbgenError(
-                f"{vault / action.path}: cannot {'delete' if action.kind == 'delete' else 'write'}"
-                f" the note ({exc.strerror or exc}). Every note is as it was or as this build "
-                "made it; the next build finishes the job."
-            ) from exc
-
     with vault_mod.Writer() as writer:
         for action in actions:
-            apply(action)
+            try:
+                _apply(action, state, after, vault, plan, located.get(action.kbgen_id), writer)
+            except OSError as exc:
+                raise KbgenError(
+                    f"{vault / action.path}: cannot {'delete' if action.kind == 'delete' else 'write'}"
+                    f" the note ({exc.strerror or exc}). Every note is as it was or as this build "
+                    "made it; the next build finishes the job."
+                ) from exc
 
 
 def after_of(state: State) -> State:

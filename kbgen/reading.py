@@ -19,7 +19,7 @@ from .extract import Matcher, link_article
 from .index import Tallied, contributions, tallied
 from .render import Prepared, prepare_source
 from .sources import SourceFile, digest, read_bytes
-from .staged import Row, rows
+from .staged import Row, as_rows
 from .state import (
     SourceRecord,
     State,
@@ -178,7 +178,7 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
         article = parse(rel, data)
         linked = link_article(article, _MATCHER)
         given = contributions(article, linked)
-        return Parsed(prepare_source(article, linked), rows(given), tallied(given))
+        return Parsed(prepare_source(article, linked), as_rows(given), tallied(given))
     except SourceError as exc:
         return exc
     except Exception as exc:  # a bug of kbgen's on one article must not stop the others

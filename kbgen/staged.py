@@ -33,7 +33,7 @@ _ROWS_HELD = 5_000  # rows added and held before they are inserted (a few MB)
 Row = tuple[str, int, bytes, str]  # a contribution: note, mentions, data, lines
 
 
-def rows(given: Mapping[str, Contribution]) -> list[Row]:
+def as_rows(given: Mapping[str, Contribution]) -> list[Row]:
     return [(c.note, c.mentions, c.data, c.lines) for c in given.values()]
 
 
@@ -53,7 +53,7 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         self._indexed = False
 
     def add(self, source: str, given: Iterable[Row]) -> None:
-        """A source's contributions (as `rows` makes them), replacing any staged for it."""
+        """A source's contributions (as `as_rows` makes them), replacing any staged for it."""
         if source in self._sources:
             self._flush()
             with _reported(), self._db:
@@ -132,8 +132,9 @@ class Staged(Mapping[str, dict[str, Contribution]]):
 
 @contextlib.contextmanager
 def _reported() -> Iterator[None]:
-    """A staging file that cannot be written (a full or read-only temporary folder) stops the
-    build, saying where it was; nothing of the vault or its state has been written yet."""
+    """A staging file that cannot be written or read (a full or read-only temporary folder)
+    stops the build, saying where it was; notes written before are journaled, as after any
+    failed write, and the next build finishes the job."""
     try:
         yield
     except sqlite3.Error as exc:

@@ -102,10 +102,6 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def text_sha(text: str) -> str:
-    return sha(text.encode("utf-8"))
-
-
 def stat_key(st: os.stat_result, now_ns: int) -> StatKey | None:
     """The stat to remember for a file just read or written, or None if it is racy."""
     return None if is_racy(st.st_mtime_ns, racy_limits(now_ns)) else key_of(st)
@@ -464,7 +460,7 @@ class Store:
     # -- writing -----------------------------------------------------------------
 
     def journal(
-        self, writes: Iterable[tuple[str, str, str, str]], texts: Mapping[str, bytes | None]
+        self, writes: Iterable[tuple[str, str, str, str]], texts: Mapping[str, bytes]
     ) -> None:
         """Before writing: store the new merge bases (`texts`, UTF-8, by hash) and record
         (kbgen_id, path, merge base hash, hash of the bytes) for every note about to change.
@@ -474,9 +470,9 @@ class Store:
         """
         db = self._writable()
         with db:
-            for digest, text in texts.items():  # not kept in `_texts`: a build writes them part
-                self._journaled_texts.add(digest)  # by part so as never to hold them all
-                assert text is not None
+            # not kept in `_texts`: a build writes part by part so as never to hold them all
+            for digest, text in texts.items():
+                self._journaled_texts.add(digest)
                 db.execute(f"INSERT OR IGNORE INTO texts VALUES (?, {_AS_TEXT})", (digest, text))
             for kbgen_id, path, base_sha, written_sha in writes:
                 db.execute(

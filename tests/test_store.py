@@ -13,7 +13,7 @@ from conftest import SEEDS, run_build, vault_tree
 
 from kbgen.errors import KbgenError
 from kbgen.model import Contribution
-from kbgen.staged import Staged, rows
+from kbgen.staged import Staged, as_rows
 from kbgen.state import NoteRecord, State, Store
 
 
@@ -50,7 +50,7 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
         return {n: Contribution(n, 1, lines, b'{"t":{}}') for n in notes}
 
     def add(source: str, contributions: dict[str, Contribution]) -> None:
-        staged.add(source, rows(contributions))
+        staged.add(source, as_rows(contributions))
 
     staged = Staged()
     try:
