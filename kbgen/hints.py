@@ -22,7 +22,7 @@ Area = Literal["sources", "vault"]
 class Hint:
     area: Area
     rel: str  # relative to its area's root, "/"-separated
-    kind: str  # created, modified, deleted, moved_from, moved_to, closed
+    kind: str  # created, modified, attrib, deleted, moved_from, moved_to, closed
     is_dir: bool = False
 
 
@@ -40,9 +40,7 @@ def classify(kind: str, src: str, dest: str, is_dir: bool, roots: dict[Area, str
         for area, root in roots.items():
             rel = _relative(path, root)
             if rel is not None and relevant(area, rel, is_dir):
-                out.append(
-                    Hint(area, rel, "modified" if end_kind == "attrib" else end_kind, is_dir)
-                )
+                out.append(Hint(area, rel, end_kind, is_dir))
                 break
     return out
 
@@ -77,14 +75,22 @@ class Debouncer:
     but not yet closed (a copy in progress, seen only where the observer
     reports closes) holds the sync back until it is closed or `max_wait`
     has passed.
+
+    Where closes are reported, a save is known to be over when the last
+    hint closes a source written or renames one into place (how every
+    editor's save ends, in place or "safe"): then only `settle` seconds
+    must pass, enough for the next file of a copy to show up. Notes saved
+    in the vault (Obsidian saves as the user types) wait the quiet period.
     """
 
     quiet: float
     max_wait: float
     tracks_close: bool = False
+    settle: float = 0.02
     hints: list[Hint] = field(default_factory=list)
     _first: float | None = None
     _last: float = 0.0
+    _finished: bool = False  # the last hint ended a save of a source
     _writing: set[str] = field(default_factory=set)
 
     def add(self, hint: Hint, now: float) -> None:
@@ -92,12 +98,14 @@ class Debouncer:
             self._first = now
         self._last = now
         self.hints.append(hint)  # a close is a hint too: the file's bytes are now final
+        self._finished = False
         if hint.area != "sources" or hint.is_dir or not self.tracks_close:
             return
         if hint.kind in ("created", "modified"):
             self._writing.add(hint.rel)
-        elif hint.kind in ("closed", "deleted", "moved_from"):
+        elif hint.kind in ("closed", "deleted", "moved_from", "moved_to"):
             self._writing.discard(hint.rel)
+        self._finished = hint.kind in ("closed", "moved_to")
 
     def wait(self, now: float) -> float | None:
         """Seconds until due (0: due now), or None when nothing is pending."""
@@ -105,12 +113,14 @@ class Debouncer:
             return None
         deadline = self._first + self.max_wait
         if not self._writing:
-            deadline = min(deadline, self._last + self.quiet)
+            quiet = min(self.quiet, self.settle) if self._finished else self.quiet
+            deadline = min(deadline, self._last + quiet)
         return max(0.0, deadline - now)
 
     def take(self) -> list[Hint]:
         """The pending hints, handed over for one sync; the debouncer starts afresh."""
         hints, self.hints = self.hints, []
         self._first = None
+        self._finished = False
         self._writing.clear()
         return hints
