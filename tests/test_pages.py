@@ -208,7 +208,33 @@ def test_home_lists_the_authors_with_most_articles_when_there_are_many(
     monkeypatch.setattr(notes_mod, "HOME_AUTHORS", 2)
     sources, vault = corpus
     listed = _home_section(sources, vault, "Authors")
-    articles = {p.stem: int(frontmatter_of(p)["articles"]) for p in (vault / "Authors").glob("*.md")}
+    articles = {
+        p.stem: int(frontmatter_of(p)["articles"]) for p in (vault / "Authors").glob("*.md")
+    }
     ranked = sorted(articles, key=lambda a: (-articles[a], a.casefold()))
     assert listed[:2] == [f"- [[{a}]]" for a in sorted(ranked[:2], key=str.casefold)]
     assert listed[2:] == [f"- … and {len(articles) - 2} more in `Authors/`"]
+
+
+def test_a_paged_entity_shows_its_newest_quotes_and_counts_them_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The quotes past the ones shown are counted, not rendered: held to rendering them all."""
+    monkeypatch.setattr(notes_mod, "QUOTES_SHOWN", 5)
+    sources = {
+        f"s{i}.md": notes_mod.SourceRef(
+            f"Source {i}", f"Title {i}", f"2017-0{1 + i % 9}-1{i}", None
+        )
+        for i in range(7)
+    }
+    said = {
+        s: "\n".join(f"- “Quote {k} of {s}” ({notes_mod.SOURCE_REF})" for k in range(1 + i % 3))
+        for i, s in enumerate(sources)
+    }
+    said["s3.md"] = ""  # a source that quotes nobody
+    shown = notes_mod._said(said, sources, 5)
+    every = notes_mod._said(said, sources, None)
+    assert shown.startswith("## Quotes\n\nThe 5 newest of 12; every one is also in the month")
+    assert shown.split("\n\n", 2)[2].splitlines() == every.split("\n\n", 1)[1].splitlines()[:5]
+    assert "Quote 0 of s6.md" in shown.splitlines()[4]  # the newest source first (2017-07-16)
+    assert notes_mod._said(said, sources, 12) == every
