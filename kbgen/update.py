@@ -126,11 +126,7 @@ def update(
     new = Staged()  # the contributions of every source parsed, as it comes
     try:
         vault = config.vault
-        loaded = store.load()
-        state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
-        found = scan(vault, state, listed)
-        _adopt(state, found)
-        located = locate(state, vault, found.found, store, listed)
+        state, leftovers, found, located = _vault_side(store, vault, listed)
         report.lap("vault")
         promoted = _promotions(store, located)
         catalog = catalog_mod.load(
@@ -174,80 +170,41 @@ def update(
         entities = [e for e in catalog.entities if e.key in totals]
         authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
         wanted = _wanted(entities, authors, records, totals)
-        wanted.append(Wanted(CANDIDATES, "Candidates"))
-        wanted.append(Wanted(TIMELINE, "Timeline"))
-        wanted += [
-            Wanted(k, f"Timeline {k.partition('@')[2]}")
-            for k in totals
-            if k.startswith(f"{TIMELINE}@")
-        ]
         wanted_ids = {w.kbgen_id for w in wanted}
-        user_stems = {stem_of(p) for p in found.user_paths}
         old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
+        user_stems = {stem_of(p) for p in found.user_paths}
         naming, folders = _naming(wanted, state, located, user_stems, old_stems)
         stems = naming.stems
         report.lap("names")
-        failed = {e.path for e in report.errors}
-        protected = {state.sources[p].id for p in failed if p in state.sources}
+        protected = {state.sources[e.path].id for e in report.errors if e.path in state.sources}
         if full:
             render = set(wanted_ids)
         else:
-            shown = changed | gone  # the sources whose refs (title, date, name) may differ
-            render = notes_to_render(
-                Inputs(
-                    changed,
-                    gone,
-                    old,
-                    new,
-                    old_refs={
-                        p: _ref(state.sources[p], old_stems) for p in shown if p in state.sources
-                    },
-                    new_refs={p: _ref(records[p], stems) for p in shown if p in records},
-                    old_stems=old_stems,
-                    new_stems=stems,
-                    totals_changed=totals != old_totals,
-                ),
-                located,
-                {p: r.id for p, r in records.items()},
-                feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
-                feeders=lambda note: store.sources_feeding(note) | new.feeding(note),
-                related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
+            old_refs, new_refs = _refs_shown(changed | gone, state, records, old_stems, stems)
+            inputs = Inputs(
+                changed, gone, old, new, old_refs, new_refs, old_stems, stems, totals != old_totals
             )
+            render = _changed_notes(inputs, new, records, located, store, totals, old_totals)
         render |= _owners_showing(render, totals, old_totals)
         render = (render & wanted_ids) - protected
         by_id = {r.id: p for p, r in records.items()}
         to_parse = {by_id[i] for i in render if i in by_id} - changed
         reading.parsed.update(parse_paths(config, to_parse, matcher, report.errors, parallel))
-        targets = Targets(
-            entities={
-                e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities
-            },
-            authors={n: stems[i] for n, i in author_ids.items() if i in stems}
-            | {n: stems[i] for i, n in authors.items()},
-        )
+        targets = _targets(entities, authors, author_ids, stems)
         refs = {
             p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
         }
         reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
         report.parsed = len(reading.parsed)
-        stale = set(state.notes) - wanted_ids
         plan = Plan(pinned=pinned_notes(state, located))
         after = after_of(state)
+        stale = set(state.notes) - wanted_ids
         notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
         rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
         report.rendered = len(rendered)
         read_unread(located, stale, state, vault, store)
         rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
-        rest += [
-            Action(
-                "delete",
-                "",
-                p,
-                expect=vault_mod.read_bytes(vault / p),
-                detail="left by a killed build",
-            )
-            for p in leftovers
-        ]
+        rest += _leftovers_deleted(vault, leftovers)
         plan.notices = _notices(plan, naming, found, located)
         report.plan = plan
         if report.dry_run:
@@ -255,27 +212,12 @@ def update(
             return
         execute(rest, plan, state, after, store, vault, located)
         plan.actions += [a.spent() for a in rest]
-        redraw = (
-            full
-            or totals != old_totals
-            or any(
-                stems.get(e.key) != stem_of(state.notes[e.key].path)
-                for e in entities
-                if e.key in state.notes
-            )
-        )
+        redraw = full or totals != old_totals or _renamed(entities, stems, state)
         report.map_written, drawn = _draw_map(
             vault, entities, totals, after, redraw, plan, store.meta("map")
         )
         report.lap("write")
-        report.catalog_notes = sorted(
-            {e.user_note for e in found.entities if e.user_note}
-            | {
-                r.path
-                for i, r in after.notes.items()
-                if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
-            }
-        )
+        report.catalog_notes = _catalog_notes(found, after)
         after.sources = records
         store.commit(
             after,
@@ -291,6 +233,100 @@ def update(
         report.lap("state")
     finally:
         new.close()
+
+
+def _vault_side(
+    store: Store, vault: Path, listed: dict[str, os.stat_result]
+) -> tuple[State, list[str], VaultScan, dict[str, OnDisk]]:
+    """The state as the last build left it (a killed one's writes settled), the vault scanned,
+    notes the state lost taken back, and where each note is and whether the user changed it;
+    also the notes a killed build left behind, to delete."""
+    loaded = store.load()
+    state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
+    found = scan(vault, state, listed)
+    _adopt(state, found)
+    located = locate(state, vault, found.found, store, listed)
+    return state, leftovers, found, located
+
+
+def _refs_shown(
+    paths: set[str],
+    state: State,
+    records: Mapping[str, SourceRecord],
+    old_stems: Mapping[str, str],
+    stems: Mapping[str, str],
+) -> tuple[dict[str, Ref], dict[str, Ref]]:
+    """How these sources showed in the notes that list them, and how they show now."""
+    return (
+        {p: _ref(state.sources[p], old_stems) for p in paths if p in state.sources},
+        {p: _ref(records[p], stems) for p in paths if p in records},
+    )
+
+
+def _changed_notes(
+    inputs: Inputs,
+    new: Staged,
+    records: Mapping[str, SourceRecord],
+    located: dict[str, OnDisk],
+    store: Store,
+    totals: Totals,
+    old_totals: Totals,
+) -> set[str]:
+    """The notes an incremental build renders: `changes.notes_to_render`, told where to find
+    what feeds what (the state for earlier builds' sources, `new` for this one's)."""
+    return notes_to_render(
+        inputs,
+        located,
+        {p: r.id for p, r in records.items()},
+        feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
+        feeders=lambda note: store.sources_feeding(note) | new.feeding(note),
+        related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
+    )
+
+
+def _targets(
+    entities: list[Entity],
+    authors: Mapping[str, str],
+    author_ids: Mapping[str, str],
+    stems: Mapping[str, str],
+) -> Targets:
+    """Where a source note's links go: each entity's note (the user's own, if they made one)
+    and each author's."""
+    return Targets(
+        entities={e.key: stem_of(e.user_note) if e.user_note else stems[e.key] for e in entities},
+        authors={n: stems[i] for n, i in author_ids.items() if i in stems}
+        | {n: stems[i] for i, n in authors.items()},
+    )
+
+
+def _leftovers_deleted(vault: Path, leftovers: list[str]) -> list[Action]:
+    return [
+        Action(
+            "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
+        )
+        for p in leftovers
+    ]
+
+
+def _renamed(entities: list[Entity], stems: Mapping[str, str], state: State) -> bool:
+    """Whether an entity's note takes a new name (Map.canvas shows it by name)."""
+    return any(
+        stems.get(e.key) != stem_of(state.notes[e.key].path)
+        for e in entities
+        if e.key in state.notes
+    )
+
+
+def _catalog_notes(found: VaultScan, after: State) -> list[str]:
+    """The notes the watcher reads catalog entries from: the user's and kbgen's entity notes."""
+    return sorted(
+        {e.user_note for e in found.entities if e.user_note}
+        | {
+            r.path
+            for i, r in after.notes.items()
+            if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
+        }
+    )
 
 
 PART = 500  # notes rendered, planned and written together, at most,
@@ -452,6 +488,11 @@ def _wanted(
     wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
     wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
     wanted.append(Wanted("home", "Home"))
+    wanted.append(Wanted(CANDIDATES, "Candidates"))
+    wanted.append(Wanted(TIMELINE, "Timeline"))
+    wanted += [
+        Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if k.startswith(f"{TIMELINE}@")
+    ]
     return wanted
 
 
