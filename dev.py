@@ -65,8 +65,13 @@ def test(args: list[str]) -> int:
     code = _run(PY, "-m", "pytest", *args)
     if code or args:
         return code
-    print("dev.py: $ KBGEN_TRUST_STATS=1 pytest (the merge and incremental tests, stats trusted)")
-    trusted = ["tests/test_merge_scenarios.py", "tests/test_incremental.py", "-q"]
+    print("dev.py: $ KBGEN_TRUST_STATS=1 pytest (merge, incremental, catalog tests; stats trusted)")
+    trusted = [
+        "tests/test_merge_scenarios.py",
+        "tests/test_incremental.py",
+        "tests/test_relink.py",
+        "-q",
+    ]
     return subprocess.call(
         [str(PY), "-m", "pytest", *trusted], cwd=ROOT, env={**os.environ, "KBGEN_TRUST_STATS": "1"}
     )

@@ -12,7 +12,11 @@ The inputs, and how a change to each is traced to the notes it reaches:
 - vault-wide totals (mentions and sources per entity): the home note;
 - the vault: a note deleted, emptied, truncated, moved or edited since
   kbgen last read it is planned again;
-- the catalog or kbgen's own code (`fingerprint`): everything.
+- a catalog entry (`relink`): the sources that may hold an alias that matches
+  differently are read again, and traced as changed sources; the entry's
+  note, Home and Candidates; where its links go, when that changed, every
+  note linking to it;
+- kbgen's own code or the honorifics (`fingerprint`): everything.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
@@ -85,16 +86,22 @@ def case_ok(alias: str, surface: str) -> bool:
     return all(_word_ok(a, s) for a, s in zip(a_words, s_words, strict=True))
 
 
+def pattern_table(catalog: Catalog) -> dict[str, tuple[_Pattern, ...]]:
+    """Per folded alias, the patterns it stands for, the first whose case fits winning."""
+    table: dict[str, list[_Pattern]] = {}
+    for pattern in _variants(catalog):
+        table.setdefault(fold(pattern.alias), []).append(pattern)
+    return {key: tuple(patterns) for key, patterns in table.items()}
+
+
 class Matcher:
     """Leftmost-longest whole-word alias matching over a catalog."""
 
     def __init__(self, catalog: Catalog) -> None:
         self._automaton = ahocorasick.Automaton()
-        table: dict[str, list[_Pattern]] = {}
-        for pattern in _variants(catalog):
-            table.setdefault(fold(pattern.alias), []).append(pattern)
+        table = pattern_table(catalog)
         for key, patterns in table.items():
-            self._automaton.add_word(key, (len(key), tuple(patterns)))
+            self._automaton.add_word(key, (len(key), patterns))
         self._empty = not table
         if table:
             self._automaton.make_automaton()
@@ -172,6 +179,9 @@ class LinkedBlock:
     matches: tuple[Match, ...]
 
 
+_NOT_SEARCHED = ("heading", "code")  # kinds of block neither linked nor cited
+
+
 def link_article(article: Article, matcher: Matcher) -> tuple[LinkedBlock, ...]:
     """Give every citable block a stable id and find its mentions."""
     used: set[str] = set()
@@ -179,7 +189,7 @@ def link_article(article: Article, matcher: Matcher) -> tuple[LinkedBlock, ...]:
     out: list[LinkedBlock] = []
     for section in article.sections:
         for block in section.blocks:
-            if block.kind in ("heading", "code"):
+            if block.kind in _NOT_SEARCHED:
                 out.append(LinkedBlock(section.name, block, None, ()))
                 continue
             found = tuple(matcher.find(block.text, block.markup))
@@ -187,3 +197,27 @@ def link_article(article: Article, matcher: Matcher) -> tuple[LinkedBlock, ...]:
                 LinkedBlock(section.name, block, block_id(block.text, used, counters), found)
             )
     return tuple(out)
+
+
+_WORD = re.compile(r"[^\W_]+")  # a run of what `Matcher.find` takes for word characters
+
+
+def words_of(linked: Iterable[LinkedBlock]) -> str:
+    """Every word of the blocks a matcher searches, folded, distinct, sorted, space-separated.
+
+    An alias found at word boundaries is made of whole words of the text it is
+    found in (the characters on either side of it, and between its own words,
+    are not word characters), so a source lacking one of an alias's words
+    cannot mention it: a catalog change relinks only the sources that have
+    every word of an alias it adds, drops or gives to another entry.
+    """
+    found: set[str] = set()
+    for lb in linked:
+        if lb.block.kind not in _NOT_SEARCHED:
+            found.update(_WORD.findall(fold(lb.block.text)))
+    return " ".join(sorted(found))
+
+
+def alias_words(folded_alias: str) -> frozenset[str]:
+    """The words a source must have for `folded_alias` (a key of `pattern_table`) to match."""
+    return frozenset(_WORD.findall(folded_alias))

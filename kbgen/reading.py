@@ -9,13 +9,14 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import vault as vault_mod
 from .config import Config
 from .errors import SourceError
-from .extract import Matcher, link_article
+from .extract import Matcher, link_article, words_of
 from .index import Tallied, contributions, tallied
 from .render import Prepared, prepare_source
 from .sources import SourceFile, digest, read_bytes
@@ -36,6 +37,7 @@ class Parsed:
     prepared: Prepared
     contributions: list[Row]  # as plain tuples: a dataclass each cost 3 × the time to unpickle
     tallied: Tallied  # what the totals take from them, read in the worker
+    words: str  # every word it links from (`extract.words_of`), for catalog changes to come
 
 
 @dataclass
@@ -57,8 +59,10 @@ def read_sources(
     errors: list[SourceError],
     parallel: bool,
     on_parsed: Callable[[Parsed], None] = lambda parsed: None,
+    relink: AbstractSet[str] = frozenset(),
 ) -> Reading:
-    """Read and link only the sources whose stat, then content, changed (all of them if `full`).
+    """Read and link only the sources whose stat, then content, changed (all of them if `full`,
+    and those in `relink`, which the catalog may now link differently).
 
     `on_parsed` sees each source as it is parsed, while the workers go on with the next ones;
     its contributions are that function's to keep, the `Reading` holds only its note prepared.
@@ -71,6 +75,8 @@ def read_sources(
     known = {} if full else state.sources
     for f in files:
         rec, st = known.get(f.rel), f.stat
+        if f.rel in relink:
+            rec = None  # read again whatever its stat and content say
         if rec is not None and st is not None and rec.stat == key_of(st):
             reading.kept[f.rel] = rec
             continue
@@ -80,7 +86,7 @@ def read_sources(
             errors.append(exc)
             continue
         stat = stat_key(f.stat, now) if f.stat is not None else None
-        if not full and rec is not None and rec.digest == digest(data):
+        if rec is not None and rec.digest == digest(data):
             reading.kept[f.rel] = rec._replace(stat=stat)
             continue
         reading.stats[f.rel] = stat
@@ -178,7 +184,9 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
         article = parse(rel, data)
         linked = link_article(article, _MATCHER)
         given = contributions(article, linked)
-        return Parsed(prepare_source(article, linked), as_rows(given), tallied(given))
+        return Parsed(
+            prepare_source(article, linked), as_rows(given), tallied(given), words_of(linked)
+        )
     except SourceError as exc:
         return exc
     except Exception as exc:  # a bug of kbgen's on one article must not stop the others

@@ -21,6 +21,7 @@ from .model import Contribution
 _SCHEMA = """
 CREATE TABLE c (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
                 data BLOB NOT NULL, lines TEXT NOT NULL);
+CREATE TABLE w (source TEXT PRIMARY KEY, words TEXT NOT NULL);
 """
 _INDEXES = """
 CREATE INDEX c_by_source ON c (source, note);
@@ -50,15 +51,18 @@ class Staged(Mapping[str, dict[str, Contribution]]):
             )
         self._sources: set[str] = set()
         self._rows: list[tuple[str, str, int, bytes, str]] = []  # added, not yet inserted
+        self._words: list[tuple[str, str]] = []
         self._indexed = False
 
-    def add(self, source: str, given: Iterable[Row]) -> None:
-        """A source's contributions (as `as_rows` makes them), replacing any staged for it."""
+    def add(self, source: str, given: Iterable[Row], words: str = "") -> None:
+        """A source's contributions (as `as_rows` makes them) and the words it links from
+        (`extract.words_of`), replacing any staged for it."""
         if source in self._sources:
             self._flush()
             with _reported(), self._db:
                 self._db.execute("DELETE FROM c WHERE source = ?", (source,))
         self._rows += [(source, *row) for row in given]
+        self._words.append((source, words))
         self._sources.add(source)
         if len(self._rows) >= _ROWS_HELD:
             self._flush()
@@ -66,10 +70,11 @@ class Staged(Mapping[str, dict[str, Contribution]]):
     def _flush(self) -> None:
         """Rows are inserted a few thousand at a time: one transaction per source cost a cold
         build's main process 1 ms a source, taken from the workers it shares the cores with."""
-        if self._rows:
+        if self._rows or self._words:
             with _reported(), self._db:
                 self._db.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?)", self._rows)
-            self._rows = []
+                self._db.executemany("INSERT OR REPLACE INTO w VALUES (?, ?)", self._words)
+            self._rows, self._words = [], []
 
     def by_note(self, note: str) -> dict[str, Contribution]:
         """Per staged source, what it gives `note`, in the order of the sources' paths."""
@@ -103,6 +108,12 @@ class Staged(Mapping[str, dict[str, Contribution]]):
                 "SELECT source, note, mentions, data, CAST(lines AS BLOB) FROM c"
                 " ORDER BY source, note"
             )
+
+    def words(self) -> Iterator[tuple[str, str]]:
+        """(source, words) for every staged source, by source: for the state to keep."""
+        self._flush()
+        with _reported():
+            yield from self._db.execute("SELECT source, words FROM w ORDER BY source")
 
     def __contains__(self, source: object) -> bool:
         return source in self._sources

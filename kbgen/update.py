@@ -6,10 +6,10 @@ import dataclasses
 import functools
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from . import canvas, promotion, snapshot
+from . import canvas, promotion, relink, snapshot
 from . import catalog as catalog_mod
 from . import vault as vault_mod
 from .actions import Action, Plan
@@ -136,7 +136,12 @@ def update(
             [promotion.entity_of(p) for p in promoted],
         )
         fingerprint = _fingerprint(catalog)
-        full = store.meta("fingerprint") != fingerprint
+        stored_entries = relink.loads(store.meta("entities"))
+        full = store.meta("fingerprint") != fingerprint or stored_entries is None
+        # the entries the stored contributions were made with (all read again when `full`)
+        entries = list(catalog.entities) if full or stored_entries is None else stored_entries
+        same = entries == list(catalog.entities)
+        relinked = set() if same else _relinked(store, state, entries, catalog)
         matcher = functools.cache(lambda: _matcher(catalog))
         # what an older catalog or kbgen stored is not added to, whatever its format
         old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
@@ -151,6 +156,7 @@ def update(
             report.errors,
             parallel,
             on_parsed=lambda parsed: _take(parsed, tally, new),
+            relink=relinked,
         )
         report.lap("read")
         report.sources = len(reading.present) + sum(
@@ -185,6 +191,14 @@ def update(
                 changed, gone, old, new, old_refs, new_refs, old_stems, stems, totals != old_totals
             )
             render = _changed_notes(inputs, new, records, located, store, totals, old_totals)
+            if not same:
+                render |= _showing_entries(
+                    entries,
+                    catalog.entities,
+                    ids,
+                    feeders=_feeders(store, new),
+                    related=lambda key: set(totals.get(key, [0, 0, None, {}])[3]),
+                )
         render |= _owners_showing(render, totals, old_totals)
         render = (render & wanted_ids) - protected
         by_id = {r.id: p for p, r in records.items()}
@@ -213,6 +227,7 @@ def update(
         execute(rest, plan, state, after, store, vault, located)
         plan.actions += [a.spent() for a in rest]
         redraw = full or totals != old_totals or _renamed(entities, stems, state)
+        redraw = redraw or not same
         report.map_written, drawn = _draw_map(
             vault, entities, totals, after, redraw, plan, store.meta("map")
         )
@@ -223,8 +238,10 @@ def update(
             after,
             replace_all=full,
             contributions=new if full else _replaced(changed, gone, old, new),
+            words=new.words(),
             meta={
                 "fingerprint": fingerprint,
+                "entities": relink.dumps(catalog.entities),
                 "totals": json.dumps(totals, sort_keys=True),
                 "promoted": promotion.dumps(promoted),
                 **({"map": drawn} if drawn is not None else {}),
@@ -279,9 +296,39 @@ def _changed_notes(
         located,
         {p: r.id for p, r in records.items()},
         feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
-        feeders=lambda note: store.sources_feeding(note) | new.feeding(note),
+        feeders=_feeders(store, new),
         related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
     )
+
+
+def _relinked(
+    store: Store, state: State, entries: list[Entity], catalog: catalog_mod.Catalog
+) -> set[str]:
+    """The sources a catalog change may link differently: those with the words of an alias
+    that matches differently now (the honorifics, global, are the same: see `_fingerprint`)."""
+    before = catalog_mod.Catalog(tuple(entries), catalog.honorifics)
+    return store.sources_with_words(relink.words_to_look_for(before, catalog), state.sources)
+
+
+def _feeders(store: Store, new: Staged) -> Callable[[str], set[str]]:
+    """The sources that give a note something: as stored, and those parsed in this build."""
+    return lambda note: store.sources_feeding(note) | new.feeding(note)
+
+
+def _showing_entries(
+    old: list[Entity],
+    new: tuple[Entity, ...],
+    ids: Mapping[str, str],
+    feeders: Callable[[str], set[str]],
+    related: Callable[[str], set[str]],
+) -> set[str]:
+    """What shows a catalog entry that changed: its note, Home and Candidates (which list the
+    entries), and, when its links go to another note now, every note linking to it (the
+    source notes that mention it, the entries it appears with)."""
+    out = relink.changed_entries(old, new) | {"home", CANDIDATES}
+    for key in relink.moved_targets(old, new):
+        out |= {ids[s] for s in feeders(key) if s in ids} | related(key)
+    return out
 
 
 def _targets(
@@ -415,9 +462,9 @@ def _placed(note: Note, folders: Mapping[str, str]) -> Note:
 
 
 def _take(parsed: Parsed, tally: Tally, staged: Staged) -> None:
-    """A source just parsed: added to the totals, its contributions put aside."""
+    """A source just parsed: added to the totals, its contributions and words put aside."""
     tally.add(parsed.tallied)
-    staged.add(parsed.prepared.source, parsed.contributions)
+    staged.add(parsed.prepared.source, parsed.contributions, parsed.words)
 
 
 def _replaced(
@@ -550,13 +597,12 @@ _matcher = functools.lru_cache(maxsize=1)(Matcher)
 
 
 def _fingerprint(catalog: catalog_mod.Catalog) -> str:
-    """What every contribution depends on besides its source: the catalog and kbgen's code.
-
-    Any change to either rebuilds everything once, so a kbgen upgrade or a
-    new alias can never leave notes rendered the old way.
-    """
+    """What every contribution depends on besides its source and the catalog's entries (which
+    `relink` compares one by one): kbgen's code, and the honorifics that make aliases of
+    every person. A change to either rebuilds everything once, so a kbgen upgrade can never
+    leave notes rendered the old way."""
     h = snapshot.code_digest()
-    h.update(repr(catalog).encode("utf-8"))
+    h.update(repr(catalog.honorifics).encode("utf-8"))
     return h.hexdigest()
 
 
