@@ -24,7 +24,6 @@ _LABELS = {
 }
 
 
-
 @dataclass(frozen=True)
 class Action:
     kind: str  # a key of _LABELS, "unchanged", or "forget" (gone from the vault and the sources)

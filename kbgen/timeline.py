@@ -64,7 +64,9 @@ class Dated:
         return f"~{self.when}" if self.approximate else self.when
 
 
-def find_dated(text: str, sentences: Sequence[tuple[int, int]], published: str | None) -> list[Dated]:
+def find_dated(
+    text: str, sentences: Sequence[tuple[int, int]], published: str | None
+) -> list[Dated]:
     """One statement per sentence that says when, in order."""
     out = []
     for start, end in sentences:
