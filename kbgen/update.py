@@ -136,10 +136,11 @@ def update(
             [promotion.entity_of(p) for p in promoted],
         )
         fingerprint = _fingerprint(catalog)
-        stored_entries = relink.loads(store.meta("entities"))
-        full = store.meta("fingerprint") != fingerprint or stored_entries is None
-        # the entries the stored contributions were made with (all read again when `full`)
-        entries = list(catalog.entities) if full or stored_entries is None else stored_entries
+        entries_now = relink.dumps(catalog.entities)
+        entries = _entries_built_with(store, catalog, entries_now)
+        full = store.meta("fingerprint") != fingerprint or entries is None
+        if full or entries is None:
+            entries = list(catalog.entities)  # every source is read again
         same = entries == list(catalog.entities)
         relinked = set() if same else _relinked(store, state, entries, catalog)
         matcher = functools.cache(lambda: _matcher(catalog))
@@ -241,7 +242,7 @@ def update(
             words=new.words(),
             meta={
                 "fingerprint": fingerprint,
-                "entities": relink.dumps(catalog.entities),
+                "entities": entries_now,
                 "totals": json.dumps(totals, sort_keys=True),
                 "promoted": promotion.dumps(promoted),
                 **({"map": drawn} if drawn is not None else {}),
@@ -299,6 +300,15 @@ def _changed_notes(
         feeders=_feeders(store, new),
         related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
     )
+
+
+def _entries_built_with(
+    store: Store, catalog: catalog_mod.Catalog, entries_now: str
+) -> list[Entity] | None:
+    """The catalog entries the stored contributions were made with (None: not known). The
+    usual answer, the same as now, is told without parsing what was stored."""
+    stored = store.meta("entities")
+    return list(catalog.entities) if stored == entries_now else relink.loads(stored)
 
 
 def _relinked(
