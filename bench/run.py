@@ -12,7 +12,11 @@ whole process with its peak memory (max RSS):
 - cold      `kbgen build` into an empty vault
 - no-op     `kbgen build` again, nothing changed
 - one-change  one article edited (a word in one paragraph), then `kbgen build`
-- catalog   one alias added to an extra catalog file, then `kbgen build`
+- catalog   one alias added to an extra catalog file (then dropped, then added again),
+            then `kbgen build`: its words, "Russian President", are in nearly every
+            article, so nearly all are relinked
+- new entry   an entry added whose alias ("Harvard professor") about one article in
+            ten holds, then dropped, then added again (one `kbgen build` each)
 - peer      spaCy PhraseMatcher over the same catalog, one linked file per article
 
 Timed steps run `--repeat` times (default 3) and report the median; from
@@ -121,8 +125,18 @@ def _edit(article: Path, i: int) -> None:
 
 
 def _add_alias(extra: Path, i: int) -> None:
-    aliases = f"[Putin, Vladimir Vladimirovich Putin, {NEW_ALIAS}{', Putin' + str(i) if i else ''}]"
+    """An alias added on even runs, dropped on odd ones: each run relinks what it may reach."""
+    aliases = f"[Putin, Vladimir Vladimirovich Putin{', ' + NEW_ALIAS if i % 2 == 0 else ''}]"
     extra.write_text(EXTRA.replace("[Putin, Vladimir Vladimirovich Putin]", aliases), "utf-8")
+
+
+RARE_ENTRY = "  - name: Graham Allison\n    kind: person\n    aliases: [Harvard professor]\n"
+
+
+def _toggle_entry(extra: Path, i: int) -> None:
+    """An entry whose alias few articles hold: added on even runs, dropped on odd ones."""
+    text = extra.read_text(encoding="utf-8").replace(RARE_ENTRY, "")
+    extra.write_text(text + (RARE_ENTRY if i % 2 == 0 else ""), encoding="utf-8")
 
 
 def bench_size(n: int, out: Path, times: int) -> dict[str, Figure]:
@@ -144,6 +158,7 @@ def bench_size(n: int, out: Path, times: int) -> dict[str, Figure]:
     target = sorted(sources.iterdir())[n // 2]
     figures["one-change"] = repeat("one-change", times, lambda i: _edit(target, i), build)
     figures["catalog"] = repeat("catalog", slow, lambda i: _add_alias(extra, i), build)
+    figures["new entry"] = repeat("new entry", slow, lambda i: _toggle_entry(extra, i), build)
     figures["peer"] = repeat(
         "peer",
         slow,
