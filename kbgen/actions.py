@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from .state import sha
 
 WRITE_KINDS = ("create", "update", "merge", "conflict", "restore", "orphan")
+# notices shown with -v and in dry runs only: a user note that is a link target, what a
+# catalog change relinked
+ROUTINE_NOTICES = ("link", "relink")
 _LABELS = {
     "create": "create  {path}",
     "update": "update  {path}",
@@ -107,12 +110,13 @@ class Plan:
     def lines(self, *, routine: bool = True) -> list[str]:
         """One line per change, in a fixed order.
 
-        Without `routine`, plain creates and updates and the reminders that
-        a user note is a link target are left out (the summary counts them):
-        what remains is what a user should read after every build.
+        Without `routine`, plain creates and updates, the reminders that a
+        user note is a link target and what a catalog change relinked are left
+        out (the summary counts them): what remains is what a user should read
+        after every build.
         """
         skip = () if routine else ("create", "update")
         out = []
         for kind in (*WRITE_KINDS, "delete", "kept"):
             out += [a.line() for a in self.actions if a.kind == kind and kind not in skip]
-        return out + [n for n in self.notices if routine or not n.startswith("link")]
+        return out + [n for n in self.notices if routine or not n.startswith(ROUTINE_NOTICES)]

@@ -221,6 +221,8 @@ def update(
         rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
         rest += _leftovers_deleted(vault, leftovers)
         plan.notices = _notices(plan, naming, found, located)
+        if not same:
+            plan.notices.append(_relinked_notice(entries, catalog, relinked, report.sources))
         report.plan = plan
         if report.dry_run:
             plan.actions += rest
@@ -300,6 +302,17 @@ def _changed_notes(
         feeders=_feeders(store, new),
         related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
     )
+
+
+def _relinked_notice(
+    old: list[Entity], catalog: catalog_mod.Catalog, relinked: set[str], sources: int
+) -> str:
+    """What a catalog change cost, for `-v`: the entries that changed, the sources relinked."""
+    changed = sorted(relink.changed_entries(old, catalog.entities))
+    names = {e.key: e.name for e in (*old, *catalog.entities)}
+    shown = ", ".join(names[k] for k in changed[:3]) + (" …" if len(changed) > 3 else "")
+    entries = f"{len(changed)} catalog entr{'y' if len(changed) == 1 else 'ies'}"
+    return f"relink  {len(relinked)} of {sources} sources: {entries} changed ({shown})"
 
 
 def _entries_built_with(

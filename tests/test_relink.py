@@ -72,6 +72,9 @@ def test_an_alias_added_reads_only_the_sources_with_its_words(
     holding = _holding(sources, "harvard", "professor")
     assert 0 < report.parsed == len(holding) < len(list(sources.iterdir())) / 4
     assert "Actors/Graham Allison.md" in {a.path for a in report.plan.writes}
+    said = f"relink  {len(holding)} of 45 sources: 1 catalog entry changed (Graham Allison)"
+    assert said in report.plan.lines()  # with -v
+    assert not any(line.startswith("relink") for line in report.plan.lines(routine=False))
     assert _comparable(vault_tree(vault)) == _cold(sources, catalog, tmp_path)
 
 
