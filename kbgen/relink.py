@@ -15,17 +15,20 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from .catalog import Catalog
 from .extract import alias_words, pattern_table
 from .model import Entity
 
+_FIELDS = tuple(f.name for f in dataclasses.fields(Entity))
+
 
 def dumps(entities: Iterable[Entity]) -> str:
-    """The catalog's entries, in order, as the state keeps them for the next build."""
-    return json.dumps(
-        [dataclasses.asdict(e) for e in entities], ensure_ascii=False, separators=(",", ":")
-    )
+    """The catalog's entries, in order, as the state keeps them for the next build (every
+    build makes this string: one list per entry, not `dataclasses.asdict`'s deep copies)."""
+    rows = [[getattr(e, f) for f in _FIELDS] for e in entities]
+    return json.dumps([_FIELDS, *rows], ensure_ascii=False, separators=(",", ":"))
 
 
 def loads(stored: str | None) -> list[Entity] | None:
@@ -33,9 +36,18 @@ def loads(stored: str | None) -> list[Entity] | None:
     if stored is None:
         return None
     try:
-        return [Entity(**{**d, "aliases": tuple(d["aliases"])}) for d in json.loads(stored)]
+        fields, *rows = json.loads(stored)
+        if tuple(fields) != _FIELDS:
+            return None  # kept by a kbgen whose entries had other fields
+        return [_entry(row) for row in rows]
     except (ValueError, TypeError, KeyError):
         return None
+
+
+def _entry(row: list[object]) -> Entity:
+    values: dict[str, Any] = dict(zip(_FIELDS, row, strict=True))
+    values["aliases"] = tuple(values["aliases"])
+    return Entity(**values)
 
 
 def changed_entries(old: Iterable[Entity], new: Iterable[Entity]) -> set[str]:

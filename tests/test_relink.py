@@ -18,6 +18,7 @@ from conftest import SEEDS, vault_tree
 from corpus import write_corpus
 from test_incremental import _build, _comparable, _settle
 
+from kbgen import relink
 from kbgen.catalog import load_builtin
 from kbgen.extract import Matcher, alias_words, fold, link_article, words_of
 from kbgen.sources import parse
@@ -193,3 +194,10 @@ def test_every_mention_is_made_of_words_the_source_is_said_to_have(tmp_path: Pat
                 assert alias_words(surface) <= have, (path.name, surface)
                 checked += 1
     assert checked > 1000
+
+
+def test_the_entries_kept_read_back_as_they_were_and_unreadable_ones_rebuild() -> None:
+    entries = load_builtin().entities
+    assert relink.loads(relink.dumps(entries)) == list(entries)
+    for stored in (None, "", "not json", "[]", '[["key", "name"]]', '{"a": 1}'):
+        assert relink.loads(stored) is None, stored
