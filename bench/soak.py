@@ -32,6 +32,7 @@ from run import BENCH, KBGEN, ROOT, machine, record
 sys.path.insert(0, str(ROOT / "tests"))
 from corpus import write_corpus
 
+KEPT_AT_LEAST = 100  # articles the user never deletes below (there are 300, and 100 to add)
 USER_NOTE = "---\ntype: actor\nkind: organisation\naliases: [{aliases}]\n---\nMy own entry.\n"
 
 
@@ -57,6 +58,8 @@ class User:
         action = self.rng.choice([*actions, self.alias] if step % 20 == 19 else actions)
         if action == self.add and not self.spare:
             action = self.edit  # no new article left to drop in
+        if action == self.delete and len(self._articles()) <= KEPT_AT_LEAST:
+            action = self.edit  # an hour deletes more articles than there are to add
         self.counts[action.__name__] = self.counts.get(action.__name__, 0) + 1
         action(step)
 
