@@ -6,6 +6,7 @@ alone and a build is a pure function of its inputs up to the write step.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -129,3 +130,11 @@ class Contribution:
         """The data parsed; not kept (a cold build holds hundreds of thousands of these)."""
         loaded: dict[str, Any] = json.loads(self.data)
         return loaded
+
+    def lean(self) -> Contribution:
+        """The same, its lines replaced by their hash: equal exactly when the full ones are
+        (but for a hash collision), at a fraction of the memory. What a build keeps of the
+        contributions it compares: thousands of sources' lines (a catalog change, a folder of
+        articles replaced) took 500 MB at 10,000 articles."""
+        digest = hashlib.blake2b(self.lines.encode("utf-8"), digest_size=16).hexdigest()
+        return Contribution(self.note, self.mentions, digest, self.data)

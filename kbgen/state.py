@@ -341,8 +341,11 @@ class Store:
         row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def contributions_of(self, sources: Iterable[str]) -> dict[str, dict[str, Contribution]]:
-        """What each of `sources` gave the reduced notes when it was last built."""
+    def contributions_of(
+        self, sources: Iterable[str], *, lean: bool = False
+    ) -> dict[str, dict[str, Contribution]]:
+        """What each of `sources` gave the reduced notes when it was last built (`lean`: as
+        `Contribution.lean` makes them, to compare and count, not to render)."""
         from .model import Contribution
 
         out: dict[str, dict[str, Contribution]] = {}
@@ -352,19 +355,18 @@ class Store:
         wanted = set(sources)
         if len(wanted) > 256:  # one scan of the table beats thousands of lookups
             out = {source: {} for source in wanted}
-            for source, note, mentions, lines, data in db.execute(
-                "SELECT source, note, mentions, lines, data FROM contrib"
-            ):
+            rows = db.execute("SELECT source, note, mentions, lines, data FROM contrib")
+            for source, note, mentions, lines, data in rows:
                 if source in wanted:
-                    out[source][note] = Contribution(note, mentions, lines, data)
+                    one = Contribution(note, mentions, lines, data)
+                    out[source][note] = one.lean() if lean else one
             return out
         for source in sources:
-            out[source] = {
-                note: Contribution(note, mentions, lines, data)
-                for note, mentions, lines, data in db.execute(
-                    "SELECT note, mentions, lines, data FROM contrib WHERE source = ?", (source,)
-                )
-            }
+            rows = db.execute(
+                "SELECT note, mentions, lines, data FROM contrib WHERE source = ?", (source,)
+            )
+            given = {note: Contribution(note, m, lines, data) for note, m, lines, data in rows}
+            out[source] = {n: c.lean() for n, c in given.items()} if lean else given
         return out
 
     def sources_with_words(
@@ -431,8 +433,8 @@ class Store:
         to, or now give, brought up to date (a replaced row comes last, as in the database)."""
         if not self._lines:
             return
-        for source, given in sorted(sources.items()):
-            given = given or {}
+        for source in sorted(sources):  # each fetched in turn: `sources` may be read lazily
+            given = sources[source] or {}
             rows = db.execute("SELECT note FROM contrib WHERE source = ?", (source,))
             notes = {n for (n,) in rows} | set(given)
             for note in sorted(notes & self._lines.keys()):

@@ -50,7 +50,7 @@ from .render import Targets, render_source
 from .report import Report
 from .scan import VaultScan, scan
 from .sources import SourceFile
-from .staged import Staged
+from .staged import Lean, Replacing, Staged
 from .state import (
     UNKNOWN_BASE,
     NoteRecord,
@@ -170,7 +170,9 @@ def update(
         gone = set(state.sources) - set(records)
         author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
         del articles  # `_rendered` lets each prepared note go once it is rendered
-        old = {} if full else store.contributions_of(sorted(changed | gone))
+        # compared, as `Contribution.lean` makes them: all of them would not fit in memory
+        old = {} if full else store.contributions_of(sorted(changed | gone), lean=True)
+        now = {} if full else dict(Lean(new))
         for given in old.values():
             tally.add(tallied(given), -1)
         totals = tally.totals()
@@ -189,7 +191,15 @@ def update(
         else:
             old_refs, new_refs = _refs_shown(changed | gone, state, records, old_stems, stems)
             inputs = Inputs(
-                changed, gone, old, new, old_refs, new_refs, old_stems, stems, totals != old_totals
+                changed,
+                gone,
+                old,
+                now,
+                old_refs,
+                new_refs,
+                old_stems,
+                stems,
+                totals != old_totals,
             )
             render = _changed_notes(inputs, new, records, located, store, totals, old_totals)
             if not same:
@@ -240,7 +250,7 @@ def update(
         store.commit(
             after,
             replace_all=full,
-            contributions=new if full else _replaced(changed, gone, old, new),
+            contributions=new if full else _replaced(changed, gone, old, now, new),
             words=new.words(),
             meta={
                 "fingerprint": fingerprint,
@@ -494,15 +504,13 @@ def _replaced(
     changed: set[str],
     gone: set[str],
     old: Mapping[str, Mapping[str, Contribution]],
+    now: Mapping[str, Mapping[str, Contribution]],
     new: Staged,
-) -> dict[str, Mapping[str, Contribution] | None]:
-    """Per source whose contributions the commit must replace, its new ones (None: gone)."""
-    out: dict[str, Mapping[str, Contribution] | None] = {}
-    for path in sorted(changed):
-        given = new[path]
-        if old.get(path) != given:
-            out[path] = given
-    return out | {p: None for p in sorted(gone)}
+) -> Replacing:
+    """Per source whose contributions the commit must replace, its new ones, read from `new`
+    as the commit comes to them (None: gone); `old` and `now` compared, as `Contribution.lean`
+    makes them."""
+    return Replacing(new, [p for p in sorted(changed) if old.get(p) != now[p]], gone)
 
 
 def _owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set[str]:

@@ -113,3 +113,17 @@ def test_no_room_to_stage_contributions_is_a_clear_error_and_changes_nothing(
     with pytest.raises(KbgenError, match=r"temporary folder \(database or disk is full\).*TMPDIR"):
         run_build(sources, vault)
     assert vault_tree(vault) == before
+
+
+def test_lean_contributions_compare_as_the_full_ones_do() -> None:
+    a = Contribution("actor:x@2017-01", 2, "- a line [[\x00#^p1|↗]]", b"{}")
+    same = Contribution("actor:x@2017-01", 2, "- a line [[\x00#^p1|↗]]", b"{}")
+    others = [
+        Contribution("actor:x@2017-01", 2, "- a line [[\x00#^p2|↗]]", b"{}"),
+        Contribution("actor:x@2017-01", 3, "- a line [[\x00#^p1|↗]]", b"{}"),
+        Contribution("actor:x@2017-01", 2, "- a line [[\x00#^p1|↗]]", b'{"t":{}}'),
+        Contribution("actor:x@2017-02", 2, "- a line [[\x00#^p1|↗]]", b"{}"),
+    ]
+    assert a.lean() == same.lean()
+    assert all(a.lean() != o.lean() for o in others)
+    assert len(a.lean().lines) == 32  # a hash, whatever the lines' length
