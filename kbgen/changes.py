@@ -5,7 +5,7 @@ changed would render to the same bytes: it is left unread and unwritten.
 The inputs, and how a change to each is traced to the notes it reaches:
 
 - a source's content: its own note, and every actor, issue or author note
-  whose `Contribution` from that source differs (compared as JSON);
+  whose `Contribution` from that source differs (compared by digest);
 - what the reduced notes show of a source (title, date, publisher, note
   name): every note it feeds, and the home note;
 - a note's name: the note itself, and every note that links to it;
@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .model import Contribution
 from .plan import OnDisk
 
 Ref = tuple[str, str | None, str | None, str | None, str | None]  # id, title, date, publisher, stem
@@ -34,8 +33,10 @@ Ref = tuple[str, str | None, str | None, str | None, str | None]  # id, title, d
 class Inputs:
     changed: set[str]  # source paths read and linked anew
     gone: set[str]  # source paths no longer in sources/
-    old: Mapping[str, Mapping[str, Contribution]]  # per changed or gone source, as last built
-    new: Mapping[str, Mapping[str, Contribution]]  # per changed source, now
+    # per changed or gone source, as last built, and per changed source, now: the digest of
+    # what it gives each note (`Contribution.digest`), equal exactly when the contributions are
+    old: Mapping[str, Mapping[str, str]]
+    new: Mapping[str, Mapping[str, str]]
     old_refs: Mapping[str, Ref]  # per source path, as last built
     new_refs: Mapping[str, Ref]
     old_stems: Mapping[str, str]  # kbgen_id → stem, as last built

@@ -131,10 +131,12 @@ class Contribution:
         loaded: dict[str, Any] = json.loads(self.data)
         return loaded
 
-    def lean(self) -> Contribution:
-        """The same, its lines replaced by their hash: equal exactly when the full ones are
-        (but for a hash collision), at a fraction of the memory. What a build keeps of the
-        contributions it compares: thousands of sources' lines (a catalog change, a folder of
-        articles replaced) took 500 MB at 10,000 articles."""
-        digest = hashlib.blake2b(self.lines.encode("utf-8"), digest_size=16).hexdigest()
-        return Contribution(self.note, self.mentions, digest, self.data)
+    def digest(self) -> str:
+        """A hash of every field: two contributions' digests are equal exactly when they are
+        (but for a collision of a 128-bit hash). What a build keeps of the contributions it
+        only compares: those of 9,500 relinked sources, old and new, took 500 MB at 10,000."""
+        h = hashlib.blake2b(digest_size=16)
+        for part in (self.note.encode(), str(self.mentions).encode(), self.data):
+            h.update(len(part).to_bytes(8, "little") + part)
+        h.update(self.lines.encode("utf-8"))
+        return h.hexdigest()

@@ -141,23 +141,6 @@ class Staged(Mapping[str, dict[str, Contribution]]):
             self._indexed = True
 
 
-class Lean(Mapping[str, dict[str, Contribution]]):
-    """A `Staged` read as `Contribution.lean` makes each contribution: to compare with the
-    lean ones of the state, one source at a time."""
-
-    def __init__(self, staged: Staged) -> None:
-        self._staged = staged
-
-    def __getitem__(self, source: str) -> dict[str, Contribution]:
-        return {note: c.lean() for note, c in self._staged[source].items()}
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._staged)
-
-    def __len__(self) -> int:
-        return len(self._staged)
-
-
 class Replacing(Mapping[str, Mapping[str, Contribution] | None]):
     """Per source whose contributions a commit replaces, its new ones read from the staging
     when the commit comes to it (None: the source is gone), not all held at once."""

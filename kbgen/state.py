@@ -34,12 +34,13 @@ change it), so such a file is read and hashed again next time.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import operator
 import os
 import sqlite3
 import struct
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,33 +342,39 @@ class Store:
         row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def contributions_of(
-        self, sources: Iterable[str], *, lean: bool = False
-    ) -> dict[str, dict[str, Contribution]]:
-        """What each of `sources` gave the reduced notes when it was last built (`lean`: as
-        `Contribution.lean` makes them, to compare and count, not to render)."""
+    def contributions_of(self, sources: Iterable[str]) -> dict[str, dict[str, Contribution]]:
+        """What each of `sources` gave the reduced notes when it was last built."""
+        return dict(self.each_contribution_of(sources))
+
+    def each_contribution_of(
+        self, sources: Iterable[str]
+    ) -> Iterator[tuple[str, dict[str, Contribution]]]:
+        """`contributions_of`, one source at a time: for a caller that keeps only a digest."""
         from .model import Contribution
 
-        out: dict[str, dict[str, Contribution]] = {}
         db = self._connect()
         if db is None:
-            return out
-        wanted = set(sources)
-        if len(wanted) > 256:  # one scan of the table beats thousands of lookups
-            out = {source: {} for source in wanted}
-            rows = db.execute("SELECT source, note, mentions, lines, data FROM contrib")
-            for source, note, mentions, lines, data in rows:
-                if source in wanted:
-                    one = Contribution(note, mentions, lines, data)
-                    out[source][note] = one.lean() if lean else one
-            return out
-        for source in sources:
+            return
+        wanted = sorted(set(sources))
+        if len(wanted) > 256:  # one scan of the table, by source, beats thousands of lookups
+            chosen, seen = set(wanted), set()
+            rows = db.execute(
+                "SELECT source, note, mentions, lines, data FROM contrib ORDER BY source"
+            )
+            for source, group in itertools.groupby(rows, key=operator.itemgetter(0)):
+                if source in chosen:
+                    seen.add(source)
+                    yield source, {r[1]: Contribution(r[1], r[2], r[3], r[4]) for r in group}
+            yield from ((s, {}) for s in wanted if s not in seen)  # sources that gave nothing
+            return
+        for source in wanted:
             rows = db.execute(
                 "SELECT note, mentions, lines, data FROM contrib WHERE source = ?", (source,)
             )
-            given = {note: Contribution(note, m, lines, data) for note, m, lines, data in rows}
-            out[source] = {n: c.lean() for n, c in given.items()} if lean else given
-        return out
+            yield (
+                source,
+                {note: Contribution(note, m, lines, data) for note, m, lines, data in rows},
+            )
 
     def sources_with_words(
         self, wanted: Iterable[AbstractSet[str]], known: Iterable[str]

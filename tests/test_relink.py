@@ -79,6 +79,20 @@ def test_an_alias_added_reads_only_the_sources_with_its_words(
     assert _comparable(vault_tree(vault)) == _cold(sources, catalog, tmp_path)
 
 
+def test_a_change_most_sources_may_show_rebuilds_them_all(
+    corpus: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """Past `RELINK_AT_MOST` of the sources, comparing what each gave costs more than it saves."""
+    sources, vault, catalog = corpus
+    catalog.write_text(PUTIN.format(extra=", Russian President"), "utf-8")
+    assert len(_holding(sources, "russian", "president")) > 0.5 * 45
+    report = _build(sources, vault, catalog)
+    assert report.parsed == 45
+    said = "relink  45 of 45 sources: 1 catalog entry changed (Vladimir Putin)"
+    assert said in report.plan.lines()
+    assert _comparable(vault_tree(vault)) == _cold(sources, catalog, tmp_path)
+
+
 DESCRIBED = "    description: President of Russia.\n"
 CHANGES = [  # each differs from the one before by what it says, and by nothing else
     ("an alias added", PUTIN.format(extra=", Russian President")),
