@@ -136,15 +136,8 @@ def update(
             [promotion.entity_of(p) for p in promoted],
         )
         fingerprint = _fingerprint(catalog)
-        entries_now = relink.dumps(catalog.entities)
-        entries = _entries_built_with(store, catalog, entries_now)
-        full = store.meta("fingerprint") != fingerprint or entries is None
-        if full or entries is None:
-            entries = list(catalog.entities)  # every source is read again
-        same = entries == list(catalog.entities)
-        relinked = set() if same else _relinked(store, state, entries, catalog)
-        if len(relinked) > RELINK_AT_MOST * len(state.sources):
-            full = True  # see RELINK_AT_MOST
+        change = _catalog_change(store, state, catalog, fingerprint)
+        full, entries, relinked = change.full, change.before, change.relinked
         matcher = functools.cache(lambda: _matcher(catalog))
         # what an older catalog or kbgen stored is not added to, whatever its format
         old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
@@ -201,7 +194,7 @@ def update(
                 totals != old_totals,
             )
             render = _changed_notes(inputs, new, records, located, store, totals, old_totals)
-            if not same:
+            if change.entries_changed:
                 render |= _showing_entries(
                     entries,
                     catalog.entities,
@@ -230,7 +223,7 @@ def update(
         rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
         rest += _leftovers_deleted(vault, leftovers)
         plan.notices = _notices(plan, naming, found, located)
-        if not same:
+        if change.entries_changed:
             count = report.sources if full else len(relinked)
             plan.notices.append(_relinked_notice(entries, catalog, count, report.sources))
         report.plan = plan
@@ -240,7 +233,7 @@ def update(
         execute(rest, plan, state, after, store, vault, located)
         plan.actions += [a.spent() for a in rest]
         redraw = full or totals != old_totals or _renamed(entities, stems, state)
-        redraw = redraw or not same
+        redraw = redraw or change.entries_changed
         report.map_written, drawn = _draw_map(
             vault, entities, totals, after, redraw, plan, store.meta("map")
         )
@@ -254,7 +247,7 @@ def update(
             words=new.words(),
             meta={
                 "fingerprint": fingerprint,
-                "entities": entries_now,
+                "entities": change.kept,
                 "totals": json.dumps(totals, sort_keys=True),
                 "promoted": promotion.dumps(promoted),
                 **({"map": drawn} if drawn is not None else {}),
@@ -323,6 +316,32 @@ def _relinked_notice(
     shown = ", ".join(names[k] for k in changed[:3]) + (" …" if len(changed) > 3 else "")
     entries = f"{len(changed)} catalog entr{'y' if len(changed) == 1 else 'ies'}"
     return f"relink  {relinked} of {sources} sources: {entries} changed ({shown})"
+
+
+@dataclasses.dataclass(frozen=True)
+class _CatalogChange:
+    """How the catalog differs from the one the stored contributions were made with."""
+
+    full: bool  # every source read again: kbgen's code or the honorifics changed, or too much
+    before: list[Entity]  # the entries then (now's, when kbgen's code or the honorifics changed)
+    entries_changed: bool
+    relinked: set[str]  # the sources to read again whatever their stat
+    kept: str  # the entries now, as the state keeps them for the next build
+
+
+def _catalog_change(
+    store: Store, state: State, catalog: catalog_mod.Catalog, fingerprint: str
+) -> _CatalogChange:
+    kept = relink.dumps(catalog.entities)
+    before = _entries_built_with(store, catalog, kept)
+    now = list(catalog.entities)
+    if store.meta("fingerprint") != fingerprint or before is None:
+        return _CatalogChange(True, now, False, set(), kept)
+    if before == now:
+        return _CatalogChange(False, before, False, set(), kept)
+    relinked = _relinked(store, state, before, catalog)
+    full = len(relinked) > RELINK_AT_MOST * len(state.sources)
+    return _CatalogChange(full, before, True, relinked, kept)
 
 
 def _entries_built_with(
