@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from .markdown import frontmatter, wikilink
 from .model import Note
-from .notes import SourceRef
+from .notes import SourceRef, newest_first
 from .timeline import FOLDER, TIMELINE
 
 
@@ -56,7 +56,7 @@ def render_period(
             where = wikilink(ref.stem, ref.title)
             tail = f" — {where}" + (f" · {', '.join(linked)}" if linked else "")
             row = f"- **{label}** {quote}{tail} {wikilink(f'{ref.stem}#^{block}', '↗')}"
-            rows.append(((when, ref.sort_key), row))
+            rows.append(((when, newest_first(ref)), row))
     rows.sort(key=lambda r: r[0])
     fields = {"type": "timeline", "kbgen_id": kbgen_id, "period": period, "statements": len(rows)}
     body = f"[[Timeline]] · {period}\n\n" + "\n".join(r for _, r in rows) + "\n"

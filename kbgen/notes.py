@@ -20,8 +20,7 @@ TOP_RELATED = 10
 class SourceRef(NamedTuple):
     """What the reduced notes show of a source note (kept in the state, so no re-reading).
 
-    A tuple: a build makes one per source (`functools.cached_property` would take a lock on
-    every read of `sort_key`; `newest_first` remembers keys across builds instead).
+    A tuple: a build makes one per source; sorted by `newest_first`.
     """
 
     stem: str
@@ -29,16 +28,12 @@ class SourceRef(NamedTuple):
     published: str | None
     publisher: str | None
 
-    @property
-    def sort_key(self) -> tuple[int, str, str]:
-        """Newest first; undated sources last, by title."""
-        return newest_first(self)
-
 
 @functools.lru_cache(maxsize=1 << 16)
 def newest_first(ref: SourceRef) -> tuple[int, str, str]:
-    """`ref.sort_key`, remembered: a big month page sorts hundreds of sources, and `kbgen watch`
-    renders the same pages again on every save (10,000 keys a sync at 5,000 articles)."""
+    """A source's sort key: newest first, undated sources last, by title. Remembered: a big
+    month page sorts hundreds of sources, and `kbgen watch` renders the same pages again on
+    every save (10,000 keys a sync at 5,000 articles)."""
     date = ref.published or ""
     return (0 if date else 1, _invert(date), ref.stem.casefold())
 

@@ -22,7 +22,7 @@ from .catalog import slug
 from .index import CANDIDATES, SOURCE_NOTE
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
-from .notes import SourceRef
+from .notes import SourceRef, newest_first
 
 SHOWN = 200  # candidates listed, the most sources first
 SENTENCES = 3  # sentences quoted per candidate
@@ -50,7 +50,7 @@ def render_candidates(
     (a promoted name no source mentions any more has none)."""
     by_name: dict[str, list[tuple[SourceRef, str]]] = {}
     kinds: dict[str, str] = {}
-    for source in sorted(lines, key=lambda s: refs[s].sort_key):
+    for source in sorted(lines, key=lambda s: newest_first(refs[s])):
         ref = refs[source]
         for name, kind, _, quote in sightings(lines[source]):
             by_name.setdefault(name, []).append((ref, quote.replace(SOURCE_NOTE, ref.stem)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .catalog import Catalog
@@ -52,9 +52,7 @@ def _entry(row: list[object]) -> Entity:
 
 def changed_entries(old: Iterable[Entity], new: Iterable[Entity]) -> set[str]:
     """The keys of entries added, dropped or changed in any way (their notes show them)."""
-    before = {e.key: e for e in old}
-    after = {e.key: e for e in new}
-    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    return _differing({e.key: e for e in old}, {e.key: e for e in new})
 
 
 def moved_targets(old: Iterable[Entity], new: Iterable[Entity]) -> set[str]:
@@ -72,6 +70,10 @@ def words_to_look_for(old: Catalog, new: Catalog) -> list[frozenset[str]]:
     an alias matches differently when the entries it stands for, or their
     order, changed — an alias taken by a second entry, or dropped by one.
     """
-    before, after = pattern_table(old), pattern_table(new)
-    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    changed = _differing(pattern_table(old), pattern_table(new))
     return sorted({alias_words(k) for k in changed}, key=sorted)
+
+
+def _differing(before: Mapping[str, object], after: Mapping[str, object]) -> set[str]:
+    """The keys added, dropped, or whose values differ."""
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}

@@ -385,16 +385,14 @@ class Store:
         db = self._connect()
         if db is None:
             return sources
-        out = sources - {s for (s,) in db.execute("SELECT source FROM words")}
-        if not looked_for:
-            return out
+        out, kept = set(), set()
         for source, words in db.execute("SELECT source, words FROM words"):
-            if source not in sources:
-                continue
-            have = set(words.split(" "))
-            if any(w <= have for w in looked_for):
-                out.add(source)
-        return out
+            kept.add(source)
+            if source in sources and looked_for:
+                have = set(words.split(" "))
+                if any(w <= have for w in looked_for):
+                    out.add(source)
+        return out | (sources - kept)
 
     def feeders(self, note: str) -> dict[str, Contribution]:
         """Every source's contribution to one note, by source path."""

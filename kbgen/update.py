@@ -200,7 +200,7 @@ def update(
                     catalog.entities,
                     ids,
                     feeders=_feeders(store, new),
-                    related=lambda key: set(totals.get(key, [0, 0, None, {}])[3]),
+                    related=_related(totals, old_totals),
                 )
         render |= _owners_showing(render, totals, old_totals)
         render = (render & wanted_ids) - protected
@@ -232,8 +232,12 @@ def update(
             return
         execute(rest, plan, state, after, store, vault, located)
         plan.actions += [a.spent() for a in rest]
-        redraw = full or totals != old_totals or _renamed(entities, stems, state)
-        redraw = redraw or change.entries_changed
+        redraw = (
+            full
+            or change.entries_changed
+            or totals != old_totals
+            or _renamed(entities, stems, state)
+        )
         report.map_written, drawn = _draw_map(
             vault, entities, totals, after, redraw, plan, store.meta("map")
         )
@@ -303,7 +307,7 @@ def _changed_notes(
         {p: r.id for p, r in records.items()},
         feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
         feeders=_feeders(store, new),
-        related=lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3]),
+        related=_related(totals, old_totals),
     )
 
 
@@ -333,24 +337,20 @@ def _catalog_change(
     store: Store, state: State, catalog: catalog_mod.Catalog, fingerprint: str
 ) -> _CatalogChange:
     kept = relink.dumps(catalog.entities)
-    before = _entries_built_with(store, catalog, kept)
+    stored = store.meta("entities")
     now = list(catalog.entities)
-    if store.meta("fingerprint") != fingerprint or before is None:
+    if store.meta("fingerprint") != fingerprint:
+        return _CatalogChange(True, now, False, set(), kept)
+    if stored == kept:  # the usual case, told without parsing what was stored
+        return _CatalogChange(False, now, False, set(), kept)
+    before = relink.loads(stored)
+    if before is None:  # entries not known: every source is read again
         return _CatalogChange(True, now, False, set(), kept)
     if before == now:
         return _CatalogChange(False, before, False, set(), kept)
     relinked = _relinked(store, state, before, catalog)
     full = len(relinked) > RELINK_AT_MOST * len(state.sources)
     return _CatalogChange(full, before, True, relinked, kept)
-
-
-def _entries_built_with(
-    store: Store, catalog: catalog_mod.Catalog, entries_now: str
-) -> list[Entity] | None:
-    """The catalog entries the stored contributions were made with (None: not known). The
-    usual answer, the same as now, is told without parsing what was stored."""
-    stored = store.meta("entities")
-    return list(catalog.entities) if stored == entries_now else relink.loads(stored)
 
 
 def _relinked(
@@ -365,6 +365,12 @@ def _relinked(
 def _feeders(store: Store, new: Staged) -> Callable[[str], set[str]]:
     """The sources that give a note something: as stored, and those parsed in this build."""
     return lambda note: store.sources_feeding(note) | new.feeding(note)
+
+
+def _related(totals: Totals, old_totals: Totals) -> Callable[[str], set[str]]:
+    """The entities an entity note lists among those it appears with (as last built, if it is
+    gone)."""
+    return lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3])
 
 
 def _showing_entries(
