@@ -279,8 +279,8 @@ class Store:
         if self._still_current():
             self._texts.clear()  # merge bases are read again when needed, not kept for ever
             self._texts_size = 0
-            notes, sources = self._in_db.notes, self._in_db.sources
-            return State(dict(sorted(notes.items())), dict(sorted(sources.items())))
+            in_db = self._in_db  # in key order, as `commit` left it
+            return State(dict(in_db.notes), dict(in_db.sources))
         db = self._connect()
         self.lacks_texts = False
         self._forget_all_lines()  # another process may have changed every row
@@ -602,7 +602,13 @@ class Store:
             )
             sweep = replace_all or bool(before.pending) or self.lacks_texts
             self._drop_unused_texts(db, before, after, sweep)
-        self._in_db = after.copy()
+        # in key order, as loading makes it: sorted here, after the notes are written, and not
+        # when `kbgen watch` loads it again at the start of the next build
+        self._in_db = State(
+            dict(sorted(after.notes.items())),
+            dict(sorted(after.sources.items())),
+            dict(after.pending),
+        )
         self._journaled = set()
         self._journaled_texts = set()
         if self._version is not None:
