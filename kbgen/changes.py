@@ -51,22 +51,24 @@ def notes_to_render(
     feeds: Callable[[str], set[str]],
     feeders: Callable[[str], set[str]],
     related: Callable[[str], set[str]],
+    showing: Callable[[str, str], set[str]] = lambda note, source: {note},
 ) -> set[str]:
     """kbgen_ids of the notes to render (callers intersect with the notes wanted).
 
     `source_note`: source path → its note's id; `feeds(path)`: the notes a
     source contributes to; `feeders(note)`: the sources contributing to a
-    note; `related(entity)`: the entities listed in its "appears with".
+    note; `related(entity)`: the entities listed in its "appears with";
+    `showing(note, source)`: the notes that show what a source gives a note
+    (itself, but for a month shown day by day: the source's day's, before
+    and after).
     """
     out: set[str] = set()
     for source in sorted(inputs.changed | inputs.gone):
         before, after = inputs.old.get(source, {}), inputs.new.get(source, {})
         shown_differently = inputs.old_refs.get(source) != inputs.new_refs.get(source)
-        out |= {
-            n
-            for n in before.keys() | after.keys()
-            if shown_differently or before.get(n) != after.get(n)
-        }
+        for n in before.keys() | after.keys():
+            if shown_differently or before.get(n) != after.get(n):
+                out |= showing(n, source)
         if shown_differently:
             out.add("home")
         if source in inputs.changed:
@@ -84,10 +86,11 @@ def notes_to_render(
             out |= related(kbgen_id)
         else:
             out |= {
-                feeds_note
+                shown
                 for s, n in source_note.items()
                 if n == kbgen_id
                 for feeds_note in feeds(s)
+                for shown in showing(feeds_note, s)
             }
     if inputs.totals_changed:
         out.add("home")

@@ -13,7 +13,11 @@ co-mentions to the entity's note (`actor:x`), and its quote lines to the
 entity's page for the month the source was published (`actor:x@2017-03`,
 `actor:x@undated`). An entity named in few sources shows its pages' lines
 inline; one named in many gets one note per month, so that an edit renders
-that month's page and a short summary, not every quote in the vault.
+that month's page and a short summary, not every quote in the vault. A
+month page's contribution also says the day of the month the source was
+published, so that the totals count each month's mentions by day: a month
+with very many mentions is shown as one note per day (`notes.by_day`),
+made from the same contributions.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from .model import Article, Contribution, Match
 from .quotes import find_quotes
 from .timeline import TIMELINE, find_dated, period_page, statement_line
 
-NO_DATA = b"{}"  # a mention page's contribution: its lines and counts say it all
+NO_DATA = b"{}"  # a contribution whose lines and counts say it all (no day to tell, no names)
 CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
 SOURCE_REF = "\x01"  # in a quotation's line, stands for the source's title, linked, and date
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
@@ -61,11 +65,13 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
         for key in keys:
             together[key].update(k for k in keys if k != key)
     period = period_of(article.meta.published)
+    day = day_of(article.meta.published)
     out: dict[str, Contribution] = {}
     for key in sorted(counts):
         out[key] = Contribution(key, counts[key], "\n".join(said[key]), _json({"t": together[key]}))
         page = page_id(key, period)
-        out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), NO_DATA)
+        on_day = _json({"t": {day: counts[key]}}) if day else NO_DATA
+        out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), on_day)
     out.update(_timeline(article, linked))
     seen = _candidate_lines(article, linked)
     if seen:
@@ -87,8 +93,26 @@ def period_of(published: str | None) -> str:
     return published[:7] if published else "undated"
 
 
+def day_of(published: str | None) -> str | None:
+    """The day of the month of a full date ("14" for 2017-03-14); None for a month, a year or
+    no date: such a source has no day note in a month shown day by day."""
+    return published[8:10] if published and len(published) == 10 else None
+
+
 def page_id(entity: str, period: str) -> str:
     return f"{entity}@{period}"
+
+
+def day_page(month: str, day: str) -> str:
+    """The note of one day of a month page shown day by day (`actor:x@2017-03`, "14" →
+    `actor:x@2017-03-14`)."""
+    return f"{month}-{day}"
+
+
+def month_page(page: str) -> str:
+    """The month page whose contributions a page is made of: a day's month, else itself."""
+    owner, _, period = page.partition("@")
+    return f"{owner}@{period[:7]}" if len(period) == 10 else page
 
 
 def is_page(kbgen_id: str) -> bool:
@@ -104,8 +128,8 @@ def page_owner(kbgen_id: str) -> str:
     return kbgen_id.partition("@")[0]
 
 
-# Vault-wide, per actor, issue, mention page and author note:
-# [mentions, sources, the author's name (None for entities), {entity: paragraphs shared}].
+# Vault-wide, per actor, issue, mention page and author note: [mentions, sources, the author's
+# name (None for entities), {entity: paragraphs shared}, for a month page {day: mentions}].
 Totals = dict[str, list[Any]]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .catalog import author_id, slug
-from .index import SOURCE_NOTE, SOURCE_REF
+from .index import SOURCE_NOTE, SOURCE_REF, day_page
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
 from .render import ACTORS, AUTHORS, ISSUES, SOURCES, Targets
@@ -62,22 +62,41 @@ def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[
 
 QUOTES_SHOWN = 100  # quotations in the note of an entity whose mentions are paged
 PAGED_FROM = 100  # sources naming an entity from which its mentions get one note per month
+# mentions of an entity in one month from which that month gets one note per day (a month note
+# of Russia at 10,000 articles of one year held 12,000 mentions, 2.7 MB, rewritten by any edit)
+DAYS_FROM = 1000
 MENTIONS = "Mentions"  # the subfolder of Actors/ and Issues/ that holds those notes
 
 
 @dataclass(frozen=True)
 class Page:
-    """One month of an entity's mentions, as its summary note lists it."""
+    """One month (or day) of an entity's mentions, as its summary note lists it."""
 
-    period: str  # YYYY-MM, YYYY, or "undated"
-    stem: str
+    period: str  # YYYY-MM, YYYY, "undated", or a day's YYYY-MM-DD
+    stem: str  # by day: the note of the sources that give the month and no day ("": none)
     mentions: int
     sources: int
+    days: tuple[tuple[str, str], ...] = ()  # by day: (YYYY-MM-DD, stem) of each day's note
 
 
 def paged(totals: Sequence[Any]) -> bool:
     """Whether an entity's mentions are spread over monthly notes (`index.Totals` entry)."""
     return int(totals[1]) >= PAGED_FROM
+
+
+def by_day(month: Sequence[Any]) -> bool:
+    """Whether a month page (its `index.Totals` entry) is shown as one note per day."""
+    return int(month[0]) >= DAYS_FROM and bool(month[3])
+
+
+def notes_of_month(month: str, entry: Sequence[Any]) -> list[str]:
+    """The kbgen_ids of the notes showing a month page's mentions: its own, or by day, one
+    per day and its own for the sources that give the month and no day, if any."""
+    if not by_day(entry):
+        return [month]
+    days = [day_page(month, d) for d in sorted(entry[3])]
+    undated = int(entry[0]) - sum(entry[3].values())  # mentions of sources without a day
+    return [*days, month] if undated else days
 
 
 def render_entity(
@@ -137,8 +156,12 @@ def render_page(
     lines: Mapping[str, str],
     sources: Mapping[str, SourceRef],
 ) -> Note:
-    """One month of a much-mentioned entity's quotes, newest source first."""
+    """One month (or day) of a much-mentioned entity's quotes, newest source first."""
     when = "with no date" if page.period == "undated" else f"in {page.period}"
+    if len(page.period) == 10:
+        when = f"on {page.period}"
+    elif page.days:
+        when += " that give no day"
     fields = {
         "type": "mentions",
         "of": wikilink(entity_stem),
@@ -194,12 +217,29 @@ def _page_list(mentions: int, n_sources: int, pages: Sequence[Page]) -> str:
     """The months, newest first and the undated last, each with its counts."""
     ordered = sorted(pages, key=lambda p: (p.period == "undated", _invert(p.period)))
     rows = [
-        f"- {wikilink(p.stem, p.period)} — {p.mentions} mention{'s' if p.mentions != 1 else ''}"
-        f" in {p.sources} source{'s' if p.sources != 1 else ''}"
+        f"- {_month_link(p)} — {p.mentions} mention{'s' if p.mentions != 1 else ''}"
+        f" in {p.sources} source{'s' if p.sources != 1 else ''}{_days(p)}"
         for p in ordered
     ]
     head = f"{mentions} mentions in {n_sources} sources, one note per month of publication:"
+    if any(p.days for p in pages):
+        head = head[:-1] + f" (per day for a month of {DAYS_FROM} mentions or more):"
     return head + "\n\n" + "\n".join(rows)
+
+
+def _month_link(page: Page) -> str:
+    return page.period if page.days else wikilink(page.stem, page.period)
+
+
+def _days(page: Page) -> str:
+    """A month shown day by day: its days' notes, newest first, then the one of the sources
+    that give no day."""
+    if not page.days:
+        return ""
+    links = [wikilink(stem, day[8:]) for day, stem in sorted(page.days, reverse=True)]
+    if page.stem:
+        links.append(wikilink(page.stem, "no day"))
+    return ": " + " · ".join(links)
 
 
 def render_author(

@@ -450,6 +450,19 @@ class Store:
                     lines[source] = now
                     self._lines_size += len(now)
 
+    def lines_published_on(self, note: str, published: str) -> dict[str, str]:
+        """The lines one note has from the sources published on a date (as last committed):
+        a day's note of a month page reads its day's sources, not its month's (30 sources of
+        800 in a month of Russia at 10,000 articles)."""
+        db = self._connect()
+        if db is None:
+            return {}
+        query = (
+            "SELECT c.source, c.lines FROM contrib AS c JOIN sources AS s ON s.path = c.source"
+            " WHERE c.note = ? AND s.published = ? AND c.lines != ''"
+        )
+        return dict(db.execute(query, (note, published)))
+
     def lines_of_pages(self, entity: str) -> dict[str, str]:
         """Every source's quote lines for an entity, from its mention pages (one per source)."""
         db = self._connect()

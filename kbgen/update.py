@@ -23,7 +23,10 @@ from .index import (
     CANDIDATES,
     Tally,
     Totals,
+    day_of,
+    day_page,
     is_page,
+    month_page,
     page_owner,
     page_period,
     tallied,
@@ -32,6 +35,8 @@ from .model import Contribution, Entity, Note
 from .names import Naming, Wanted, allocate, fold_key, stem_of
 from .notes import (
     SourceRef,
+    by_day,
+    notes_of_month,
     paged,
 )
 from .plan import (
@@ -308,7 +313,33 @@ def _changed_notes(
         feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
         feeders=_feeders(store, new),
         related=_related(totals, old_totals),
+        showing=_showing(inputs, records, totals, old_totals),
     )
+
+
+def _showing(
+    inputs: Inputs, records: Mapping[str, SourceRecord], totals: Totals, old_totals: Totals
+) -> Callable[[str, str], set[str]]:
+    """The notes showing what a source gives a note: the note itself, but for a month shown
+    day by day, the note of the source's day (or of the sources with no day), as last built
+    and now."""
+
+    def showing(note: str, source: str) -> set[str]:
+        if not is_page(note) or month_page(note) != note:
+            return {note}
+        old_ref, record = inputs.old_refs.get(source), records.get(source)
+        now = record.published if record is not None else None
+        was = old_ref[2] if old_ref is not None else now  # a source read again, same date
+        out = set()
+        for entry, published in ((old_totals.get(note), was), (totals.get(note), now)):
+            if entry is None or not by_day(entry):
+                out.add(note)
+            else:
+                day = day_of(published)
+                out.add(day_page(note, day) if day is not None else note)
+        return out
+
+    return showing
 
 
 def _relinked_notice(
@@ -569,9 +600,9 @@ def _owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set
     for page in render:
         if not is_page(page):
             continue
-        owner = page_owner(page)
+        owner, month = page_owner(page), month_page(page)
         own = totals.get(owner)
-        if own is None or not paged(own) or totals.get(page) != old_totals.get(page):
+        if own is None or not paged(own) or totals.get(month) != old_totals.get(month):
             owners.add(owner)
     return owners
 
@@ -606,7 +637,8 @@ def _wanted(
         Wanted(page, f"{e.name}, {page_period(page)}", e.type)
         for e in ours
         if paged(totals[e.key])
-        for page in pages.get(e.key, [])
+        for month in pages.get(e.key, [])
+        for page in notes_of_month(month, totals[month])
     ]
     wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
     wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]

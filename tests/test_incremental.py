@@ -149,7 +149,12 @@ def test_random_changes_leave_the_vault_a_cold_build_would_make(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """Edits, new and deleted articles, renames, title and date changes, in a random order."""
-    sources, vault = corpus
+    random_changes(*corpus, tmp_path)
+
+
+def random_changes(sources: Path, vault: Path, tmp_path: Path) -> None:
+    """24 random changes, each build checked to write what it says, and to be a cold build's
+    vault every fourth change and at the end."""
     rng = random.Random(20261122)
     spare = tmp_path / "spare"
     write_corpus(spare, 60, seed=9)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, frontmatter_of, vault_tree
 from corpus import write_corpus
-from test_incremental import _build, _same_as_cold, _settle, _written
+from test_incremental import _build, _same_as_cold, _settle, _written, random_changes
 from test_vault_valid import BLOCK_ID, WIKILINK, _notes, _resolve
 
 from kbgen import notes as notes_mod
@@ -238,3 +238,123 @@ def test_a_paged_entity_shows_its_newest_quotes_and_counts_them_all(
     assert shown.split("\n\n", 2)[2].splitlines() == every.split("\n\n", 1)[1].splitlines()[:5]
     assert "Quote 0 of s6.md" in shown.splitlines()[4]  # the newest source first (2017-07-16)
     assert notes_mod._said(said, sources, 12) == every
+
+
+@pytest.fixture
+def days_from(monkeypatch: pytest.MonkeyPatch, paged_from: int) -> int:
+    """Months of 4 mentions or more shown day by day: in the small corpus, some months are."""
+    monkeypatch.setattr(notes_mod, "DAYS_FROM", 4)
+    return 4
+
+
+DAY = re.compile(r", (\d{4}-\d\d-\d\d)$")
+
+
+def _by_day(vault: Path) -> list[Path]:
+    return [p for p in _pages(vault) if DAY.search(p.stem)]
+
+
+def test_a_busy_month_gets_one_note_per_day_and_every_quote_is_on_one_of_them(
+    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources, vault = corpus
+    inline = tmp_path / "inline"
+    _build(sources, inline)
+    monkeypatch.setattr(notes_mod, "PAGED_FROM", 8)
+    monkeypatch.setattr(notes_mod, "DAYS_FROM", 4)
+    _build(sources, vault)
+    days = _by_day(vault)
+    assert days and len(days) < len(_pages(vault))  # busy months by day, the others whole
+    paged = sorted(q for p in _pages(vault) for q in _quotes(p.read_text(encoding="utf-8")))
+    assert paged == _quotes((inline / PUTIN).read_text(encoding="utf-8"))
+    summary = (vault / PUTIN).read_text(encoding="utf-8")
+    for page in days:
+        fm = frontmatter_of(page)
+        day = DAY.search(page.stem).group(1)  # type: ignore[union-attr]
+        assert str(fm["period"]) == day
+        assert f"[[{page.stem}|{day[8:]}]]" in summary
+        assert re.search(rf"^- {day[:7]} — \d+ mentions? in \d+ sources?: ", summary, re.M)
+        published = re.findall(r"^### \[\[.*\]\] \((\S+)\)$", page.read_text("utf-8"), re.M)
+        assert published and set(published) == {day}
+        assert fm["sources"] == len(published)
+        assert fm["mentions"] >= len(published)
+    for key in ("mentions", "sources", "first_mentioned", "last_mentioned"):
+        assert frontmatter_of(vault / PUTIN)[key] == frontmatter_of(inline / PUTIN)[key], key
+    _all_links_resolve(vault)
+
+
+def test_the_notes_of_a_month_by_day_and_of_a_quiet_one(days_from: int) -> None:
+    """A month shown by day has a note per day, and its own for sources that give no day (no
+    reader gives such a date today: a model's `published` may still be YYYY-MM)."""
+    month = "actor:x@2017-03"
+    assert notes_mod.notes_of_month(month, [3, 2, None, {"14": 3}]) == [month]  # below the line
+    by_day = [5, 3, None, {"14": 3, "02": 2}]
+    assert notes_mod.notes_of_month(month, by_day) == [f"{month}-02", f"{month}-14"]
+    with_no_day = [6, 4, None, {"14": 3, "02": 2}]
+    assert notes_mod.notes_of_month(month, with_no_day) == [f"{month}-02", f"{month}-14", month]
+    assert notes_mod.notes_of_month("actor:x@undated", [9, 9, None, {}]) == ["actor:x@undated"]
+
+
+def test_an_edit_in_a_month_shown_by_day_writes_that_day_only(
+    corpus: tuple[Path, Path], days_from: int
+) -> None:
+    sources, vault = corpus
+    _build(sources, vault)
+    _settle()
+    busy = {DAY.search(p.stem).group(1) for p in _by_day(vault)}  # type: ignore[union-attr]
+    article = next(
+        p
+        for p in sorted(sources.glob("article-*.md"))
+        if str(frontmatter_of(p)["date"]) in busy
+        and re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", p.read_text(encoding="utf-8"))
+    )
+    text = article.read_text(encoding="utf-8")
+    sentence = re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", text)
+    assert sentence is not None
+    article.write_text(
+        text.replace(sentence.group(0), sentence.group(0).replace(" the ", " this ", 1), 1)
+    )
+    before = vault_tree(vault)
+    report = _build(sources, vault)
+    written = _written(before, vault_tree(vault))
+    day = str(frontmatter_of(article)["date"])
+    assert f"Actors/Mentions/Vladimir Putin, {day}.md" in written
+    assert not any(
+        w.startswith("Actors/Mentions/Vladimir Putin, ") and day not in w for w in written
+    )
+    assert str(PUTIN) not in written  # the counts did not change
+    assert report.rendered <= 1 + 2 * len(written)
+
+
+def test_days_come_and_go_as_a_cold_build_would_make_them(
+    corpus: tuple[Path, Path], days_from: int, tmp_path: Path
+) -> None:
+    """Random edits, additions, deletions, renames, title and date changes; then a source moved
+    from one day of a busy month to another, and busy months emptied below the line and back."""
+    sources, vault = corpus
+    _build(sources, vault)
+    _settle()
+    random_changes(sources, vault, tmp_path)
+    assert _by_day(vault)
+    page = _by_day(vault)[0]
+    day = DAY.search(page.stem).group(1)  # type: ignore[union-attr]
+    moved = next(
+        p
+        for p in sorted(sources.glob("*.md"))
+        if str(frontmatter_of(p).get("date")) == day and "Putin" in p.read_text()
+    )
+    other = f"{day[:8]}{29 if day[8:] != '29' else 30}"  # the corpus uses days 1 to 28
+    moved.write_text(moved.read_text(encoding="utf-8").replace(f"date: {day}", f"date: {other}"))
+    before = vault_tree(vault)
+    report = _build(sources, vault)
+    written = _written(before, vault_tree(vault))
+    assert f"Actors/Mentions/Vladimir Putin, {other}.md" in written
+    assert {a.path for a in report.plan.writes} | {
+        a.path for a in report.plan.of("delete")
+    } <= written | {"Map.canvas"}
+    _same_as_cold(sources, vault, tmp_path)
+    mentioning = [p for p in sorted(sources.glob("*.md")) if "Putin" in p.read_text()]
+    for path in mentioning[::2]:  # busy months become quiet ones
+        path.unlink()
+        _build(sources, vault)
+    _same_as_cold(sources, vault, tmp_path)
