@@ -28,7 +28,7 @@ def source_ids(
             ids[a.source] = known.id
             used.add(known.id)
     present = set(ids) | {a.source for a in articles}
-    vanished = [s for p, s in sorted(state.sources.items()) if p not in present]
+    vanished = [state.sources[p] for p in sorted(state.sources.keys() - present)]
     by_digest = {s.digest: s.id for s in vanished if s.id not in used}
     by_title = _unique_titles([(s.title, s.id) for s in vanished if s.title and s.id not in used])
     for a in articles:

@@ -23,7 +23,6 @@ from .notes import (
     Page,
     SourceRef,
     by_day,
-    dates_of,
     notes_of_month,
     paged,
     render_author,
@@ -171,15 +170,21 @@ class Reduction:
         )
 
     def _span(self, pages: list[str]) -> tuple[str | None, str | None]:
-        """First and last mention dates of a paged entity, from its first and last months only."""
+        """First and last mention dates of a paged entity: the first and last days of its first
+        and last months, which the totals count (no source of theirs read: 800 a month of
+        Russia at 10,000 articles)."""
         dated = sorted(p for p in pages if page_period(p) != "undated")
         if not dated:
             return (None, None)
-        ends = {dated[0], dated[-1]}
-        stored = {s for p in ends for s in self.store.sources_feeding(p)}
-        feeding = {s for s in stored if s not in self.new and s not in self.gone}
-        feeding |= {s for p in ends for s in self.new.feeding(p)}
-        return dates_of(self.refs[s] for s in feeding if s in self.refs)
+        return (self._dates(dated[0])[0], self._dates(dated[-1])[-1])
+
+    def _dates(self, page: str) -> list[str]:
+        """The publication dates of a month (or year) page's sources, in order: its days, and
+        the period itself for sources that give no day ("2017-03" sorts before its days)."""
+        mentions, _, _, days = self.totals[page]
+        period = page_period(page)
+        dates = [f"{period}-{d}" for d in sorted(days)]
+        return [period, *dates] if int(mentions) > sum(days.values()) else dates
 
     def _lines(self, stored: Mapping[str, str], notes: list[str]) -> dict[str, str]:
         """Lines per source: as stored, with the changed sources' new ones for `notes`."""
