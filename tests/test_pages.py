@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from test_incremental import _build, _same_as_cold, _settle, _written, random_ch
 from test_vault_valid import BLOCK_ID, WIKILINK, _notes, _resolve
 
 from kbgen import notes as notes_mod
+from kbgen.report import Report
 
 PUTIN = Path("Actors") / "Vladimir Putin.md"
 
@@ -88,26 +90,37 @@ def _all_links_resolve(vault: Path) -> None:
             assert not sub.startswith("^") or sub[1:] in ids[target], f"{note.name}: [[{link}]]"
 
 
+SENTENCE = re.compile(r"[^.]*\bPutin\b[^.]*\bthe\b")
+
+
+def _word_edited_near_putin(
+    sources: Path, vault: Path, dated: Callable[[str], bool] = lambda date: True
+) -> tuple[str, Report, set[str]]:
+    """A word of a sentence naming Putin edited, in the first article whose date passes `dated`,
+    and the vault built: that date, the build's report and the notes written."""
+    article = next(
+        p
+        for p in sorted(sources.glob("article-*.md"))
+        if dated(str(frontmatter_of(p)["date"])) and SENTENCE.search(p.read_text("utf-8"))
+    )
+    text = article.read_text(encoding="utf-8")
+    sentence = SENTENCE.search(text)
+    assert sentence is not None
+    edited = sentence.group(0).replace(" the ", " this ", 1)
+    article.write_text(text.replace(sentence.group(0), edited, 1), encoding="utf-8")
+    before = vault_tree(vault)
+    report = _build(sources, vault)
+    return str(frontmatter_of(article)["date"]), report, _written(before, vault_tree(vault))
+
+
 def test_an_edit_renders_one_month_not_every_quote(
     corpus: tuple[Path, Path], paged_from: int
 ) -> None:
     sources, vault = corpus
     _build(sources, vault)
     _settle()
-    article = next(
-        p
-        for p in sorted(sources.glob("article-*.md"))
-        if re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", p.read_text(encoding="utf-8"))
-    )
-    text = article.read_text(encoding="utf-8")
-    sentence = re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", text)
-    assert sentence is not None
-    edited = sentence.group(0).replace(" the ", " this ", 1)
-    article.write_text(text.replace(sentence.group(0), edited, 1), encoding="utf-8")
-    before = vault_tree(vault)
-    report = _build(sources, vault)
-    written = _written(before, vault_tree(vault))
-    month = str(frontmatter_of(article)["date"])[:7]
+    date, report, written = _word_edited_near_putin(sources, vault)
+    month = date[:7]
     assert f"Actors/Mentions/Vladimir Putin, {month}.md" in written
     assert not any(
         w.startswith("Actors/Mentions/Vladimir Putin, ") and month not in w for w in written
@@ -302,22 +315,7 @@ def test_an_edit_in_a_month_shown_by_day_writes_that_day_only(
     _build(sources, vault)
     _settle()
     busy = {DAY.search(p.stem).group(1) for p in _by_day(vault)}  # type: ignore[union-attr]
-    article = next(
-        p
-        for p in sorted(sources.glob("article-*.md"))
-        if str(frontmatter_of(p)["date"]) in busy
-        and re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", p.read_text(encoding="utf-8"))
-    )
-    text = article.read_text(encoding="utf-8")
-    sentence = re.search(r"[^.]*\bPutin\b[^.]*\bthe\b", text)
-    assert sentence is not None
-    article.write_text(
-        text.replace(sentence.group(0), sentence.group(0).replace(" the ", " this ", 1), 1)
-    )
-    before = vault_tree(vault)
-    report = _build(sources, vault)
-    written = _written(before, vault_tree(vault))
-    day = str(frontmatter_of(article)["date"])
+    day, report, written = _word_edited_near_putin(sources, vault, busy.__contains__)
     assert f"Actors/Mentions/Vladimir Putin, {day}.md" in written
     assert not any(
         w.startswith("Actors/Mentions/Vladimir Putin, ") and day not in w for w in written
