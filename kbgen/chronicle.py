@@ -6,7 +6,8 @@ only by their year) lists its statements by date: the date (`~` when worked
 out from the article's date), the sentence with its mentions in bold, the
 source, the actors and issues the sentence links, and a link to its
 paragraph. A source feeds only the periods its statements fall in, so an
-edit renders those, and no note grows with the whole vault.
+edit renders those; a month's note still grows with the statements about
+that month (2.4 MB for December 2016 in the benchmark's 10,000 articles).
 """
 
 from __future__ import annotations
