@@ -32,7 +32,7 @@ from run import BENCH, KBGEN, ROOT, machine, record
 sys.path.insert(0, str(ROOT / "tests"))
 from corpus import write_corpus
 
-KEPT_AT_LEAST = 100  # articles the user never deletes below (there are 300, and 100 to add)
+KEPT_AT_LEAST = 100  # articles the user never deletes below (`--articles`, and 100 to add)
 USER_NOTE = "---\ntype: actor\nkind: organisation\naliases: [{aliases}]\n---\nMy own entry.\n"
 
 
@@ -83,12 +83,17 @@ class User:
         path.rename(folder / f"renamed-{step}.md")
 
     def annotate(self, step: int) -> None:
-        notes = sorted((self.vault / "Sources").glob("*.md"))
-        note = self.rng.choice(notes)
+        """A line written into a source note, or every third time into an actor's mention note
+        (a month's or, in a busy month, a day's), which kbgen rewrites as sources change."""
+        folder = "Sources" if step % 3 or not self._mentions() else "Actors/Mentions"
+        note = self.rng.choice(sorted((self.vault / folder).glob("*.md")))
         marker = f"My remark number {step}."
         with open(note, "a", encoding="utf-8") as fh:  # Obsidian saves in place
             fh.write(f"\n{marker}\n")
         self.markers.append(marker)
+
+    def _mentions(self) -> bool:
+        return any((self.vault / "Actors" / "Mentions").glob("*.md"))
 
     def alias(self, step: int) -> None:
         self.aliases.append(f"Soak Test Body {step}")
@@ -96,17 +101,17 @@ class User:
         (self.vault / "Soak Org.md").write_text(text, encoding="utf-8")
 
 
-def soak(minutes: float, work: Path) -> dict[str, object]:
+def soak(minutes: float, work: Path, articles: int = 300) -> dict[str, object]:
     shutil.rmtree(work, ignore_errors=True)
     sources, vault = work / "sources", work / "vault"
-    write_corpus(sources, 300, seed=1)
+    write_corpus(sources, articles, seed=1)
     for seed in (ROOT / "sources").glob("*.txt"):
         shutil.copy(seed, sources / seed.name)
-    spare = sorted(write_corpus(work / "spare", 400, seed=2))[300:]
+    spare = sorted(write_corpus(work / "spare", articles + 100, seed=2))[articles:]
     cmd = [*KBGEN, "watch", "--sources", str(sources), "--vault", str(vault), "--rescan", "30"]
     with open(work / "watch.out", "w") as out, open(work / "watch.err", "w") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
-    time.sleep(8)  # the first build
+    time.sleep(8 + articles / 100)  # the first build
     user = User(sources, vault, spare)
     rss: list[float] = []
     started = time.monotonic()
@@ -138,6 +143,7 @@ def soak(minutes: float, work: Path) -> dict[str, object]:
     syncs = (work / "watch.out").read_text().count(" synced")
     return {
         "minutes": minutes,
+        "articles at the start": articles,
         "actions": step,
         "by kind": dict(sorted(user.counts.items())),
         "syncs logged": syncs,
@@ -156,9 +162,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--out", type=Path, default=BENCH / "out" / "soak")
+    parser.add_argument(
+        "--articles", type=int, default=300, help="2,000 or more: busy months by day, too"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
-    result = soak(args.minutes, args.out)
+    result = soak(args.minutes, args.out, args.articles)
     rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in result.items())
     report = (
         f"\n### {dt.date.today().isoformat()} — `kbgen watch` soak — {machine()}\n\n"
