@@ -89,14 +89,19 @@ def by_day(month: Sequence[Any]) -> bool:
     return int(month[0]) >= DAYS_FROM and bool(month[3])
 
 
+def without_day(entry: Sequence[Any]) -> int:
+    """The mentions a page's sources give that state no day (a month's or a year's only):
+    what its totals entry counts beyond its days."""
+    return int(entry[0]) - int(sum(entry[3].values()))
+
+
 def notes_of_month(month: str, entry: Sequence[Any]) -> list[str]:
     """The kbgen_ids of the notes showing a month page's mentions: its own, or by day, one
     per day and its own for the sources that give the month and no day, if any."""
     if not by_day(entry):
         return [month]
     days = [day_page(month, d) for d in sorted(entry[3])]
-    undated = int(entry[0]) - sum(entry[3].values())  # mentions of sources without a day
-    return [*days, month] if undated else days
+    return [*days, month] if without_day(entry) else days
 
 
 def render_entity(

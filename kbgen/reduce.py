@@ -29,6 +29,7 @@ from .notes import (
     render_entity,
     render_home,
     render_page,
+    without_day,
 )
 from .render import Targets
 from .staged import Staged
@@ -164,10 +165,8 @@ class Reduction:
 
     def _on_day(self, month: str, day: str | None) -> int:
         """Mentions a month page's sources published on that day give (None: on no day)."""
-        days = self.totals[month][3]
-        return (
-            int(days[day]) if day is not None else int(self.totals[month][0]) - sum(days.values())
-        )
+        entry = self.totals[month]
+        return int(entry[3][day]) if day is not None else without_day(entry)
 
     def _span(self, pages: list[str]) -> tuple[str | None, str | None]:
         """First and last mention dates of a paged entity: the first and last days of its first
@@ -181,10 +180,9 @@ class Reduction:
     def _dates(self, page: str) -> list[str]:
         """The publication dates of a month (or year) page's sources, in order: its days, and
         the period itself for sources that give no day ("2017-03" sorts before its days)."""
-        mentions, _, _, days = self.totals[page]
-        period = page_period(page)
-        dates = [f"{period}-{d}" for d in sorted(days)]
-        return [period, *dates] if int(mentions) > sum(days.values()) else dates
+        entry, period = self.totals[page], page_period(page)
+        dates = [f"{period}-{d}" for d in sorted(entry[3])]
+        return [period, *dates] if without_day(entry) else dates
 
     def _lines(self, stored: Mapping[str, str], notes: list[str]) -> dict[str, str]:
         """Lines per source: as stored, with the changed sources' new ones for `notes`."""
