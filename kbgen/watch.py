@@ -17,6 +17,7 @@ so their note is never rewritten under the cursor unless a source changed.
 
 from __future__ import annotations
 
+import gc
 import os
 import queue
 import threading
@@ -104,11 +105,15 @@ class Watcher:
 
     def run(self) -> None:
         """Sync at start (changes made while no watcher ran), then follow events until stopped."""
+        thresholds = gc.get_threshold()
+        gc.set_threshold(GC_YOUNG, *thresholds[1:])
         try:
             self._follow()
         finally:
             if self._store is not None:
                 self._store.close()
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
 
     def _follow(self) -> None:
         self._sync((), parallel=True)  # no thread yet: a big first build may use every core
@@ -251,6 +256,7 @@ class Watcher:
             self._tell(hints, report, error, seconds)
         finally:
             self.building = False
+        collect_between_syncs()
 
     def _build(self, parallel: bool) -> tuple[Report | None, str | None]:
         """The build, or why it failed: no error ends the watch (it is retried on the next change)."""
@@ -318,6 +324,23 @@ class Watcher:
             if not self.options.quiet_log:
                 self.log(f"kbgen: {_clock()} {path} no longer fails")
         self._errors = now
+
+
+# Python's collector and a watcher. The state a watcher keeps between builds (a record per
+# note and per source, the totals, the listings: a million objects at 5,000 articles) is
+# long-lived, and every full collection walked all of it: 25-35 ms, six syncs in thirteen
+# (`kbgen watch` at 5,000 articles, measured in-process). Between syncs, while the user is
+# not waiting, the watcher collects in full and freezes what survives (`gc.freeze`), so a
+# collection during a sync walks only what that sync made; and it lets more objects be made
+# before a young collection (each walks every young object: fewer, not slower).
+GC_YOUNG = 10_000  # Python's default is 700
+
+
+def collect_between_syncs() -> None:
+    """A full collection, of what earlier syncs left too, then freeze what is left."""
+    gc.unfreeze()  # frozen objects are never collected: garbage they became since is found here
+    gc.collect()
+    gc.freeze()
 
 
 def sync_line(report: Report, hints: Iterable[Hint], seconds: float) -> str | None:

@@ -8,6 +8,7 @@ one update" is counted from the watcher's own record of its syncs.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,7 @@ from corpus import write_corpus
 from kbgen.config import Config
 from kbgen.observe import filesystem_type, start_observer
 from kbgen.scan import Signature, catalog_signature
-from kbgen.watch import Watcher, WatchOptions
+from kbgen.watch import GC_YOUNG, Watcher, WatchOptions, collect_between_syncs
 
 QUIET = 0.05
 NOTE_004 = "Sources/US-Russia Relations under Trump Presidency Will The Reset Come to Pass.md"
@@ -532,3 +534,33 @@ def test_words_typed_in_a_note_are_merged_when_its_source_changes_later(
     watching.settle()
     assert "My remark, typed in." in note.read_text(encoding="utf-8")
     assert watching.writes_since(start, NOTE_004) == ["merge"]
+
+
+def test_garbage_of_frozen_objects_is_collected_between_syncs() -> None:
+    """What an earlier sync left frozen and has since become cyclic garbage is freed."""
+
+    class Cycle:
+        other: object = None
+
+    cycle = Cycle()
+    cycle.other = cycle
+    gone = weakref.ref(cycle)
+    gc.freeze()  # as the last `collect_between_syncs` left it
+    try:
+        del cycle
+        collect_between_syncs()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+
+
+def test_the_collector_is_frozen_between_syncs_and_restored_after(tmp_path: Path) -> None:
+    thresholds = gc.get_threshold()
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    with started(sources, tmp_path / "vault") as running:
+        running.settle()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == GC_YOUNG
+    assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
