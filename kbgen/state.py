@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 from .errors import KbgenError
 
 if TYPE_CHECKING:  # a build the snapshot answers never loads the data model
+    from .index import Totals
     from .model import Contribution
 
 STATE_DIR = ".kbgen"
@@ -224,6 +225,7 @@ class Store:
         self._lines: dict[str, dict[str, str]] = {}  # `lines_of` answers, oldest first
         self._lines_size = 0  # their characters, kept under LINES_CACHED
         self._version: int | None = None  # the database's data_version when `_in_db` was true
+        self._totals: Totals | None = None  # as `commit` stored them, while `_in_db` is true
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
         self.lacks_texts = False  # True when the state came without base texts (kbgen 0.1)
 
@@ -269,6 +271,7 @@ class Store:
             self._db = None
         self._version = None
         self._in_db = State()
+        self._totals = None
         self._texts.clear()
         self._texts_size = 0
         self._forget_all_lines()
@@ -284,6 +287,7 @@ class Store:
         db = self._connect()
         self.lacks_texts = False
         self._forget_all_lines()  # another process may have changed every row
+        self._totals = None
         if db is None or not self._has_rows(db):
             legacy = _load_legacy_json(self.vault)
             if legacy is not None:
@@ -334,6 +338,15 @@ class Store:
     def _data_version(db: sqlite3.Connection) -> int:
         """Changes when another connection commits (never for this one's own commits)."""
         return int(db.execute("PRAGMA data_version").fetchone()[0])
+
+    def totals(self) -> Totals:
+        """The vault-wide totals per note, as the last build committed them. Not to be changed:
+        `kbgen watch` keeps them between builds (400 KB of JSON at 5,000 articles, 8–12 ms to
+        parse at every sync) for as long as the state in memory is the database's."""
+        if self._totals is not None and self._still_current():
+            return self._totals
+        totals: Totals = json.loads(self.meta("totals") or "{}")
+        return totals
 
     def meta(self, key: str) -> str | None:
         db = self._connect()
@@ -537,6 +550,7 @@ class Store:
         *,
         replace_all: bool = False,
         words: Iterable[tuple[str, str]] = (),
+        totals: Totals | None = None,
     ) -> None:
         """Make `after` the state, in one transaction; nothing is written when nothing changed.
 
@@ -544,13 +558,16 @@ class Store:
         notes (None: the source is gone); `words`, per source path read, the
         words it links from; `meta` sets keys of the meta table. With
         `replace_all`, every other source's contributions and words are
-        dropped; a source no longer in `after` loses its words.
+        dropped; a source no longer in `after` loses its words. `totals` replace the totals
+        (`totals()`), the caller's to let go of.
         """
         from .staged import Staged  # here: a build the snapshot answers never loads the model
 
         before = self._in_db
         contributions = contributions or {}
         meta = {"schema": str(SCHEMA_VERSION), **(meta or {})}
+        if totals is not None and not (self._totals is not None and totals == self._totals):
+            meta["totals"] = json.dumps(totals, sort_keys=True)
         meta = {k: v for k, v in meta.items() if self.meta(k) != v}
         if before == after and not self._journaled and not contributions and not meta:
             return  # `words` come with a change: a source read again (content or catalog)
@@ -624,6 +641,8 @@ class Store:
         )
         self._journaled = set()
         self._journaled_texts = set()
+        if totals is not None:
+            self._totals = totals
         if self._version is not None:
             self._version = self._data_version(db)
         _drop_legacy_json(self.vault)

@@ -145,7 +145,7 @@ def update(
         full, entries, relinked = change.full, change.before, change.relinked
         matcher = functools.cache(lambda: _matcher(catalog))
         # what an older catalog or kbgen stored is not added to, whatever its format
-        old_totals: Totals = {} if full else json.loads(store.meta("totals") or "{}")
+        old_totals: Totals = {} if full else store.totals()
         tally = Tally(old_totals)  # each parsed source added as it comes
         report.lap("catalog")
         reading = read_sources(
@@ -257,10 +257,10 @@ def update(
             meta={
                 "fingerprint": fingerprint,
                 "entities": change.kept,
-                "totals": json.dumps(totals, sort_keys=True),
                 "promoted": promotion.dumps(promoted),
                 **({"map": drawn} if drawn is not None else {}),
             },
+            totals=totals,
         )
         report.lap("state")
     finally:

@@ -3,6 +3,7 @@ gives: the same vault, the same database, and a fresh load whenever someone else
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -40,6 +41,16 @@ def _database(vault: Path) -> State:
         return store.load()
     finally:
         store.close()
+
+
+def _totals_stored(vault: Path) -> object:
+    """The totals as the database holds them (`Store.totals` may answer from memory)."""
+    db = sqlite3.connect(vault / ".kbgen" / "state.sqlite")
+    try:
+        (text,) = db.execute("SELECT value FROM meta WHERE key = 'totals'").fetchone()
+        return json.loads(text)
+    finally:
+        db.close()
 
 
 def _texts_kept(vault: Path) -> set[str]:
@@ -94,6 +105,7 @@ def test_builds_with_a_kept_state_make_what_fresh_builds_make(
         assert kept.plan.lines(routine=True) == fresh.plan.lines(routine=True)
         assert vault_tree(kept_config.vault) == vault_tree(fresh_config.vault)
         assert store.load() == _database(kept_config.vault)
+        assert store.totals() == _totals_stored(kept_config.vault)
         for vault in (kept_config.vault, fresh_config.vault):
             assert _texts_kept(vault) == {r.base for r in _database(vault).notes.values()}
         assert (
@@ -119,6 +131,7 @@ def test_a_build_by_another_process_in_between_is_seen(tmp_path: Path) -> None:
     _say(sources / "article-00001.md", 'Vladimir Putin said "we will answer these sanctions".')
     assert build(config, parallel=False).plan.writes  # `kbgen build` by hand while watching
     assert store.load() == _database(config.vault)
+    assert store.totals() == _totals_stored(config.vault)
     assert not build(config, store=store, parallel=False).plan.writes
     _say(sources / "article-00002.md", "Vladimir Putin spoke of NATO.")
     shutil.copytree(config.vault, tmp_path / "copy")
