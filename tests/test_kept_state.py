@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from corpus import write_corpus
 import kbgen.plan
 import kbgen.state
 from kbgen.config import Config
+from kbgen.listings import Kept
 from kbgen.pipeline import build
 from kbgen.state import State, Store
 
@@ -181,4 +183,32 @@ def test_a_build_that_fails_half_way_leaves_the_next_one_to_load_the_state_afres
     report = build(config, store=store, parallel=False)
     assert report.ok and not _database(config.vault).pending
     assert store.load() == _database(config.vault)
+    store.close()
+
+
+def test_locating_again_with_the_same_records_and_stats_sees_every_change(tmp_path: Path) -> None:
+    """`plan.locate` takes a note's place from the last build when its record and its stat are
+    the very objects it saw then; a new stat or a new record is looked at afresh."""
+    config, store = _watched(tmp_path)
+    time.sleep(0.2)  # stats taken right after a write are not trusted: the next build records them
+    build(config, store=store, parallel=False)
+    kept = Kept()
+    listing = kept.listing(config, time.time_ns() + 10**9)  # stats old enough to trust
+    state = store.load()
+    first = kbgen.plan.locate(state, config.vault, {}, store, listing.notes)
+    assert kbgen.plan.locate(state, config.vault, {}, store, listing.notes) == first
+    note = next(i for i, d in first.items() if i.startswith("src-") and d.unread)
+    path = state.notes[note].path
+    with (config.vault / path).open("a", encoding="utf-8") as f:
+        f.write("\nMy own line.\n")
+    kept.look_again("vault", path)
+    listed = kept.listing(config, time.time_ns() + 10**9).notes
+    again = kbgen.plan.locate(state, config.vault, {}, store, listed)
+    assert not again[note].unread and not again[note].pristine
+    assert {i: d for i, d in again.items() if i != note} == {
+        i: d for i, d in first.items() if i != note
+    }
+    other = next(i for i, d in again.items() if i != note and d.unread)
+    state.notes[other] = state.notes[other]._replace(stat=None)  # a record of another build
+    assert not kbgen.plan.locate(state, config.vault, {}, store, listed)[other].unread
     store.close()
