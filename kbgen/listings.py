@@ -58,6 +58,11 @@ class Kept:
     def look_again(self, area: Area, rel: str) -> None:
         self._again.add((area, rel))
 
+    def suffixes(self) -> set[str]:
+        """The suffixes (".md", lower case) of the sources last listed."""
+        last = self._last
+        return set() if last is None else {os.path.splitext(f.rel)[1].lower() for f in last.sources}
+
     def listing(self, config: Config, listed_at_ns: int) -> Listing:
         """The listing a full one would give now, if every change since was reported."""
         last = self._last

@@ -195,6 +195,30 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
         )
 
 
+# What `warm_up` parses, by the reader a suffix takes (`readers.READERS`)
+_PROSE = "Warm-up\n\nBy Ann Weller\n\nVladimir Putin spoke of sanctions on 3 March 2017.\n"
+_SAMPLES = {
+    ".txt": _PROSE,
+    ".text": _PROSE,
+    ".md": f"---\ntitle: Warm-up\n---\n\n{_PROSE}",
+    ".markdown": f"---\ntitle: Warm-up\n---\n\n{_PROSE}",
+    ".html": f"<html><head><title>Warm-up</title></head><body><p>{_PROSE}</p></body></html>",
+    ".htm": f"<html><head><title>Warm-up</title></head><body><p>{_PROSE}</p></body></html>",
+}
+
+
+def warm_up(suffixes: AbstractSet[str]) -> None:
+    """Import and compile what parsing sources of these kinds (".md", …) needs, as the first
+    parse would. `kbgen watch` does it once its start-up build is over (its sources, if any,
+    were parsed by workers), so that the user's first save does not wait for it: 0.19 s of
+    the first sync at 5,000 articles (markdown-it and the cleaning patterns)."""
+    from .sources import parse
+
+    for suffix in sorted(suffixes & _SAMPLES.keys()):
+        with contextlib.suppress(SourceError):
+            parse(f"warm-up{suffix}", _SAMPLES[suffix].encode("utf-8"))
+
+
 def parse_paths(
     config: Config,
     paths: set[str],

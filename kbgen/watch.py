@@ -35,6 +35,7 @@ from .hints import Area, Debouncer, Hint, classify
 from .listings import Kept
 from .observe import Observing, start_observer
 from .pipeline import build
+from .reading import warm_up
 from .report import Report
 from .scan import Signature, catalog_signature
 from .state import ByStat, StatKey, Store, key_of, stat_key
@@ -119,6 +120,7 @@ class Watcher:
         self._sync((), parallel=True)  # no thread yet: a big first build may use every core
         self._observing = self._observe()
         self._sync(())  # what changed while the first build ran
+        warm_up(self._kept.suffixes())  # while the user is not waiting
         debouncer = Debouncer(
             self.options.quiet, self.options.max_wait, self._observing.tracks_close
         )

@@ -157,3 +157,13 @@ def test_builds_with_kept_listings_see_their_own_writes(tmp_path: Path, trusted:
     assert build(config, parallel=False, kept=kept).plan.writes
     assert _plain(kept.listing(config, time.time_ns())) == _plain(list_all(config))
     assert not build(config, parallel=False, kept=kept).plan.writes
+
+
+def test_the_kinds_of_source_last_listed(tmp_path: Path) -> None:
+    (tmp_path / "sources" / "deep").mkdir(parents=True)
+    (tmp_path / "sources" / "a.md").write_text("A\n", encoding="utf-8")
+    (tmp_path / "sources" / "deep" / "b.TXT").write_text("B\n", encoding="utf-8")
+    kept = Kept()
+    assert kept.suffixes() == set()
+    kept.listing(Config(sources=tmp_path / "sources", vault=tmp_path / "vault"), time.time_ns())
+    assert kept.suffixes() == {".md", ".txt"}

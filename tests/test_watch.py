@@ -564,3 +564,13 @@ def test_the_collector_is_frozen_between_syncs_and_restored_after(tmp_path: Path
         assert gc.get_threshold()[0] == GC_YOUNG
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold() == thresholds
+
+
+def test_warming_up_imports_the_parsers_of_the_kinds_of_source_listed_only() -> None:
+    """The watcher's first sync after start-up need not import and compile the parse stack."""
+    code = (
+        "import sys; from kbgen.reading import warm_up; warm_up({'.md', '.pdf'}); "
+        "print(*(m in sys.modules for m in ('markdown_it', 'kbgen.clean', 'trafilatura')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "False"]
