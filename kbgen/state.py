@@ -70,7 +70,12 @@ StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 _Record = TypeVar("_Record")
 _Value = TypeVar("_Value")
 
-_INDEX = "CREATE INDEX IF NOT EXISTS contrib_by_note ON contrib (note)"
+# By note, and within a note the rows with lines apart: an entity note has a row from every
+# source naming it (5,000 for Russia at 5,000 articles) and lines (quotes) in a few, which
+# `lines_of` then finds without reading every row (12 ms → 0.02 ms for an entity with none).
+# Queries ask `(lines != '') = 1`, the form by which SQLite matches the indexed expression.
+_INDEX = "CREATE INDEX IF NOT EXISTS contrib_by_note_lines ON contrib (note, lines != '')"
+_OLD_INDEXES = ("contrib_by_note",)  # what older states have instead
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notes (
@@ -432,7 +437,7 @@ class Store:
         db = self._connect()
         if db is None:
             return {}
-        query = "SELECT source, lines FROM contrib WHERE note = ? AND lines != ''"
+        query = "SELECT source, lines FROM contrib WHERE note = ? AND (lines != '') = 1"
         lines = dict(db.execute(query, (note,)))
         self._lines[note] = lines
         self._lines_size += _size(lines)
@@ -472,7 +477,7 @@ class Store:
             return {}
         query = (
             "SELECT c.source, c.lines FROM contrib AS c JOIN sources AS s ON s.path = c.source"
-            " WHERE c.note = ? AND s.published = ? AND c.lines != ''"
+            " WHERE c.note = ? AND s.published = ? AND (c.lines != '') = 1"
         )
         return dict(db.execute(query, (note, published)))
 
@@ -576,7 +581,7 @@ class Store:
             if replace_all:  # an index is built faster once, after the rows (6.8 → 3.5 s at 10,000)
                 db.execute("DELETE FROM words")
                 db.execute("DELETE FROM contrib")
-                db.execute("DROP INDEX IF EXISTS contrib_by_note")
+                db.execute("DROP INDEX IF EXISTS contrib_by_note_lines")
                 self._forget_all_lines()
             else:
                 self._update_lines(db, contributions)
@@ -723,12 +728,16 @@ def _stat_out(key: StatKey | None) -> bytes | None:
 
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Columns added after a state file was first made (SQLite adds them in place)."""
+    """Columns added after a state file was first made (SQLite adds them in place), and
+    indexes replaced since (the schema script has made the new one)."""
     for table, column, decl in _ADDED_COLUMNS:
         have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             with db:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+    for index in _OLD_INDEXES:
+        with db:
+            db.execute(f"DROP INDEX IF EXISTS {index}")
 
 
 def settle(state: State, on_disk: dict[str, bytes | None]) -> tuple[State, list[str]]:

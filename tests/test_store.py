@@ -127,3 +127,53 @@ def test_digests_of_contributions_are_equal_exactly_when_they_are() -> None:
     ]
     assert a.digest() == same.digest()
     assert len({a.digest(), *(o.digest() for o in others)}) == 1 + len(others)
+
+
+def _plans(db: sqlite3.Connection) -> list[str]:
+    """How SQLite finds a note's lines: each query `lines_of` and `lines_published_on` make."""
+    queries = [
+        ("SELECT source, lines FROM contrib WHERE note = ? AND (lines != '') = 1", ("a",)),
+        (
+            "SELECT c.source, c.lines FROM contrib AS c JOIN sources AS s ON s.path = c.source"
+            " WHERE c.note = ? AND s.published = ? AND (c.lines != '') = 1",
+            ("a", "2017-03-01"),
+        ),
+    ]
+    return [
+        " / ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {q}", args))
+        for q, args in queries
+    ]
+
+
+def test_a_notes_lines_are_found_without_visiting_the_rows_that_have_none(tmp_path: Path) -> None:
+    """An entity note has a row from each source naming it (5,000 for Russia at 5,000
+    articles), and lines in a few: those few are found by the index, not by reading them all
+    (12 ms → 0.02 ms for an entity with no quotes). A state made by an older kbgen gets it."""
+    store = Store(tmp_path)
+    lines = "- “Said” ↗"
+    store.commit(
+        State(),
+        contributions={"a.md": {"a": Contribution("a", 1, lines, b"{}")}},
+        replace_all=True,
+    )
+    assert store.lines_of("a") == {"a.md": lines}
+    store.close()
+    path = tmp_path / ".kbgen" / "state.sqlite"
+    db = sqlite3.connect(path)
+    try:
+        assert all("INDEX contrib_by_note_lines (note=? AND <expr>=?)" in p for p in _plans(db))
+        with db:  # as kbgen 0.2 left it
+            db.execute("DROP INDEX contrib_by_note_lines")
+            db.execute("CREATE INDEX contrib_by_note ON contrib (note)")
+    finally:
+        db.close()
+    store = Store(tmp_path)
+    assert store.lines_of("a") == {"a.md": lines}  # opened again
+    store.close()
+    db = sqlite3.connect(path)
+    try:
+        indexes = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "contrib_by_note" not in indexes
+        assert all("INDEX contrib_by_note_lines (note=? AND <expr>=?)" in p for p in _plans(db))
+    finally:
+        db.close()
