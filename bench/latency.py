@@ -1,4 +1,4 @@
-"""`kbgen watch` latency: from a source file's save to its note, an actor note and his month note.
+"""`kbgen watch` latency: from a source file's save to its note, an actor note and his mention note.
 
     python3 dev.py latency                       # the demo corpus, then 2,000 and 5,000 articles
     python3 dev.py latency --sizes 0 --samples 10 --no-record     # demo only (0 = demo)
@@ -7,8 +7,8 @@ A real `kbgen watch` process runs on the corpus. Each sample adds a
 sentence naming Vladimir Putin to one source (a different one each time,
 the way a user saves an edit), takes the time when the file is closed, and
 polls the stat of the source's note, of `Actors/Vladimir Putin.md` and (where
-he has month notes) of his note for the article's month until each has been
-replaced. The wait before a sync is included, as a user
+he has mention notes) of his note for the article's day (a busy month's) or
+month until each has been replaced. The wait before a sync is included, as a user
 experiences it: the quiet period (default 100 ms), or, after a save known to
 be over (the file closed, as here), the 20 ms settle. Median and 95th percentile are printed and appended,
 with the machine and the date, to bench/RESULTS.md.
@@ -57,10 +57,14 @@ def note_of(vault: Path) -> dict[str, tuple[Path, str]]:
 
 
 def month_note(vault: Path, published: str) -> list[Path]:
-    """Vladimir Putin's note for the month of this date, where he has month notes (2,000
-    articles and more): a save naming him rewrites it too."""
-    page = vault / ACTOR.parent / "Mentions" / f"{ACTOR.stem}, {published[:7]}.md"
-    return [page] if published and page.exists() else []
+    """Vladimir Putin's mention note for this date, where he has them (2,000 articles and
+    more): his day's note in a busy month, else his month's. A save naming him rewrites it."""
+    mentions = vault / ACTOR.parent / "Mentions"
+    for period in (published[:10], published[:7]) if published else ():
+        page = mentions / f"{ACTOR.stem}, {period}.md"
+        if page.exists():
+            return [page]
+    return []
 
 
 def _edited(text: str, i: int) -> str:
@@ -168,7 +172,8 @@ def main() -> int:
     results = {n: measure(n, args.out, args.samples, args.quiet_period) for n in args.sizes}
     rows = [
         "| corpus | save → note, median | p95 | save → actor note, median | p95 "
-        "| save → the last of them and the actor's month note, p95 | watcher peak MB |",
+        "| save → the last of them and the actor's mention note (day or month), p95 "
+        "| watcher peak MB |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for n, f in results.items():
