@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, frontmatter_of, run_build
 
+from kbgen import chronicle
 from kbgen.extract import sentence_spans
+from kbgen.notes import SourceRef
 from kbgen.timeline import find_dated
 
 
@@ -97,3 +99,35 @@ def test_an_edit_rewrites_only_the_months_it_touches(tmp_path: Path) -> None:
     assert (
         not {"Timeline/Timeline 2016-11.md", "Timeline/Timeline 2014.md", "Timeline.md"} & written
     )
+
+
+def test_a_month_renders_what_it_rendered_afresh_whatever_it_rendered_before() -> None:
+    """`render_period` remembers each source's rows (`kbgen watch` renders the same big months
+    again on many saves): a new note name for an entity or a source, a new title or date, new
+    lines, are all shown as a first rendering would show them."""
+    line_a = "2016-12\t0\tactor:russia,issue:sanctions\tIn December 2016 **Russia** …\tp1a2b3c"
+    line_b = "2016-12-14\t1\tactor:russia\tOn Dec 14 **Russia** …\tp4d5e6f"
+    refs = {
+        "a.md": SourceRef("A", "A", "2017-01-02", None),
+        "b.md": SourceRef("B", "B", "2017-01-03", None),
+    }
+    stems = {"actor:russia": "Russia", "issue:sanctions": "Sanctions against Russia"}
+    lines = {"a.md": line_a, "b.md": f"{line_b}\n{line_a}"}
+
+    def rendered(lines: dict[str, str], refs: dict[str, SourceRef], stems: dict[str, str]) -> str:
+        return chronicle.render_period("timeline@2016-12", "2016-12", "T", lines, refs, stems).text
+
+    first = rendered(lines, refs, stems)
+    assert rendered(lines, refs, stems) == first
+    assert rendered(lines, refs, {**stems, "actor:usa": "United States"}) == first
+    for changed in (
+        (lines, refs, {**stems, "actor:russia": "Russia (country)"}),
+        (lines, refs, {"actor:russia": "Russia"}),  # an entity gone from the catalog
+        (lines, {**refs, "a.md": SourceRef("A (2)", "A", "2017-01-02", None)}, stems),
+        (lines, {**refs, "a.md": SourceRef("A", "A", "2017-01-04", None)}, stems),
+        ({**lines, "a.md": line_b}, refs, stems),
+    ):
+        chronicle._rows_kept.clear()
+        afresh = rendered(*changed)
+        assert rendered(lines, refs, stems) == first
+        assert rendered(*changed) == afresh != first
