@@ -329,8 +329,9 @@ class Watcher:
 
 
 # Python's collector and a watcher. The state a watcher keeps between builds (a record per
-# note and per source, the totals, the listings: a million objects at 5,000 articles) is
-# long-lived, and every full collection walked all of it: 25-35 ms, six syncs in thirteen
+# note and per source, the totals, the listings: 60,000 containers holding every note's and
+# every source's details at 5,000 articles) is long-lived, and every full collection walked
+# all of it: 25-35 ms, six syncs in thirteen
 # (`kbgen watch` at 5,000 articles, measured in-process). Between syncs, while the user is
 # not waiting, the watcher collects in full and freezes what survives (`gc.freeze`), so a
 # collection during a sync walks only what that sync made; and it lets more objects be made
