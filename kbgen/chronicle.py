@@ -62,6 +62,7 @@ def render_period(
 
 _Row = tuple[tuple[str, tuple[int, str, str]], str]  # (sort key, the row)
 
+
 class _Kept(NamedTuple):
     """A source's rows, and the entities they link (key, note stem) or name unlinked (key)."""
 

@@ -174,7 +174,6 @@ def test_any_titles_give_legal_distinct_notes_that_keep_the_title(
 ODD_TITLES = ["", " ", ".", "a.", ".a", "con", "CON.txt", "com1", "lpt3 x", "a  b", "x" * 181]
 
 
-
 @settings(max_examples=300)
 @given(st.text(alphabet=st.characters(max_codepoint=0x7F)) | st.sampled_from(ODD_TITLES))
 def test_a_title_kept_as_it_is_is_the_one_sanitize_would_give(title: str) -> None:

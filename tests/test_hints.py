@@ -53,7 +53,9 @@ def test_hidden_folders_and_kbgen_files_in_the_vault_are_no_hint() -> None:
         "/w/sources/.git/HEAD.txt",
     ):
         assert _rels("modified", path) == [], path
-    assert _rels("modified", "/w/vault/Actors/Putin.md") == [("vault", "Actors/Putin.md", "modified")]
+    assert _rels("modified", "/w/vault/Actors/Putin.md") == [
+        ("vault", "Actors/Putin.md", "modified")
+    ]
 
 
 def test_folder_events_are_hints_but_a_folders_modified_echo_is_not() -> None:
