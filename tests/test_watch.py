@@ -25,6 +25,7 @@ import pytest
 from conftest import SEEDS, frontmatter_of
 from corpus import write_corpus
 
+import kbgen.watch
 from kbgen.config import Config
 from kbgen.observe import filesystem_type, start_observer
 from kbgen.scan import Signature, catalog_signature
@@ -574,3 +575,16 @@ def test_warming_up_imports_the_parsers_of_the_kinds_of_source_listed_only() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "False"]
+
+
+def test_the_watcher_warms_up_the_parsers_of_the_sources_it_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warmed: list[set[str]] = []
+    monkeypatch.setattr(kbgen.watch, "warm_up", warmed.append)
+    sources = tmp_path / "sources"
+    shutil.copytree(SEEDS, sources)
+    (sources / "notes.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    with started(sources, tmp_path / "vault"):
+        pass
+    assert warmed == [{".txt", ".md"}]
