@@ -74,7 +74,7 @@ class _Kept(NamedTuple):
 # Each source's rows, as last rendered: a busy month's note holds thousands of statements
 # (December 2016: 5,000 from 3,050 sources at 10,000 articles, 35-48 ms to render), and
 # `kbgen watch` renders it again on any save touching that month, though one source's rows
-# changed (then 14-20 ms). Keyed by the source's lines and how it shows (by value); rows
+# changed (then 17-21 ms). Keyed by the source's lines and how it shows (by value); rows
 # whose entities are now named otherwise, or now linked or not, are made again.
 _rows_kept: dict[tuple[str, SourceRef], _Kept] = {}
 _ROWS_KEPT = 50_000  # sources' rows at most; then forgotten, all at once
