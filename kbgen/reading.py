@@ -215,7 +215,8 @@ def warm_up(suffixes: AbstractSet[str]) -> None:
     from .sources import parse
 
     for suffix in sorted(suffixes & _SAMPLES.keys()):
-        with contextlib.suppress(SourceError):
+        # only a head start: whatever goes wrong here is met, and reported, on a real source
+        with contextlib.suppress(Exception):
             parse(f"warm-up{suffix}", _SAMPLES[suffix].encode("utf-8"))
 
 

@@ -331,11 +331,11 @@ class Watcher:
 # Python's collector and a watcher. The state a watcher keeps between builds (a record per
 # note and per source, the totals, the listings: 60,000 containers holding every note's and
 # every source's details at 5,000 articles) is long-lived, and every full collection walked
-# all of it: 25-35 ms, six syncs in thirteen
-# (`kbgen watch` at 5,000 articles, measured in-process). Between syncs, while the user is
-# not waiting, the watcher collects in full and freezes what survives (`gc.freeze`), so a
-# collection during a sync walks only what that sync made; and it lets more objects be made
-# before a young collection (each walks every young object: fewer, not slower).
+# all of it: 25-35 ms, in six syncs of thirteen (measured in-process). Between syncs, while
+# the user is not waiting, the watcher collects in full and freezes what survives
+# (`gc.freeze`), so a collection during a sync walks only what that sync made; and it lets
+# more objects be made before a young collection (each walks every young object: fewer, not
+# slower).
 GC_YOUNG = 10_000  # Python's default is 700
 
 
