@@ -588,3 +588,16 @@ def test_the_watcher_warms_up_the_parsers_of_the_sources_it_found(
     with started(sources, tmp_path / "vault"):
         pass
     assert warmed == [{".txt", ".md"}]
+
+
+def test_a_failure_while_warming_up_is_left_to_the_real_sources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import kbgen.sources
+    from kbgen.reading import warm_up
+
+    def broken(rel: str, data: bytes) -> None:
+        raise RuntimeError("a bug in a parser")
+
+    monkeypatch.setattr(kbgen.sources, "parse", broken)
+    warm_up({".md", ".txt"})  # no exception: the watcher goes on
