@@ -195,16 +195,10 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
         )
 
 
-# What `warm_up` parses, by the reader a suffix takes (`readers.READERS`)
+# What `warm_up` parses: a source for each reader (`readers.READERS`)
 _PROSE = "Warm-up\n\nBy Ann Weller\n\nVladimir Putin spoke of sanctions on 3 March 2017.\n"
-_SAMPLES = {
-    ".txt": _PROSE,
-    ".text": _PROSE,
-    ".md": f"---\ntitle: Warm-up\n---\n\n{_PROSE}",
-    ".markdown": f"---\ntitle: Warm-up\n---\n\n{_PROSE}",
-    ".html": f"<html><head><title>Warm-up</title></head><body><p>{_PROSE}</p></body></html>",
-    ".htm": f"<html><head><title>Warm-up</title></head><body><p>{_PROSE}</p></body></html>",
-}
+_MARKDOWN = f"---\ntitle: Warm-up\n---\n\n{_PROSE}"
+_HTML = f"<html><head><title>Warm-up</title></head><body><p>{_PROSE}</p></body></html>"
 
 
 def warm_up(suffixes: AbstractSet[str]) -> None:
@@ -212,12 +206,22 @@ def warm_up(suffixes: AbstractSet[str]) -> None:
     parse would. `kbgen watch` does it once its start-up build is over (its sources, if any,
     were parsed by workers), so that the user's first save does not wait for it: 0.19 s of
     the first sync at 5,000 articles (markdown-it and the cleaning patterns)."""
+    from .readers import READERS, read_html, read_markdown, read_text
     from .sources import parse
 
-    for suffix in sorted(suffixes & _SAMPLES.keys()):
+    samples: dict[Callable[[str], Any], str] = {
+        read_text: _PROSE,
+        read_markdown: _MARKDOWN,
+        read_html: _HTML,
+    }
+    # one suffix per reader: ".md" and ".markdown" warm up the same
+    suffix_of: dict[Callable[[str], Any], str] = {}
+    for suffix in sorted(suffixes & READERS.keys()):
+        suffix_of.setdefault(READERS[suffix], suffix)
+    for reader, suffix in suffix_of.items():
         # only a head start: whatever goes wrong here is met, and reported, on a real source
         with contextlib.suppress(Exception):
-            parse(f"warm-up{suffix}", _SAMPLES[suffix].encode("utf-8"))
+            parse(f"warm-up{suffix}", samples[reader].encode("utf-8"))
 
 
 def parse_paths(
