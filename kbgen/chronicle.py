@@ -95,8 +95,9 @@ def _rows(
     for line in text.splitlines():
         when, approximate, listed, quote, block = line.split("\t", 4)
         label = f"~{when}" if approximate == "1" else when
-        keys.update(listed.split(","))
-        linked = [wikilink(entities[k]) for k in listed.split(",") if k in entities]
+        in_line = listed.split(",")
+        keys.update(in_line)
+        linked = [wikilink(entities[k]) for k in in_line if k in entities]
         where = wikilink(ref.stem, ref.title)
         tail = f" — {where}" + (f" · {', '.join(linked)}" if linked else "")
         row = f"- **{label}** {quote}{tail} {wikilink(f'{ref.stem}#^{block}', '↗')}"
