@@ -78,7 +78,7 @@ _INDEX = "CREATE INDEX IF NOT EXISTS contrib_by_note_lines ON contrib (note, lin
 _OLD_INDEXES = ("contrib_by_note",)  # what older states have instead
 # The sources of a day: a day's note of a busy month reads its lines from them, not from every
 # source of the month (`lines_published_on`: 2 → 0.2 ms a note at 5,000 articles). Made once
-# the `published` column is there (added to older states by `_add_missing_columns`).
+# the `published` column is there (added to older states by `_migrate`).
 _DATE_INDEX = "CREATE INDEX IF NOT EXISTS sources_by_date ON sources (published)"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -253,7 +253,7 @@ class Store:
                 self._db = sqlite3.connect(self.path)
                 self._db.executescript(_SCHEMA)
                 self._identity = file_identity(self.path)
-                _add_missing_columns(self._db)
+                _migrate(self._db)
             self._check_version(self._db)
         except sqlite3.Error as exc:
             raise KbgenError(
@@ -575,7 +575,7 @@ class Store:
         before = self._in_db
         contributions = contributions or {}
         meta = {"schema": str(SCHEMA_VERSION), **(meta or {})}
-        if totals is not None and not (self._totals is not None and totals == self._totals):
+        if totals is not None and totals != self._totals:
             meta["totals"] = json.dumps(totals, sort_keys=True)
         meta = {k: v for k, v in meta.items() if self.meta(k) != v}
         if before == after and not self._journaled and not contributions and not meta:
@@ -731,9 +731,10 @@ def _stat_out(key: StatKey | None) -> bytes | None:
     return None if key is None else _STAT.pack(*key)
 
 
-def _add_missing_columns(db: sqlite3.Connection) -> None:
-    """Columns added after a state file was first made (SQLite adds them in place), and
-    indexes replaced since (the schema script has made the new one)."""
+def _migrate(db: sqlite3.Connection) -> None:
+    """A state file made by an older kbgen brought up to date: columns added since (SQLite adds
+    them in place), the index on the date they hold, and indexes replaced since (the schema
+    script has made the new one)."""
     for table, column, decl in _ADDED_COLUMNS:
         have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         if column not in have:
