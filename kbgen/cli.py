@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -200,5 +201,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> None:
+    """The `kbgen` command: `main`, then out without freeing what the build held.
+
+    Python frees every object still alive at exit one by one: after a one-edit build of
+    10,000 articles that took 0.13–0.18 s, a sixth of the build. Nothing is lost by leaving
+    early: every note and the state were written and closed by the build (the files the
+    kernel holds are the files), and the output is flushed here. An exception leaves the
+    normal way, traceback and all. As mypy's `hard_exit` does.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`kbgen build | head`), a stream closed
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

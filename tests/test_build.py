@@ -244,6 +244,42 @@ def test_console_script_help() -> None:
         assert result.returncode == 0 and "usage: kbgen" in result.stdout
 
 
+def test_the_command_ends_without_freeing_what_the_build_held(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kbgen` leaves by `os._exit` once its output is flushed: freeing a 10,000-article
+    build's objects one by one took 0.13–0.18 s of a one-edit build's 1.1 s."""
+    from kbgen import cli
+
+    ended: list[int] = []
+    flushed: list[str] = []
+
+    def hard_exit(code: int) -> None:
+        flushed.append(capsys.readouterr().out)
+        ended.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli, "main", lambda argv=None: print("kbgen: done") or 1)
+    monkeypatch.setattr(cli.os, "_exit", hard_exit)
+    with pytest.raises(SystemExit):
+        cli.run()
+    assert ended == [1] and flushed == ["kbgen: done\n"]
+
+
+def test_the_command_run_as_a_process_prints_and_commits(
+    seed_sources: Path, tmp_path: Path
+) -> None:
+    """What leaving early must not lose: the report on a pipe, and the state committed (the
+    next build writes nothing)."""
+    vault = tmp_path / "v"
+    command = [sys.executable, "-m", "kbgen.cli", "build", "--sources", str(seed_sources)]
+    first = subprocess.run([*command, "--vault", str(vault)], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "5 sources read, 0 failed" in first.stdout
+    again = subprocess.run([*command, "--vault", str(vault)], capture_output=True, text=True)
+    assert "wrote 0 notes" in again.stdout, again.stdout
+
+
 def test_a_second_writer_on_the_same_vault_is_refused(seed_sources: Path, seed_vault: Path) -> None:
     from kbgen import vault as vault_mod
     from kbgen.errors import KbgenError
