@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import sys
 from pathlib import Path
@@ -12,6 +14,8 @@ from . import __version__
 from .errors import KbgenError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .config import Config
 
 
@@ -132,7 +136,9 @@ def _build(args: argparse.Namespace) -> int:
     from .pipeline import build
 
     config = _config(args)
-    report = build(config, dry_run=args.dry_run, progress=not args.quiet and sys.stderr.isatty())
+    with _collector_paused():
+        progress = not args.quiet and sys.stderr.isatty()
+        report = build(config, dry_run=args.dry_run, progress=progress)
     for error in report.errors:
         print(f"kbgen: error: {error.path}: {error.reason}", file=sys.stderr)
     if not args.quiet:
@@ -144,6 +150,25 @@ def _build(args: argparse.Namespace) -> int:
         if args.verbose:
             print(report.timing_line())
     return 0 if report.ok else 1
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic collector off for one build, then as it was.
+
+    A build makes next to no cyclic garbage (598 objects in a cold build of 5,000 articles;
+    everything else is freed as its last reference goes), but the collector's passes over
+    the records a build holds took a tenth of a one-edit build at 10,000 articles (0.05 s
+    of its two full passes, 0.05 s of young ones). `kbgen watch` manages it its own way
+    (`watch.collect_between_syncs`), and the parsing workers collect as usual.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -212,10 +237,9 @@ def run() -> None:
     """
     code = main()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # a reader gone (`kbgen build | head`), a stream closed: nothing more to say
+        with contextlib.suppress(OSError, ValueError):
             stream.flush()
-        except (OSError, ValueError):  # a reader gone (`kbgen build | head`), a stream closed
-            pass
     os._exit(code)
 
 

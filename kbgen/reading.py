@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import signal
@@ -163,6 +164,7 @@ def _worker_start(parent: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.enable()  # `kbgen build` pauses its own collector, not its workers'
     vault_mod.forget_inherited_locks()
     try:
         import ctypes
