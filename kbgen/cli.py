@@ -236,6 +236,8 @@ def run() -> None:
     normal way, traceback and all. As mypy's `hard_exit` does.
     """
     code = main()
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # cProfile, pyinstrument, coverage: they write their report at exit
     for stream in (sys.stdout, sys.stderr):
         # a reader gone (`kbgen build | head`), a stream closed: nothing more to say
         with contextlib.suppress(OSError, ValueError):

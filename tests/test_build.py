@@ -266,6 +266,24 @@ def test_the_command_ends_without_freeing_what_the_build_held(
     assert ended == [1] and flushed == ["kbgen: done\n"]
 
 
+def test_the_command_under_a_profiler_or_tracer_leaves_the_normal_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`python -m cProfile -m kbgen.cli`, pyinstrument and coverage write what they gathered
+    at exit: for them, no hard exit."""
+    from kbgen import cli
+
+    monkeypatch.setattr(cli, "main", lambda argv=None: 0)
+    monkeypatch.setattr(cli.os, "_exit", lambda code: pytest.fail("left by os._exit"))
+    sys.setprofile(lambda frame, event, arg: None)
+    try:
+        with pytest.raises(SystemExit) as left:
+            cli.run()
+    finally:
+        sys.setprofile(None)
+    assert left.value.code == 0
+
+
 def test_the_command_builds_with_the_collector_paused(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
