@@ -164,7 +164,6 @@ def _worker_start(parent: int) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    gc.enable()  # `kbgen build` pauses its own collector, not its workers'
     vault_mod.forget_inherited_locks()
     try:
         import ctypes
@@ -174,6 +173,11 @@ def _worker_start(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    # `kbgen build` pauses its own collector, not its workers'. What they inherit is frozen
+    # first, as Python's `gc.freeze` documents for forked children: their collections then
+    # never walk (and copy, page by page) the parent's objects.
+    gc.freeze()
+    gc.enable()
 
 
 def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
