@@ -45,8 +45,12 @@ def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
-    """Everything one source gives the reduced notes, by the kbgen_id of the note."""
+def contributions(
+    article: Article, linked: tuple[LinkedBlock, ...]
+) -> tuple[dict[str, Contribution], Tallied]:
+    """Everything one source gives the reduced notes, by the kbgen_id of the note; and what
+    the totals take from it (as `tallied` would read it back), made from the same values
+    rather than by parsing the JSON just written: that was a twentieth of a worker's time."""
     quotes: dict[str, list[str]] = defaultdict(list)
     said: dict[str, list[str]] = defaultdict(list)
     counts: Counter[str] = Counter()
@@ -66,25 +70,37 @@ def contributions(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str
             together[key].update(k for k in keys if k != key)
     period = period_of(article.meta.published)
     day = day_of(article.meta.published)
-    out: dict[str, Contribution] = {}
+    out = _Given()
     for key in sorted(counts):
-        out[key] = Contribution(key, counts[key], "\n".join(said[key]), _json({"t": together[key]}))
-        page = page_id(key, period)
-        on_day = _json({"t": {day: counts[key]}}) if day else NO_DATA
-        out[page] = Contribution(page, counts[key], "\n".join(quotes[key]), on_day)
-    out.update(_timeline(article, linked))
+        out.add(key, counts[key], "\n".join(said[key]), {"t": together[key]})
+        on_day = {"t": {day: counts[key]}} if day else None
+        out.add(page_id(key, period), counts[key], "\n".join(quotes[key]), on_day)
+    _timeline(article, linked, out)
     seen = _candidate_lines(article, linked)
     if seen:
         names = {line.split("\t", 1)[0] for line in seen}
-        data = _json({"t": dict.fromkeys(sorted(names), 1)})
-        out[CANDIDATES] = Contribution(CANDIDATES, len(seen), "\n".join(seen), data)
+        out.add(CANDIDATES, len(seen), "\n".join(seen), {"t": dict.fromkeys(sorted(names), 1)})
     affiliations: dict[str, list[str]] = defaultdict(list)
     for name, aff in article.meta.affiliations:
         affiliations[name].append(aff)
     for name in article.meta.authors:
-        note = author_id(name)
-        out[note] = Contribution(note, 0, "", _json({"name": name, "aff": affiliations[name]}))
-    return out
+        out.add(author_id(name), 0, "", {"name": name, "aff": affiliations[name]})
+    return out.given, out.tallied
+
+
+class _Given:
+    """A source's contributions as they are made, each with its row of the totals."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, Contribution] = {}
+        self.tallied: Tallied = []
+
+    def add(self, note: str, mentions: int, lines: str, values: dict[str, Any] | None) -> None:
+        """`values` None: a contribution whose lines and counts say it all (`NO_DATA`)."""
+        data = NO_DATA if values is None else _json(values)
+        self.given[note] = Contribution(note, mentions, lines, data)  # ids of kinds never meet
+        values = values or {}
+        self.tallied.append((note, mentions, values.get("name"), dict(values.get("t", {}))))
 
 
 def period_of(published: str | None) -> str:
@@ -180,10 +196,10 @@ class Tally:
         return {k: v for k, v in sorted(self._totals.items()) if v[1] > 0}
 
 
-def _timeline(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Contribution]:
+def _timeline(article: Article, linked: tuple[LinkedBlock, ...], out: _Given) -> None:
     """Each dated sentence of the body that links an actor or issue, for its period's note."""
     if article.meta.language not in (None, "en"):
-        return {}
+        return
     periods: dict[str, list[str]] = defaultdict(list)
     for lb in linked:
         if lb.block_id is None or lb.section != "body" or not lb.matches:
@@ -197,15 +213,12 @@ def _timeline(article: Article, linked: tuple[LinkedBlock, ...]) -> dict[str, Co
             quote = _bold(text, dated.start, dated.end, inside, lb.block.markup)
             line = statement_line(dated, keys, quote, lb.block_id)
             periods[period_page(period_of(dated.when))].append(line)
-    out = {
-        page: Contribution(page, len(lines), "\n".join(lines), NO_DATA)
-        for page, lines in sorted(periods.items())
-    }
-    if out:
-        counts = {page.partition("@")[2]: c.mentions for page, c in out.items()}
-        total = sum(counts.values())
-        out[TIMELINE] = Contribution(TIMELINE, total, "", _json({"t": counts}))
-    return out
+    counts: dict[str, int] = {}
+    for page, lines in sorted(periods.items()):
+        out.add(page, len(lines), "\n".join(lines), None)
+        counts[page.partition("@")[2]] = len(lines)
+    if counts:
+        out.add(TIMELINE, sum(counts.values()), "", {"t": counts})
 
 
 def _candidate_lines(article: Article, linked: tuple[LinkedBlock, ...]) -> list[str]:

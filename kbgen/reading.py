@@ -18,7 +18,7 @@ from . import vault as vault_mod
 from .config import Config
 from .errors import SourceError
 from .extract import Matcher, link_article, words_of
-from .index import Tallied, contributions, tallied
+from .index import Tallied, contributions
 from .render import Prepared, prepare_source
 from .sources import SourceFile, digest, read_bytes
 from .staged import Row, as_rows
@@ -189,10 +189,8 @@ def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
     try:
         article = parse(rel, data)
         linked = link_article(article, _MATCHER)
-        given = contributions(article, linked)
-        return Parsed(
-            prepare_source(article, linked), as_rows(given), tallied(given), words_of(linked)
-        )
+        given, rows = contributions(article, linked)
+        return Parsed(prepare_source(article, linked), as_rows(given), rows, words_of(linked))
     except SourceError as exc:
         return exc
     except Exception as exc:  # a bug of kbgen's on one article must not stop the others

@@ -18,12 +18,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_hostile import _obsidian_reads, assert_legal_name, build_titled, outside_code
+from test_index import same_tally
 
 from kbgen import names
 from kbgen.catalog import load_builtin
 from kbgen.errors import SourceError
 from kbgen.extract import Matcher, link_article
-from kbgen.index import contributions
+from kbgen.index import contributions, tallied
 from kbgen.render import Targets, prepare_source, render_source
 from kbgen.sources import SUFFIXES, is_editor_temp, is_source_name, parse
 
@@ -90,7 +91,8 @@ def _render(name: str, data: bytes) -> None:
         assert exc.path == name and exc.reason
         return
     linked = link_article(article, MATCHER)
-    contributions(article, linked)
+    given, rows = contributions(article, linked)
+    assert same_tally(rows, tallied(given))
     authors = {a: f"Author {i}" for i, a in enumerate(article.meta.authors)}
     note = render_source(
         prepare_source(article, linked),
