@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
 import signal
 import sys
@@ -151,6 +150,8 @@ def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
     if count < _PARALLEL_FROM or (cores or 1) < 2 or sys.platform != "linux":
         yield None
         return
+    import multiprocessing  # here: a build of a few sources never starts a pool (13 ms)
+
     context = multiprocessing.get_context("fork")
     with context.Pool(cores, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
         yield pool
