@@ -98,7 +98,7 @@ class _Given:
     def add(self, note: str, mentions: int, lines: str, values: dict[str, Any] | None) -> None:
         """`values` None: a contribution whose lines and counts say it all (`NO_DATA`)."""
         data = NO_DATA if values is None else _json(values)
-        self.given[note] = Contribution(note, mentions, lines, data)  # ids of kinds never meet
+        self.given[note] = Contribution(note, mentions, lines, data)  # no two share an id
         values = values or {}
         self.tallied.append((note, mentions, values.get("name"), dict(values.get("t", {}))))
 
