@@ -21,8 +21,9 @@ _RESERVED = re.compile(r"^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0
 _DROP = re.compile(r"[?<>:*|\"\[\]#^%{}\x00-\x1f\x7f-\x9f]")
 _SLASHES = re.compile(r"[/\\]")
 _SPACES = re.compile(r"\s+")
-# In a printable ASCII title, all that sanitize() would change (most titles have none of it).
-_CHANGED_IN_ASCII = re.compile(r"[/\\?<>:*|\"\[\]#^%{}]|  |^[ .]|[ .]$")
+# In a printable ASCII title, the characters sanitize() would drop or change (most titles have
+# none); it also changes double spaces and a space or dot at either end.
+_CHANGED_IN_ASCII = frozenset('/\\?<>:*|"[]#^%{}')
 MAX_BYTES = 180  # leaves room for " (12).md" and a temp prefix under the 255-byte limit
 
 
@@ -51,7 +52,10 @@ def _kept_as_is(title: str) -> bool:
         0 < len(title) <= MAX_BYTES
         and title.isascii()
         and title.isprintable()
-        and _CHANGED_IN_ASCII.search(title) is None
+        and _CHANGED_IN_ASCII.isdisjoint(title)  # in C: half the time of one regex search
+        and "  " not in title
+        and title[0] not in " ."
+        and title[-1] not in " ."
         and _RESERVED.match(title) is None
     )
 
@@ -106,8 +110,14 @@ class NameAllocator:
         """Mark a name as used exactly as it is (a note already on disk under it)."""
         self._taken.add(fold_key(stem))
 
-    def is_free(self, stem: str) -> bool:
-        return fold_key(stem) not in self._taken
+    def take(self, stem: str) -> bool:
+        """Reserve `stem` if no one has it; whether it was free. The name is folded once: a
+        build keeps thousands of names."""
+        key = fold_key(stem)
+        if key in self._taken:
+            return False
+        self._taken.add(key)
+        return True
 
     def claim(self, wanted: str, suffix: str = "") -> str:
         """`wanted`, else `wanted (suffix)`, else `wanted (2)`, `(3)`... ."""
@@ -192,8 +202,7 @@ def _allocate(
         if w.kbgen_id in naming.stems or prev is None:
             continue
         base = sanitize(w.name)
-        if (prev == base or prev.startswith(f"{base} (")) and alloc.is_free(prev):
-            alloc.reserve(prev)
+        if (prev == base or prev.startswith(f"{base} (")) and alloc.take(prev):
             naming.stems[w.kbgen_id] = prev
     for w in wanted:
         if w.kbgen_id in naming.stems:
