@@ -228,6 +228,11 @@ def main(argv: list[str] | None = None, *, process_ends: bool = False) -> int:
     except KeyboardInterrupt:
         print("kbgen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the report is gone (`kbgen build | head`); what was built stays built.
+        # As Python's documentation advises for SIGPIPE: nothing more to stdout, exit 1.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def run() -> None:

@@ -360,6 +360,25 @@ def test_the_command_run_as_a_process_prints_and_commits(
     assert "wrote 0 notes" in again.stdout, again.stdout
 
 
+def test_a_reader_gone_before_the_report_is_no_traceback(
+    seed_sources: Path, tmp_path: Path
+) -> None:
+    """`kbgen build -v | head -1`: the vault is built; the report has nobody to go to. Python's
+    advice for SIGPIPE: say nothing more and exit 1."""
+    command = [sys.executable, "-m", "kbgen.cli", "build", "-v", "--sources", str(seed_sources)]
+    proc = subprocess.Popen(
+        [*command, "--vault", str(tmp_path / "v")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    errors = proc.stderr.read().decode()
+    assert proc.wait() == 1
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors
+    assert (tmp_path / "v" / "Home.md").exists()
+
+
 def test_a_build_of_few_sources_does_not_import_multiprocessing(
     seed_sources: Path, tmp_path: Path
 ) -> None:
