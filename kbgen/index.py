@@ -99,8 +99,7 @@ class _Given:
         """`values` None: a contribution whose lines and counts say it all (`NO_DATA`)."""
         data = NO_DATA if values is None else _json(values)
         self.given[note] = Contribution(note, mentions, lines, data)  # no two share an id
-        values = values or {}
-        self.tallied.append((note, mentions, values.get("name"), dict(values.get("t", {}))))
+        self.tallied.append(_tally_row(note, mentions, values or {}))
 
 
 def period_of(published: str | None) -> str:
@@ -151,18 +150,24 @@ Totals = dict[str, list[Any]]
 
 # Per note a source feeds: its mentions, the author's name (None for entities), and the
 # per-name counts its data carries (paragraphs shared with each entity, years, candidates).
-Tallied = list[tuple[str, int, str | None, dict[str, int]]]
+TallyRow = tuple[str, int, str | None, dict[str, int]]
+Tallied = list[TallyRow]
 
 
 def tallied(given: Mapping[str, Contribution]) -> Tallied:
-    """What the totals take from a source's contributions. For the sources a build parses,
-    the workers read it (parsing the JSON of 290,000 contributions took a cold build's main
-    process 18 s of CPU while the workers waited for it)."""
-    out: Tallied = []
-    for note, c in given.items():
-        values = c.values if c.data != NO_DATA else {}
-        out.append((note, c.mentions, values.get("name"), values.get("t", {})))
-    return out
+    """What the totals take from a source's stored contributions (those an edit takes away).
+    The sources a build parses have theirs made by the workers, from the values themselves
+    (`contributions`): parsing the JSON of 290,000 contributions took a cold build's main
+    process 18 s of CPU while the workers waited for it."""
+    return [
+        _tally_row(note, c.mentions, c.values if c.data != NO_DATA else {})
+        for note, c in given.items()
+    ]
+
+
+def _tally_row(note: str, mentions: int, values: Mapping[str, Any]) -> TallyRow:
+    """A contribution's row of the totals, from its data's values."""
+    return (note, mentions, values.get("name"), dict(values.get("t", {})))
 
 
 class Tally:
