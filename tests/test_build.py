@@ -328,7 +328,7 @@ def test_the_command_leaving_gives_the_collector_nothing_back(
     assert cli.main(command) == 0 and gc.isenabled()  # in-process, it is given back
 
 
-def test_a_worker_collects_whatever_its_parent_does(tmp_path: Path) -> None:
+def test_a_worker_collects_whatever_its_parent_does() -> None:
     """Workers parse thousands of articles each: the pause is the main process's only."""
     import gc
 
