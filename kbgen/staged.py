@@ -6,13 +6,24 @@ until the notes were rendered and the state committed. Staged on disk as
 each source arrives from the workers, they cost the build a few megabytes
 of SQLite's cache; the reduced notes read theirs by note, the commit by
 source, both through an index.
+
+The staging file is a named one in SQLite's temporary folder, so that a
+cold build's commit can attach it to the state and copy every row inside
+SQLite (`Store.commit`). SQLite deletes its own temporary files even when
+the process is killed; this one is deleted on `close`, and one left by a
+killed build is deleted by the next build to stage (`_sweep`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import re
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from .errors import KbgenError
@@ -43,8 +54,9 @@ class Staged(Mapping[str, dict[str, Contribution]]):
     answers for the sources of earlier builds); `by_note` turns it around."""
 
     def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a private database in a file SQLite deletes on close
         with _reported():
+            self.path = _new_file()
+            self._db = sqlite3.connect(self.path)
             self._db.executescript(
                 f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
                 f"PRAGMA cache_size = -{_CACHE_KIB};{_SCHEMA}"
@@ -99,16 +111,6 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         )
         return {n: Contribution(n, m, lines, data) for n, m, data, lines in rows}
 
-    def rows(self) -> Iterator[tuple[str, str, int, bytes, bytes]]:
-        """Every staged row, by source then note, its lines as UTF-8: what a cold build's
-        commit copies into the state, read in one pass rather than source by source."""
-        self._ready()
-        with _reported():
-            yield from self._db.execute(
-                "SELECT source, note, mentions, data, CAST(lines AS BLOB) FROM c"
-                " ORDER BY source, note"
-            )
-
     def words(self) -> Iterator[tuple[str, str]]:
         """(source, words) for every staged source, by source: for the state to keep."""
         self._flush()
@@ -126,6 +128,11 @@ class Staged(Mapping[str, dict[str, Contribution]]):
 
     def close(self) -> None:
         self._db.close()
+        self.path.unlink(missing_ok=True)
+
+    def ready(self) -> None:
+        """Every row added in the file, and indexed: for a commit that attaches it."""
+        self._ready()
 
     def _query(self, sql: str, key: str) -> list[Any]:
         self._ready()
@@ -164,6 +171,54 @@ class Replacing(Mapping[str, Mapping[str, Contribution] | None]):
         return len(self._paths)
 
 
+_PREFIX = "kbgen-staged-"
+_LEFT = re.compile(rf"{_PREFIX}(\d+)-.*\.sqlite")
+
+
+def _new_file() -> Path:
+    """An empty file of this process's in SQLite's temporary folder, to stage in."""
+    folder = _temporary_folder()
+    _sweep(folder)
+    fd, name = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".sqlite", dir=folder)
+    os.close(fd)
+    return Path(name)
+
+
+def _temporary_folder() -> str:
+    """Where SQLite puts its own temporary files (os_unix.c): `$SQLITE_TMPDIR`, `$TMPDIR`,
+    /var/tmp, /usr/tmp, /tmp, the first that is a folder this process can write to."""
+    candidates = [os.environ.get("SQLITE_TMPDIR"), os.environ.get("TMPDIR")]
+    candidates += ["/var/tmp", "/usr/tmp", "/tmp"]
+    for folder in candidates:
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return "."
+
+
+@functools.cache  # once per folder and process: `kbgen watch` stages at every sync
+def _sweep(folder: str) -> None:
+    """The staging files of builds killed before they could delete them (their process is
+    gone): 25 KB per article they had parsed."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if (left := _LEFT.fullmatch(name)) and not _alive(int(left[1])):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def _reported() -> Iterator[None]:
     """A staging file that cannot be written or read (a full or read-only temporary folder)
@@ -171,7 +226,7 @@ def _reported() -> Iterator[None]:
     failed write, and the next build finishes the job."""
     try:
         yield
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise KbgenError(
             f"cannot stage this build's mention index in SQLite's temporary folder ({exc}); "
             "point SQLITE_TMPDIR at a folder with room (about 25 KB per article)"

@@ -33,6 +33,7 @@ change it), so such a file is read and hashed again next time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -51,6 +52,7 @@ from .errors import KbgenError
 if TYPE_CHECKING:  # a build the snapshot answers never loads the data model
     from .index import Totals
     from .model import Contribution
+    from .staged import Staged
 
 STATE_DIR = ".kbgen"
 DB_NAME = "state.sqlite"
@@ -569,6 +571,10 @@ class Store:
         `replace_all`, every other source's contributions and words are
         dropped; a source no longer in `after` loses its words. `totals` replace the totals
         (`totals()`), the caller's to let go of.
+
+        A `Staged` (a cold build's, with `replace_all`) brings its words with it, and its
+        rows are copied inside SQLite, its file attached: 558,000 rows at 10,000 articles
+        took 5.1–5.8 s through Python, 2.7 s so.
         """
         from .staged import Staged  # here: a build the snapshot answers never loads the model
 
@@ -581,7 +587,8 @@ class Store:
         if before == after and not self._journaled and not contributions and not meta:
             return  # `words` come with a change: a source read again (content or catalog)
         db = self._writable()
-        with db:
+        staged = contributions if isinstance(contributions, Staged) else None
+        with _attached(db, staged), db:
             if replace_all:  # an index is built faster once, after the rows (6.8 → 3.5 s at 10,000)
                 db.execute("DELETE FROM words")
                 db.execute("DELETE FROM contrib")
@@ -592,17 +599,24 @@ class Store:
                 db.executemany(
                     "DELETE FROM contrib WHERE source = ?", [(s,) for s in sorted(contributions)]
                 )
-            db.executemany(  # lines bound as bytes: see _AS_TEXT
-                "INSERT INTO contrib (source, note, mentions, data, lines)"
-                f" VALUES (?, ?, ?, ?, {_AS_TEXT})",
-                contributions.rows()
-                if isinstance(contributions, Staged)  # out of memory: copied row by row
-                else (
-                    (source, c.note, c.mentions, c.data, c.lines.encode("utf-8"))
-                    for source in sorted(contributions)
-                    for c in sorted((contributions[source] or {}).values(), key=lambda c: c.note)
-                ),
-            )
+            if staged is not None:
+                db.execute(
+                    "INSERT INTO contrib (source, note, mentions, data, lines) SELECT source,"
+                    f" note, mentions, data, lines FROM {_STAGED}.c ORDER BY source, note"
+                )
+                db.execute(f"INSERT OR REPLACE INTO words SELECT * FROM {_STAGED}.w ORDER BY 1")
+            else:
+                db.executemany(  # lines bound as bytes: see _AS_TEXT
+                    "INSERT INTO contrib (source, note, mentions, data, lines)"
+                    f" VALUES (?, ?, ?, ?, {_AS_TEXT})",
+                    (
+                        (source, c.note, c.mentions, c.data, c.lines.encode("utf-8"))
+                        for source in sorted(contributions)
+                        for c in sorted(
+                            (contributions[source] or {}).values(), key=lambda c: c.note
+                        )
+                    ),
+                )
             if replace_all:
                 db.execute(_INDEX)
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", sorted(meta.items()))
@@ -677,6 +691,24 @@ class Store:
         db = self._connect()
         assert db is not None
         return db
+
+
+_STAGED = "staged"  # the name a cold build's staging file is attached under
+
+
+@contextlib.contextmanager
+def _attached(db: sqlite3.Connection, staged: Staged | None) -> Iterator[None]:
+    """The staging file attached to the state for the time of a commit (SQLite attaches
+    and detaches outside a transaction only)."""
+    if staged is None:
+        yield
+        return
+    staged.ready()
+    db.execute(f"ATTACH DATABASE ? AS {_STAGED}", (str(staged.path),))
+    try:
+        yield
+    finally:
+        db.execute(f"DETACH DATABASE {_STAGED}")
 
 
 def _size(lines: Mapping[str, str]) -> int:

@@ -253,7 +253,7 @@ def update(
             after,
             replace_all=full,
             contributions=new if full else _replaced(changed, gone, old, now, new),
-            words=new.words(),
+            words=() if full else new.words(),  # a Staged brings its own (commit)
             meta={
                 "fingerprint": fingerprint,
                 "entities": change.kept,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,17 +71,82 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
         assert staged.feeding("actor:x@2017-01") == {"b.md"}
         add("d.md", given("issue:y"))  # after the first question: still answered
         assert staged.by_note("issue:y") == {"d.md": given("issue:y")["issue:y"]}
-        assert [(s, n, lines.decode()) for s, n, _, _, lines in staged.rows()] == [
-            ("a.md", "actor:x", ""),
-            ("b.md", "actor:x", "- “b” ↗"),
-            ("b.md", "actor:x@2017-01", "- “b” ↗"),
-            ("c.md", "actor:x", "again"),
-            ("d.md", "issue:y", ""),
-        ]
+        assert list(staged.words()) == [(s, "") for s in ("a.md", "b.md", "c.md", "d.md")]
         with pytest.raises(KeyError):
             staged["e.md"]
     finally:
         staged.close()
+
+
+def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
+    """A cold build's commit copies what it staged into the state inside SQLite (the staging
+    file attached), not row by row through Python: 558,000 rows at 10,000 articles took the
+    build 5.1–5.8 s that way, 2.7 s attached. What it stores is what was staged, lines as text,
+    and nothing of the sources it replaced."""
+    store = Store(tmp_path)
+    store.commit(
+        State(sources={"old.md": SourceRecord("d0", "src-old")}),
+        contributions={"old.md": {"actor:x": Contribution("actor:x", 1, "old", b"{}")}},
+        words=[("old.md", "old words")],
+    )
+    staged = Staged()
+    try:
+        data = b'{"t":{"2017":1}}'
+        said = {"b.md": "- “Said” — Путин ↗", "a.md": "", "c.md": "x\n\0y"}
+        for source, lines in said.items():
+            given = {n: Contribution(n, 2, lines, data) for n in ("issue:y", "actor:x")}
+            staged.add(source, as_rows(given), words=f"words of {source}")
+        expected = [(s, n, 2, data, said[s]) for s in sorted(said) for n in ("actor:x", "issue:y")]
+        records = {s: SourceRecord("d", f"src-{s}") for s in ("a.md", "b.md", "c.md")}
+        store.commit(State(sources=records), contributions=staged, replace_all=True)
+    finally:
+        staged.close()
+    store.close()
+    db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
+    try:
+        rows = db.execute(
+            "SELECT source, note, mentions, data, lines FROM contrib ORDER BY source, note"
+        ).fetchall()
+        assert rows == expected and len(rows) == 6
+        assert {t for (t,) in db.execute("SELECT DISTINCT typeof(lines) FROM contrib")} == {"text"}
+        assert db.execute("SELECT source, words FROM words ORDER BY source").fetchall() == [
+            ("a.md", "words of a.md"),
+            ("b.md", "words of b.md"),
+            ("c.md", "words of c.md"),
+        ]
+    finally:
+        db.close()
+    assert Store(tmp_path).contributions_of(["b.md"])["b.md"]["actor:x"].lines == (
+        "- “Said” — Путин ↗"
+    )
+
+
+def test_the_staging_file_goes_when_the_build_ends_or_the_next_one_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging file is a named file in SQLite's temporary folder, so that the state can
+    attach it: closed, it is deleted; one left by a killed build (its process gone) is
+    deleted by the next build to stage, not one of a build still running."""
+    monkeypatch.setenv("SQLITE_TMPDIR", str(tmp_path))
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    left = tmp_path / f"kbgen-staged-{int(dead.stdout)}-abc.sqlite"
+    running = tmp_path / f"kbgen-staged-{os.getppid()}-abc.sqlite"
+    mine = tmp_path / "mine.sqlite"
+    for path in (left, running, mine):
+        path.write_bytes(b"x")
+    staged = Staged()
+    try:
+        staged.add("a.md", as_rows({"actor:x": Contribution("actor:x", 1, "", b"{}")}))
+        assert staged.path.parent == tmp_path and staged.path.exists()
+        assert not left.exists() and running.exists() and mine.exists()
+    finally:
+        staged.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, mine.name])
 
 
 def test_no_room_to_stage_contributions_is_a_clear_error_and_changes_nothing(
@@ -104,7 +171,7 @@ def test_no_room_to_stage_contributions_is_a_clear_error_and_changes_nothing(
     real_connect = sqlite3.connect
 
     def connect(name: str, **options: Any) -> sqlite3.Connection:
-        if name == "":  # the staging file (the state database has a path)
+        if Path(name).name.startswith("kbgen-staged-"):  # the staging file, not the state
             options["factory"] = Full
         connection: sqlite3.Connection = real_connect(name, **options)
         return connection
