@@ -41,8 +41,12 @@ SOURCE_REF = "\x01"  # in a quotation's line, stands for the source's title, lin
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
 
 
+# made once: `json.dumps` with options makes an encoder at every call, 54 calls an article
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _json(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def contributions(

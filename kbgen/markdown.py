@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import re
+from json.encoder import encode_basestring
 from typing import Any
 
 import yaml
@@ -185,7 +185,9 @@ def _scalar(value: Any) -> str:
         return text
     if not _UNPRINTABLE.search(text) and text.strip() == text and text:
         return "'" + text.replace("'", "''") + "'"
-    quoted = json.dumps(text, ensure_ascii=False)  # JSON escapes are YAML escapes too
+    quoted = encode_basestring(
+        text
+    )  # json.dumps(text, ensure_ascii=False): JSON escapes are YAML's
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
