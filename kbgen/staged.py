@@ -209,7 +209,14 @@ def _sweep(folder: str) -> None:
                 os.unlink(os.path.join(folder, name))
 
 
+# `os.kill(pid, 0)` asks whether a process lives on POSIX; on Windows it sends CTRL_C_EVENT
+_SIGNAL_0_ASKS = os.name == "posix"
+
+
 def _alive(pid: int) -> bool:
+    """Whether process `pid` may still be running (where that cannot be asked: yes)."""
+    if not _SIGNAL_0_ASKS:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

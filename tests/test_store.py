@@ -149,6 +149,22 @@ def test_the_staging_file_goes_when_the_build_ends_or_the_next_one_starts(
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([running.name, mine.name])
 
 
+def test_staging_files_are_swept_only_where_signal_0_asks_whether_a_process_lives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows `os.kill(pid, 0)` sends CTRL_C_EVENT (0) instead of asking: there no other
+    build's staging file is touched, and no process is signalled."""
+    import kbgen.staged as staged_mod
+
+    left = tmp_path / "kbgen-staged-999999-abc.sqlite"
+    left.write_bytes(b"x")
+    signalled: list[int] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: signalled.append(pid))
+    monkeypatch.setattr(staged_mod, "_SIGNAL_0_ASKS", False)  # as on Windows
+    staged_mod._sweep.__wrapped__(str(tmp_path))
+    assert signalled == [] and left.exists()
+
+
 def test_no_room_to_stage_contributions_is_a_clear_error_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
