@@ -19,6 +19,7 @@ from .errors import SourceError
 from .extract import Matcher, link_article, words_of
 from .index import Tallied, contributions
 from .render import Prepared, prepare_source
+from .report import progress_bar
 from .sources import SourceFile, digest, read_bytes
 from .staged import Row, as_rows
 from .state import (
@@ -111,7 +112,7 @@ def _parse_all(
     if not todo:
         return out
     jobs = [(f.rel, data) for f, data in todo]
-    bar = _progress_bar(len(jobs)) if progress and len(jobs) >= _BAR_FROM else None
+    bar = progress_bar(len(jobs), "reading", "source") if progress else None
     with _workers(len(jobs) if parallel else 0, matcher()) as pool:
         results = pool.imap(_parse_one, jobs, chunksize=16) if pool else map(_parse_one, jobs)
         for result in results:
@@ -125,16 +126,6 @@ def _parse_all(
     if bar is not None:
         bar.close()
     return out
-
-
-_BAR_FROM = 100  # fewer sources are read before a bar would show (it waits half a second)
-
-
-def _progress_bar(total: int) -> Any:
-    """tqdm, imported only when a bar may show: it costs a one-change build 50 ms to import."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="reading", unit="source", delay=0.5)
 
 
 _MATCHER: Matcher | None = None  # the worker processes' matcher, inherited through fork

@@ -5,10 +5,24 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from .actions import WRITE_KINDS, Plan
 from .errors import SourceError
 from .vault import MAP
+
+BAR_FROM = 100  # fewer items than this are done before a bar would show
+BAR_DELAY = 0.5  # seconds before a bar shows: a quick build shows none
+
+
+def progress_bar(total: int, desc: str, unit: str) -> Any:
+    """A tqdm bar on stderr, or None below `BAR_FROM` items. tqdm is imported only when a bar
+    may show: it costs a one-change build 50 ms to import."""
+    if total < BAR_FROM:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, delay=BAR_DELAY)
 
 
 def _peak_mb() -> float:

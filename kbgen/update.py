@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import canvas, promotion, relink, snapshot
 from . import catalog as catalog_mod
@@ -52,7 +53,7 @@ from .plan import (
 from .reading import Parsed, Reading, parse_paths, read_sources
 from .reduce import Reduction, pages_by_entity
 from .render import Targets, render_source
-from .report import Report
+from .report import Report, progress_bar
 from .scan import VaultScan, scan
 from .sources import SourceFile
 from .staged import Replacing, Staged
@@ -222,7 +223,9 @@ def update(
         after = after_of(state)
         stale = set(state.notes) - wanted_ids
         notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
-        rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
+        doing = "planning" if report.dry_run else "writing"
+        bar = progress_bar(len(render), doing, "note") if progress else None
+        rendered = _in_parts(notes, plan, state, after, located, store, vault, report, bar)
         report.rendered = len(rendered)
         read_unread(located, stale, state, vault, store)
         rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
@@ -485,21 +488,31 @@ def _in_parts(
     store: Store,
     vault: Path,
     report: Report,
+    bar: Any = None,
 ) -> set[str]:
     """Each part of `notes` planned, then (unless a dry run) journaled and written, its actions
-    added to `plan` and recorded in `after`; the ids of the notes rendered."""
+    added to `plan` and recorded in `after`; the ids of the notes rendered. `bar`, a progress
+    bar counting them, is closed at the end."""
     rendered: set[str] = set()
-    for part in _parts(notes):
-        report.lap("render")
-        rendered |= {n.kbgen_id for n in part}
-        read_unread(located, [n.kbgen_id for n in part], state, vault, store)
-        actions = plan_notes(part, state, located, store, {CANDIDATES: promotion.consume_ticks})
-        report.lap("plan")
-        if not report.dry_run:
-            execute(actions, plan, state, after, store, vault, located)
-            report.lap("write")
-        plan.actions += [a.spent() for a in actions]
-        _let_go(located, part)
+    try:
+        for part in _parts(notes):
+            report.lap("render")
+            rendered |= {n.kbgen_id for n in part}
+            read_unread(located, [n.kbgen_id for n in part], state, vault, store)
+            actions = plan_notes(part, state, located, store, {CANDIDATES: promotion.consume_ticks})
+            report.lap("plan")
+            if not report.dry_run:
+                execute(actions, plan, state, after, store, vault, located)
+                report.lap("write")
+            plan.actions += [a.spent() for a in actions]
+            _let_go(located, part)
+            if bar is not None:
+                bar.update(len(part))
+        if bar is not None:
+            bar.total = bar.n  # a note to render may turn out to have none: the bar ends full
+    finally:
+        if bar is not None:
+            bar.close()
     return rendered
 
 

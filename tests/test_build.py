@@ -450,3 +450,25 @@ def test_a_windows_1252_file_with_a_stray_byte_is_still_text() -> None:
     text = decode(data)
     assert text.count("“") == 80 and text.count("’") == 40
     assert "\ufffd" in text  # the stray byte is shown as undecodable, not silently invented
+
+
+def test_a_long_build_shows_its_writing_as_well_as_its_reading(
+    seed_sources: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On a terminal a cold build of 10,000 articles spends 15–20 s rendering and writing after
+    the reading bar is full: that has a bar too, counting notes. Shown from `BAR_FROM` items,
+    after half a second (here at once, from one item)."""
+    import kbgen.report
+
+    monkeypatch.setattr(kbgen.report, "BAR_FROM", 1)
+    monkeypatch.setattr(kbgen.report, "BAR_DELAY", 0.0)
+    report = run_build(seed_sources, tmp_path / "vault", progress=True)
+    err = capsys.readouterr().err
+    assert "reading" in err and f"{report.sources}/{report.sources}" in err
+    written = f"{report.rendered}/{report.rendered}"
+    assert "writing" in err and written in err and "note" in err
+    run_build(seed_sources, tmp_path / "vault", progress=True)  # nothing to do: no bar
+    assert capsys.readouterr().err == ""
