@@ -185,9 +185,8 @@ def _scalar(value: Any) -> str:
         return text
     if not _UNPRINTABLE.search(text) and text.strip() == text and text:
         return "'" + text.replace("'", "''") + "'"
-    quoted = encode_basestring(
-        text
-    )  # json.dumps(text, ensure_ascii=False): JSON escapes are YAML's
+    # json.dumps(text, ensure_ascii=False) without making an encoder: JSON escapes are YAML's
+    quoted = encode_basestring(text)
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 

@@ -574,7 +574,7 @@ class Store:
 
         A `Staged` (a cold build's, with `replace_all`) brings its words with it, and its
         rows are copied inside SQLite, its file attached: 558,000 rows at 10,000 articles
-        took 5.1–5.8 s through Python, 2.7 s so.
+        took 4.2–6.7 s through Python, 1.6–3.0 s so (bench/RESULTS.md).
         """
         from .staged import Staged  # here: a build the snapshot answers never loads the model
 
@@ -604,7 +604,10 @@ class Store:
                     "INSERT INTO contrib (source, note, mentions, data, lines) SELECT source,"
                     f" note, mentions, data, lines FROM {_STAGED}.c ORDER BY source, note"
                 )
-                db.execute(f"INSERT OR REPLACE INTO words SELECT * FROM {_STAGED}.w ORDER BY 1")
+                db.execute(
+                    "INSERT OR REPLACE INTO words (source, words)"
+                    f" SELECT source, words FROM {_STAGED}.w ORDER BY source"
+                )
             else:
                 db.executemany(  # lines bound as bytes: see _AS_TEXT
                     "INSERT INTO contrib (source, note, mentions, data, lines)"

@@ -81,7 +81,7 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
 def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
     """A cold build's commit copies what it staged into the state inside SQLite (the staging
     file attached), not row by row through Python: 558,000 rows at 10,000 articles took the
-    build 5.1–5.8 s that way, 2.7 s attached. What it stores is what was staged, lines as text,
+    commit 4.2–6.7 s that way, 1.6–3.0 s attached. What it stores is what was staged, lines as text,
     and nothing of the sources it replaced."""
     store = Store(tmp_path)
     store.commit(
