@@ -130,17 +130,14 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         self._db.close()
         self.path.unlink(missing_ok=True)
 
-    def ready(self) -> None:
-        """Every row added in the file, and indexed: for a commit that attaches it."""
-        self._ready()
-
     def _query(self, sql: str, key: str) -> list[Any]:
-        self._ready()
+        self.ready()
         with _reported():
             return self._db.execute(sql, (key,)).fetchall()
 
-    def _ready(self) -> None:
-        """Every row added inserted, and the indexes there to ask them."""
+    def ready(self) -> None:
+        """Every row added inserted, and the indexes there to ask them (or for a commit that
+        attaches the file)."""
         self._flush()
         if not self._indexed:  # built once all sources are in: faster than row by row
             with _reported():
