@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from . import snapshot
+from . import quick, snapshot
 from . import vault as vault_mod
 from .actions import Action, Plan
 from .config import Config
@@ -56,6 +56,9 @@ def build(
         listed, temps = listing.notes, listing.temps
         found = (listing.sources, listing.errors)
         replay = snapshot.load(vault) if not temps else None
+        # the change-driven path: `kbgen build` only, where the last build left its record
+        quickly = not dry_run and store is None and kept is None and not temps
+        record = quick.load(vault) if quickly else None
         # the listings' digest, taken only when there is a snapshot to compare it with
         digest = snapshot.key(start, *found, listed, listed_at) if replay is not None else None
         if replay is not None and replay.key == digest:
@@ -64,15 +67,20 @@ def build(
             return report
         if not dry_run:
             snapshot.forget(vault)
+            quick.forget(vault)
             for temp in temps:
                 temp.unlink(missing_ok=True)
         usable = store is not None and store.vault == vault and not dry_run
         state = store if store is not None and usable else Store(vault, readonly=dry_run)
         done = False
         try:
-            from .update import update  # not needed by a build the snapshot answers
+            ending = None
+            if record is not None:
+                ending = quick.update(config, state, report, listing, record, start.hexdigest())
+            if ending is None:
+                from .update import update  # not needed by a build the snapshot answers
 
-            update(config, state, report, listed, found, progress, parallel)
+                ending = update(config, state, report, listed, found, progress, parallel)
             done = True
         except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
             raise KbgenError(
@@ -86,6 +94,11 @@ def build(
                 _look_again(kept, report)
             elif kept is not None:
                 kept.forget()
+        if quickly and ending is not None:
+            after = snapshot.inputs(config, [vault / MAP]).hexdigest()
+            kept_record = quick.record_of(ending, report, listed, listed_at, after, vault)
+            if kept_record is not None:
+                quick.save(vault, kept_record)
         if not dry_run and not temps and _wrote_nothing(report):
             if replay is None:  # the listings it was built from, not digested yet
                 digest = snapshot.key(start, *found, listed, listed_at)

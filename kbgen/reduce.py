@@ -45,8 +45,8 @@ class Reduction:
     new: Staged  # per changed source, what it gives each note now
     gone: set[str]  # sources no longer there
     totals: Totals
-    refs: dict[str, SourceRef]  # every source, as reduced notes show it
-    stems: dict[str, str]  # every note's name
+    refs: Mapping[str, SourceRef]  # every source, as reduced notes show it
+    stems: Mapping[str, str]  # every note's name
     targets: Targets
     catalog: Catalog
     promoted: list[promotion.Promoted]

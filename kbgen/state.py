@@ -45,7 +45,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from .errors import KbgenError
 
@@ -239,6 +239,7 @@ class Store:
         self._totals: Totals | None = None  # as `commit` stored them, while `_in_db` is true
         self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
         self.lacks_texts = False  # True when the state came without base texts (kbgen 0.1)
+        self._partial = False  # `_in_db` holds only the records `load_some` loaded
 
     # -- opening -----------------------------------------------------------------
 
@@ -282,6 +283,7 @@ class Store:
             self._db = None
         self._version = None
         self._in_db = State()
+        self._partial = False
         self._totals = None
         self._texts.clear()
         self._texts_size = 0
@@ -297,6 +299,7 @@ class Store:
             return State(dict(in_db.notes), dict(in_db.sources))
         db = self._connect()
         self.lacks_texts = False
+        self._partial = False
         self._forget_all_lines()  # another process may have changed every row
         self._totals = None
         if db is None or not self._has_rows(db):
@@ -335,6 +338,93 @@ class Store:
         self._in_db = state.copy()
         self._version = self._data_version(db)
         return state
+
+    def load_some(self, notes: Iterable[str], sources: Iterable[str]) -> State:
+        """Only these notes' and sources' records, for a build that visits no other
+        (kbgen/quick.py): its commit then changes only rows among them. The state it leaves in
+        memory is never taken for the whole database (`_still_current`)."""
+        db = self._connect()
+        self._partial = True
+        self._version = None
+        self._totals = None
+        state = State()
+        if db is None:
+            return state
+        for chunk in _chunks(sorted(set(notes))):
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                "SELECT id, path, base, written, orphaned, pinned, stat, edited, aliases"
+                f" FROM notes WHERE id IN ({marks}) AND path IS NOT NULL ORDER BY id",
+                chunk,
+            ):
+                state.notes[row[0]] = _note_record(row[1:])
+        for chunk in _chunks(sorted(set(sources))):
+            marks = ",".join("?" * len(chunk))
+            for path, digest, kbgen_id, title, published, publisher, stat in db.execute(
+                "SELECT path, digest, id, title, published, publisher, stat FROM sources"
+                f" WHERE path IN ({marks}) ORDER BY path",
+                chunk,
+            ):
+                state.sources[path] = SourceRecord(
+                    digest, kbgen_id, title, published, publisher, _stat_in(stat)
+                )
+        self._in_db = state.copy()
+        return state
+
+    def has_pending(self) -> bool:
+        """Whether a killed build left writes announced in the journal."""
+        db = self._connect()
+        if db is None:
+            return False
+        query = "SELECT 1 FROM notes WHERE next_path IS NOT NULL LIMIT 1"
+        return db.execute(query).fetchone() is not None
+
+    def paths_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Where the state says each of these notes is (those it knows)."""
+        db = self._connect()
+        out: dict[str, str] = {}
+        if db is None:
+            return out
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id, path FROM notes WHERE id IN ({marks}) AND path IS NOT NULL"
+            out.update(db.execute(query, chunk))
+        return out
+
+    def note_paths(self) -> dict[str, str]:
+        db = self._connect()
+        if db is None:
+            return {}
+        return dict(db.execute("SELECT id, path FROM notes WHERE path IS NOT NULL"))
+
+    def count_sources(self) -> int:
+        db = self._connect()
+        return 0 if db is None else int(db.execute("SELECT count(*) FROM sources").fetchone()[0])
+
+    def source_record(self, path: str) -> SourceRecord | None:
+        db = self._connect()
+        if db is None:
+            return None
+        row = db.execute(
+            "SELECT digest, id, title, published, publisher, stat FROM sources WHERE path = ?",
+            (path,),
+        ).fetchone()
+        if row is None:
+            return None
+        digest, kbgen_id, title, published, publisher, stat = row
+        return SourceRecord(digest, kbgen_id, title, published, publisher, _stat_in(stat))
+
+    def sources_with_notes(self) -> Iterator[tuple[str, SourceRecord, str]]:
+        """Every source's record with its note's path, by source path (those with a note)."""
+        db = self._connect()
+        if db is None:
+            return
+        for path, digest, kbgen_id, title, published, publisher, note in db.execute(
+            "SELECT s.path, s.digest, s.id, s.title, s.published, s.publisher, n.path"
+            " FROM sources AS s JOIN notes AS n ON n.id = s.id"
+            " WHERE n.path IS NOT NULL ORDER BY s.path"
+        ):
+            yield path, SourceRecord(digest, kbgen_id, title, published, publisher), note
 
     def _still_current(self) -> bool:
         """The state in memory is the database's: nobody else committed or replaced the file."""
@@ -669,7 +759,7 @@ class Store:
         self._journaled_texts = set()
         if totals is not None:
             self._totals = totals
-        if self._version is not None:
+        if self._version is not None and not self._partial:
             self._version = self._data_version(db)
         _drop_legacy_json(self.vault)
 
@@ -686,6 +776,13 @@ class Store:
         let_go = {r.base for i, r in before.notes.items() if after.notes.get(i) != r}
         let_go |= self._journaled_texts  # written for a note this build then left alone
         unused = let_go - {r.base for r in after.notes.values()}  # bases are shared
+        if self._partial:  # and with notes this build did not load: asked of the table
+            db.executemany(
+                "DELETE FROM texts WHERE sha = ? AND NOT EXISTS"
+                " (SELECT 1 FROM notes WHERE base = texts.sha)",
+                [(t,) for t in sorted(unused)],
+            )
+            return
         db.executemany("DELETE FROM texts WHERE sha = ?", [(t,) for t in sorted(unused)])
 
     def _writable(self) -> sqlite3.Connection:
@@ -712,6 +809,27 @@ def _attached(db: sqlite3.Connection, staged: Staged | None) -> Iterator[None]:
         yield
     finally:
         db.execute(f"DETACH DATABASE {_STAGED}")
+
+
+def _chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Keys a few hundred at a time: SQLite binds at most 999 values in older builds."""
+    for i in range(0, len(keys), size):
+        yield keys[i : i + size]
+
+
+def _note_record(row: tuple[Any, ...]) -> NoteRecord:
+    """A `notes` row (path, base, written, orphaned, pinned, stat, edited, aliases)."""
+    path, base, written, orphaned, pinned, stat, edited, aliases = row
+    return NoteRecord(
+        path,
+        base,
+        written,
+        bool(orphaned),
+        bool(pinned),
+        _stat_in(stat),
+        bool(edited),
+        tuple(json.loads(aliases)) if aliases is not None else None,
+    )
 
 
 def _size(lines: Mapping[str, str]) -> int:

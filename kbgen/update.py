@@ -7,6 +7,7 @@ import functools
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from .plan import (
     plan_rest,
     read_unread,
 )
+from .quick import Ending, user_notices
 from .reading import Parsed, Reading, parse_paths, read_sources
 from .reduce import Reduction, pages_by_entity
 from .render import Targets, render_source
@@ -77,25 +79,38 @@ def _naming(
     old_stems: dict[str, str],
 ) -> tuple[Naming, dict[str, str]]:
     """Stems for every note, and the folders of notes that stay where the user put them."""
-    renamable = {
-        kbgen_id
-        for kbgen_id, disk in located.items()
-        if not disk.moved and not state.notes[kbgen_id].pinned and (disk.pristine or disk.damaged)
-    }
     ids = {w.kbgen_id for w in wanted}
-    staying = {
-        kbgen_id: disk.path
-        for kbgen_id, disk in located.items()
-        if disk.path is not None and not (kbgen_id in ids and kbgen_id in renamable)
-    }
+    staying = _staying(state, located, ids)
     naming = allocate(
         wanted,
         user_stems=user_stems,
         fixed={i: stem_of(p) for i, p in staying.items()},
         previous=old_stems,
     )
-    folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in ids}
-    return naming, {i: "" if f == "." else f for i, f in folders.items()}
+    return naming, _folders(staying, ids)
+
+
+def _staying(
+    state: State, located: Mapping[str, OnDisk], wanted: AbstractSet[str]
+) -> dict[str, str]:
+    """The notes that keep their path (kbgen_id → path): those nothing wants (stale), and those
+    the user moved, renamed, pinned or wrote in."""
+    renamable = {
+        kbgen_id
+        for kbgen_id, disk in located.items()
+        if not disk.moved and not state.notes[kbgen_id].pinned and (disk.pristine or disk.damaged)
+    }
+    return {
+        kbgen_id: disk.path
+        for kbgen_id, disk in located.items()
+        if disk.path is not None and not (kbgen_id in wanted and kbgen_id in renamable)
+    }
+
+
+def _folders(staying: Mapping[str, str], wanted: AbstractSet[str]) -> dict[str, str]:
+    """The folders of the wanted notes that stay where they are ("" for the vault's root)."""
+    folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in wanted}
+    return {i: "" if f == "." else f for i, f in folders.items()}
 
 
 def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
@@ -108,10 +123,7 @@ def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, On
         for i, name in sorted(naming.displaced.items())
         if i in created
     ]
-    out += [
-        f"link    {e.name} → your note {e.user_note} (it says type: {e.type})"
-        for e in scan_.entities
-    ]
+    out += user_notices(scan_.entities)
     out += [
         f"found   {disk.path}  (moved or renamed by you; kept there)"
         for disk in located.values()
@@ -128,7 +140,8 @@ def update(
     found_sources: tuple[list[SourceFile], list[SourceError]],
     progress: bool,
     parallel: bool,
-) -> None:
+) -> Ending | None:
+    """The build proper; what the next build may take as given (None for a dry run)."""
     new = Staged()  # the contributions of every source parsed, as it comes
     try:
         vault = config.vault
@@ -237,7 +250,7 @@ def update(
         report.plan = plan
         if report.dry_run:
             plan.actions += rest
-            return
+            return None
         execute(rest, plan, state, after, store, vault, located)
         plan.actions += [a.spent() for a in rest]
         redraw = (
@@ -266,6 +279,15 @@ def update(
             totals=totals,
         )
         report.lap("state")
+        return Ending(
+            catalog,
+            user_notices(found.entities),
+            report.catalog_notes,
+            len(wanted_ids),
+            after,
+            {p: r.stat for p, r in records.items()},
+            clean=not protected and not report.errors,
+        )
     finally:
         new.close()
 

@@ -1,0 +1,213 @@
+"""The quick path's build proper (kbgen/quick.py says when it runs): the edited sources read,
+the notes they reach rendered, planned, written and committed, with the full path's own
+functions, over only the records of those notes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import promotion
+from .actions import Plan
+from .catalog import Catalog, author_id
+from .changes import Inputs, notes_to_render
+from .config import Config
+from .errors import SourceError
+from .index import CANDIDATES, Tally, Totals
+from .listings import Listing
+from .plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
+from .quick import Ending, Record, Refs, Stems, catalog_of, read_changed
+from .reading import Reading, _parse_all
+from .report import Report
+from .sources import SourceFile
+from .staged import Staged
+from .state import SourceRecord, StatKey, Store
+from .update import (
+    _digests,
+    _draw_map,
+    _fingerprint,
+    _folders,
+    _in_parts,
+    _matcher,
+    _owners_showing,
+    _promotions,
+    _ref,
+    _related,
+    _rendered,
+    _replaced,
+    _showing,
+    _staying,
+    _take,
+    _taken_away,
+    _targets,
+    _wanted,
+)
+
+
+def build_changed(
+    config: Config,
+    store: Store,
+    report: Report,
+    listing: Listing,
+    record: Record,
+    changed: list[SourceFile],
+) -> Ending | None:
+    catalog = catalog_of(record)
+    if catalog is None or store.meta("fingerprint") != _fingerprint(catalog):
+        return None
+    if store.meta("entities") != record.entities:
+        return None
+    before = store.load_some([], [f.rel for f in changed]).sources
+    if len(before) != len(changed):
+        return None
+    try:
+        same, todo, stats = read_changed(changed, before)
+    except SourceError:
+        return None
+    new = Staged()
+    try:
+        return _build(
+            config, store, report, listing, record, catalog, before, same, todo, stats, new
+        )
+    finally:
+        new.close()
+
+
+def _build(
+    config: Config,
+    store: Store,
+    report: Report,
+    listing: Listing,
+    record: Record,
+    catalog: Catalog,
+    before: Mapping[str, SourceRecord],
+    same: dict[str, SourceRecord],
+    todo: list[tuple[SourceFile, bytes]],
+    stats: dict[str, StatKey | None],
+    new: Staged,
+) -> Ending | None:
+    vault = config.vault
+    old_totals: Totals = store.totals()
+    tally = Tally(old_totals)
+    errors: list[SourceError] = []
+    matcher = lambda: _matcher(catalog)  # noqa: E731
+    parsed = _parse_all(todo, matcher, False, errors, False, lambda p: _take(p, tally, new))
+    if errors:
+        return None
+    records = dict(same)
+    for path, prepared in parsed.items():
+        meta, rec = prepared.meta, before[path]
+        if (meta.title, meta.published, meta.publisher) != (
+            rec.title,
+            rec.published,
+            rec.publisher,
+        ):
+            return None  # shown differently in every note that lists it: the full path
+        records[path] = SourceRecord(
+            prepared.digest, rec.id, meta.title, meta.published, meta.publisher, stats[path]
+        )
+    old = _taken_away(store, set(parsed), tally)
+    now = {source: _digests(new[source]) for source in new}
+    totals = tally.totals()
+    entities = [e for e in catalog.entities if e.key in totals]
+    authors = _authors(totals)
+    wanted = _wanted(entities, authors, {}, totals)
+    was = [e for e in catalog.entities if e.key in old_totals]
+    if wanted != _wanted(was, _authors(old_totals), {}, old_totals):
+        return None  # a note appears or goes: names may change
+    report.lap("read")
+    changed = set(parsed)
+    ids = {p: r.id for p, r in records.items()}
+    old_refs = {p: _ref(before[p], {}) for p in changed}
+    new_refs = {p: _ref(records[p], {}) for p in changed}
+    inputs = Inputs(changed, set(), old, now, old_refs, new_refs, {}, {}, totals != old_totals)
+    wanted_ids = {w.kbgen_id for w in wanted} | set(ids.values())
+    reach = _reached(inputs, {}, ids, records, totals, old_totals) & wanted_ids
+    keep = {e.key for e in entities if e.user_note is None}
+    loading = reach | keep | {CANDIDATES, "home"} | {i for i, _ in record.racy.values()}
+    state = store.load_some(loading, records)
+    if not reach <= state.notes.keys() or len(state.sources) != len(records):
+        return None
+    located = locate(state, vault, {}, store, listing.notes)
+    if any(d.path is None or d.moved or d.damaged for d in located.values()):
+        return None
+    render = _reached(inputs, located, ids, records, totals, old_totals) & wanted_ids
+    report.lap("vault")
+    stems = Stems(store, state)
+    author_ids = {n: author_id(n) for p in parsed.values() for n in p.meta.authors}
+    stems.fetch([*authors, *author_ids.values()])
+    targets = _targets(entities, authors, author_ids, stems)
+    refs = Refs(store, stems, records)
+    promoted = _promotions(store, located)
+    from .reduce import Reduction
+
+    reduction = Reduction(store, new, set(), totals, refs, stems, targets, catalog, promoted)
+    folders = _folders(_staying(state, located, wanted_ids), wanted_ids)
+    report.parsed = len(parsed)
+    plan = Plan(pinned=pinned_notes(state, located))
+    after = after_of(state)
+    reading = Reading(parsed=parsed)
+    notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
+    rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
+    report.rendered = len(rendered)
+    rest, _ = plan_rest(rendered, state, located, set(), set(state.notes))
+    plan.notices = list(record.notices)
+    report.plan = plan
+    report.sources = len(listing.sources)
+    execute(rest, plan, state, after, store, vault, located)
+    plan.actions += [a.spent() for a in rest]
+    plan.unlisted_unchanged = record.wanted - len(rendered) - len(rest)
+    redraw = totals != old_totals
+    report.map_written, drawn = _draw_map(
+        vault, entities, totals, after, redraw, plan, store.meta("map")
+    )
+    report.lap("write")
+    report.catalog_notes = list(record.catalog_notes)
+    after.sources = records
+    store.commit(
+        after,
+        contributions=_replaced(changed, set(), old, now, new),
+        words=new.words(),
+        meta={
+            "fingerprint": _fingerprint(catalog),
+            "entities": record.entities,
+            "promoted": promotion.dumps(promoted),
+            **({"map": drawn} if drawn is not None else {}),
+        },
+        totals=totals,
+    )
+    report.lap("state")
+    sources = dict(record.sources)
+    sources.update({p: r.stat for p, r in records.items()})
+    return Ending(
+        catalog, list(record.notices), list(record.catalog_notes), record.wanted, after,
+        sources, clean=True,
+    )  # fmt: skip
+
+
+def _authors(totals: Totals) -> dict[str, str]:
+    return {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
+
+
+def _reached(
+    inputs: Inputs,
+    located: dict[str, OnDisk],
+    ids: dict[str, str],
+    records: Mapping[str, SourceRecord],
+    totals: Totals,
+    old_totals: Totals,
+) -> set[str]:
+    """The notes the changed sources reach (`changes.notes_to_render`, no name changing)."""
+    render = notes_to_render(
+        inputs,
+        located,
+        ids,
+        feeds=_no_names_change,
+        feeders=_no_names_change,
+        related=_related(totals, old_totals),
+        showing=_showing(inputs, records, totals, old_totals),
+    )
+    return render | _owners_showing(render, totals, old_totals)
+
+
+def _no_names_change(_: str) -> set[str]:
+    raise AssertionError("asked only when a note's name changes, never on the quick path")
