@@ -27,41 +27,31 @@ random sequences of edits and compares the vaults and the states.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import marshal
 import os
 import sys
-import time
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import relink
 from . import vault as vault_mod
-from .catalog import Catalog
 from .config import Config
 from .listings import Listing
-from .model import Entity
-from .names import stem_of
-from .notes import SourceRef
 from .report import Report
-from .sources import SourceFile, digest, read_bytes
-from .state import (
-    STATE_DIR,
-    SourceRecord,
-    State,
-    StatKey,
-    Store,
-    is_racy,
-    key_of,
-    racy_limits,
-    sha,
-    stat_key,
-)
+from .sources import SourceFile
+from .state import STATE_DIR, StatKey, Store, is_racy, key_of, racy_limits, sha
+
+if TYPE_CHECKING:  # a build the snapshot answers imports this module, not the data model
+    from .catalog import Catalog
+    from .state import State
 
 FILE = "quick.marshal"
 VERSION = 1
 AT_MOST = 32  # changed sources beyond which the full path costs about as much
+RACY_AT_MOST = 1000  # notes written too recently to trust, to be read back by the next build
 
 
 @dataclass(frozen=True)
@@ -129,15 +119,11 @@ def state_stat(vault: Path) -> tuple[int, ...] | None:
         return None
 
 
-def vault_digest(keys: Iterable[tuple[str, StatKey]]) -> str:
-    """One digest of notes' paths and stats, gathered by column (ten thousand and more)."""
-    paths: list[str] = []
-    numbers = array("q")
-    for path, key in keys:
-        paths.append(path)
-        numbers.extend(key)
+def vault_digest(paths: Iterable[str], keys: Iterable[StatKey]) -> str:
+    """One digest of notes' paths and stats (`key_of`), in that order: the numbers gathered
+    in C, not formatted one by one (ten thousand notes and more)."""
     h = hashlib.sha256("\0".join(paths).encode("utf-8", "surrogateescape"))
-    h.update(numbers.tobytes())
+    h.update(array("q", itertools.chain.from_iterable(keys)).tobytes())
     return h.hexdigest()
 
 
@@ -155,38 +141,56 @@ def record_of(
     if not ending.clean or plan.skipped or report.errors:
         return None
     after = ending.after.notes
-    left: dict[str, StatKey | None] = {p: key_of(st) for p, st in notes.items()}
-    written: dict[str, str] = {}
+    keys: dict[str, StatKey | None] = dict(zip(notes, map(key_of, notes.values()), strict=True))
+    written: dict[str, str] = {}  # path → kbgen_id of the note written there
     for action in plan.actions:
         if action.old_path:
-            left.pop(action.old_path, None)
+            keys.pop(action.old_path, None)
         if action.kind in ("delete", "forget"):
-            left.pop(action.path, None)
+            keys.pop(action.path, None)
         elif action.spent_write:
-            rec = after[action.kbgen_id]
-            left[action.path] = rec.stat
+            keys[action.path] = after[action.kbgen_id].stat
             written[action.path] = action.kbgen_id
-    limits = racy_limits(listed_at_ns)
-    if any(key is None or is_racy(key[1], limits) for p, key in left.items() if p not in written):
+    if _any_racy([k for p, k in keys.items() if p not in written], listed_at_ns):
         return None  # changed too recently for its stat to say whether it changes again
     racy = {  # written too recently for their stats to be trusted: known by their bytes
         path: (kbgen_id, after[kbgen_id].written)
         for path, kbgen_id in sorted(written.items())
-        if left[path] is None
+        if keys[path] is None
     }
-    trusted = ((p, k) for p, k in sorted(left.items()) if p not in racy and k is not None)
+    if len(racy) > RACY_AT_MOST:
+        return None  # a cold build's: reading them all back is the full path's first build
+    if any(path not in notes for path in written):  # a note created: listed in order again
+        keys = dict(sorted(keys.items()))
+    trusted = {p: k for p, k in keys.items() if k is not None}  # the racy ones left out
     return Record(
         inputs=inputs,
         state=state_stat(vault),
-        vault=vault_digest(trusted),
+        vault=vault_digest(trusted, trusted.values()),
         racy=racy,
         sources=ending.sources,
-        entities=relink.dumps(ending.catalog.entities),
+        entities=_entities(ending.catalog),
         honorifics=ending.catalog.honorifics,
         notices=ending.notices,
         catalog_notes=ending.catalog_notes,
         wanted=ending.wanted,
     )
+
+
+def _any_racy(keys: list[StatKey | None], listed_at_ns: int) -> bool:
+    """Whether a stat is unknown or was too recent to trust; each looked at only when the
+    newest was."""
+    if None in keys:
+        return True
+    limits = racy_limits(listed_at_ns)
+    mtimes = [key[1] for key in keys if key is not None]
+    return max(mtimes, default=0) > min(limits) and any(is_racy(m, limits) for m in mtimes)
+
+
+def _entities(catalog: Catalog) -> str:
+    from . import relink
+
+    return relink.dumps(catalog.entities)
 
 
 # -- the build ----------------------------------------------------------------
@@ -219,8 +223,9 @@ def _changed_sources(
     notes = listing.notes
     if listing.temps or listing.errors or any(p not in notes for p in record.racy):
         return None
-    trusted = ((p, key_of(st)) for p, st in notes.items() if p not in record.racy)
-    if vault_digest(trusted) != record.vault:
+    if record.racy:
+        notes = {p: st for p, st in notes.items() if p not in record.racy}
+    if vault_digest(notes, map(key_of, notes.values())) != record.vault:
         return None
     for path, (_, written) in record.racy.items():
         data = vault_mod.read_bytes(vault / path)
@@ -236,99 +241,3 @@ def _changed_sources(
         if known[f.rel] != key_of(f.stat):
             changed.append(f)
     return changed if len(changed) <= AT_MOST else None
-
-
-def read_changed(
-    changed: list[SourceFile], records: Mapping[str, SourceRecord]
-) -> tuple[dict[str, SourceRecord], list[tuple[SourceFile, bytes]], dict[str, StatKey | None]]:
-    """As `reading.read_sources` does: the sources whose content is the same get their new
-    stat; the others are to parse. Raises SourceError for one that cannot be read."""
-    now = time.time_ns()
-    same: dict[str, SourceRecord] = {}
-    todo: list[tuple[SourceFile, bytes]] = []
-    stats: dict[str, StatKey | None] = {}
-    for f in changed:
-        data = read_bytes(f)
-        stat = stat_key(f.stat, now) if f.stat is not None else None
-        rec = records[f.rel]
-        if rec.digest == digest(data):
-            same[f.rel] = rec._replace(stat=stat)
-            continue
-        stats[f.rel] = stat
-        todo.append((f, data))
-    return same, todo, stats
-
-
-def catalog_of(record: Record) -> Catalog | None:
-    entities = relink.loads(record.entities)
-    if entities is None:
-        return None
-    return Catalog(tuple(entities), tuple(record.honorifics))
-
-
-class Stems(Mapping[str, str]):
-    """Every note's name, as the state records its path: asked for by id, a few at a time."""
-
-    def __init__(self, store: Store, state: State) -> None:
-        self._store = store
-        self._known: dict[str, str | None] = {i: stem_of(r.path) for i, r in state.notes.items()}
-
-    def fetch(self, ids: Iterable[str]) -> None:
-        wanted = [i for i in ids if i not in self._known]
-        paths = self._store.paths_of(wanted)
-        self._known.update({i: stem_of(paths[i]) if i in paths else None for i in wanted})
-
-    def __getitem__(self, kbgen_id: str) -> str:
-        if kbgen_id not in self._known:
-            self.fetch([kbgen_id])
-        stem = self._known[kbgen_id]
-        if stem is None:
-            raise KeyError(kbgen_id)
-        return stem
-
-    def __iter__(self) -> Iterator[str]:  # every note: not on the quick path's way
-        self._known.update({i: stem_of(p) for i, p in self._store.note_paths().items()})
-        return (i for i, s in self._known.items() if s is not None)
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-
-class Refs(Mapping[str, SourceRef]):
-    """Every source as the reduced notes show it, from the state; the changed ones as now."""
-
-    def __init__(self, store: Store, stems: Stems, records: Mapping[str, SourceRecord]) -> None:
-        self._store, self._stems, self._records = store, stems, records
-        self._count = store.count_sources()
-        self._known: dict[str, SourceRef] = {}
-
-    def __getitem__(self, path: str) -> SourceRef:
-        ref = self._known.get(path)
-        if ref is None:
-            rec = self._records.get(path) or self._store.source_record(path)
-            if rec is None:
-                raise KeyError(path)
-            ref = SourceRef(self._stems[rec.id], rec.title, rec.published, rec.publisher)
-            self._known[path] = ref
-        return ref
-
-    def __iter__(self) -> Iterator[str]:
-        return (path for path, _, _ in self._store.sources_with_notes())
-
-    def __len__(self) -> int:
-        return self._count
-
-    def values(self) -> list[SourceRef]:  # type: ignore[override]
-        """All of them, in path order (Home lists the newest): one query, not one a source."""
-        out = []
-        for path, rec, note_path in self._store.sources_with_notes():
-            rec = self._records.get(path, rec)
-            out.append(SourceRef(stem_of(note_path), rec.title, rec.published, rec.publisher))
-        return out
-
-
-def user_notices(entities: Iterable[Entity]) -> list[str]:
-    """The notices every build gives for the user's notes that are link targets."""
-    return [
-        f"link    {e.name} → your note {e.user_note} (it says type: {e.type})" for e in entities
-    ]

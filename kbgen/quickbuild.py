@@ -4,9 +4,10 @@ functions, over only the records of those notes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 
-from . import promotion
+from . import promotion, relink
 from .actions import Plan
 from .catalog import Catalog, author_id
 from .changes import Inputs, notes_to_render
@@ -14,13 +15,15 @@ from .config import Config
 from .errors import SourceError
 from .index import CANDIDATES, Tally, Totals
 from .listings import Listing
+from .names import stem_of
+from .notes import SourceRef
 from .plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
-from .quick import Ending, Record, Refs, Stems, catalog_of, read_changed
+from .quick import Ending, Record
 from .reading import Reading, _parse_all
 from .report import Report
-from .sources import SourceFile
+from .sources import SourceFile, digest, read_bytes
 from .staged import Staged
-from .state import SourceRecord, StatKey, Store
+from .state import SourceRecord, State, StatKey, Store, stat_key
 from .update import (
     _digests,
     _draw_map,
@@ -173,7 +176,7 @@ def _build(
             "promoted": promotion.dumps(promoted),
             **({"map": drawn} if drawn is not None else {}),
         },
-        totals=totals,
+        totals=totals if totals != old_totals else None,  # 430 KB of JSON at 10,000
     )
     report.lap("state")
     sources = dict(record.sources)
@@ -211,3 +214,92 @@ def _reached(
 
 def _no_names_change(_: str) -> set[str]:
     raise AssertionError("asked only when a note's name changes, never on the quick path")
+
+
+def read_changed(
+    changed: list[SourceFile], records: Mapping[str, SourceRecord]
+) -> tuple[dict[str, SourceRecord], list[tuple[SourceFile, bytes]], dict[str, StatKey | None]]:
+    """As `reading.read_sources` does: the sources whose content is the same get their new
+    stat; the others are to parse. Raises SourceError for one that cannot be read."""
+    now = time.time_ns()
+    same: dict[str, SourceRecord] = {}
+    todo: list[tuple[SourceFile, bytes]] = []
+    stats: dict[str, StatKey | None] = {}
+    for f in changed:
+        data = read_bytes(f)
+        stat = stat_key(f.stat, now) if f.stat is not None else None
+        rec = records[f.rel]
+        if rec.digest == digest(data):
+            same[f.rel] = rec._replace(stat=stat)
+            continue
+        stats[f.rel] = stat
+        todo.append((f, data))
+    return same, todo, stats
+
+
+def catalog_of(record: Record) -> Catalog | None:
+    entities = relink.loads(record.entities)
+    if entities is None:
+        return None
+    return Catalog(tuple(entities), tuple(record.honorifics))
+
+
+class Stems(Mapping[str, str]):
+    """Every note's name, as the state records its path: asked for by id, a few at a time."""
+
+    def __init__(self, store: Store, state: State) -> None:
+        self._store = store
+        self._known: dict[str, str | None] = {i: stem_of(r.path) for i, r in state.notes.items()}
+
+    def fetch(self, ids: Iterable[str]) -> None:
+        wanted = [i for i in ids if i not in self._known]
+        paths = self._store.paths_of(wanted)
+        self._known.update({i: stem_of(paths[i]) if i in paths else None for i in wanted})
+
+    def __getitem__(self, kbgen_id: str) -> str:
+        if kbgen_id not in self._known:
+            self.fetch([kbgen_id])
+        stem = self._known[kbgen_id]
+        if stem is None:
+            raise KeyError(kbgen_id)
+        return stem
+
+    def __iter__(self) -> Iterator[str]:  # every note: not on the quick path's way
+        self._known.update({i: stem_of(p) for i, p in self._store.note_paths().items()})
+        return (i for i, s in self._known.items() if s is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class Refs(Mapping[str, SourceRef]):
+    """Every source as the reduced notes show it, from the state; the changed ones as now."""
+
+    def __init__(self, store: Store, stems: Stems, records: Mapping[str, SourceRecord]) -> None:
+        self._store, self._stems, self._records = store, stems, records
+        self._count = store.count_sources()
+        self._known: dict[str, SourceRef] = {}
+
+    def __getitem__(self, path: str) -> SourceRef:
+        ref = self._known.get(path)
+        if ref is None:
+            rec = self._records.get(path) or self._store.source_record(path)
+            if rec is None:
+                raise KeyError(path)
+            ref = SourceRef(self._stems[rec.id], rec.title, rec.published, rec.publisher)
+            self._known[path] = ref
+        return ref
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, _, _ in self._store.sources_with_notes())
+
+    def __len__(self) -> int:
+        return self._count
+
+    def values(self) -> list[SourceRef]:  # type: ignore[override]
+        """All of them, in path order (Home lists the newest): one query, not one a source."""
+        out = []
+        for path, rec, note_path in self._store.sources_with_notes():
+            rec = self._records.get(path, rec)
+            out.append(SourceRef(stem_of(note_path), rec.title, rec.published, rec.publisher))
+        return out

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ from .plan import (
     plan_rest,
     read_unread,
 )
-from .quick import Ending, user_notices
+from .quick import Ending
 from .reading import Parsed, Reading, parse_paths, read_sources
 from .reduce import Reduction, pages_by_entity
 from .render import Targets, render_source
@@ -123,7 +123,7 @@ def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, On
         for i, name in sorted(naming.displaced.items())
         if i in created
     ]
-    out += user_notices(scan_.entities)
+    out += _user_notices(scan_.entities)
     out += [
         f"found   {disk.path}  (moved or renamed by you; kept there)"
         for disk in located.values()
@@ -281,7 +281,7 @@ def update(
         report.lap("state")
         return Ending(
             catalog,
-            user_notices(found.entities),
+            _user_notices(found.entities),
             report.catalog_notes,
             len(wanted_ids),
             after,
@@ -365,6 +365,13 @@ def _showing(
         return out
 
     return showing
+
+
+def _user_notices(entities: Iterable[Entity]) -> list[str]:
+    """The notices every build gives for the user's notes that are link targets."""
+    return [
+        f"link    {e.name} → your note {e.user_note} (it says type: {e.type})" for e in entities
+    ]
 
 
 def _relinked_notice(

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from kbgen.config import Config
 from kbgen.errors import KbgenError
 from kbgen.pipeline import build
 from kbgen.report import Report
+from kbgen.state import RACY_SECONDS
 from kbgen.vault import MAP
 
 PUTIN = "Actors/Vladimir Putin.md"
@@ -242,3 +246,21 @@ def test_a_state_database_deleted_or_replaced_is_built_not_replayed(
     _settled(seed_sources, vault)
     database.write_bytes(saved)  # an older copy put back
     assert not _replayed(run_build(seed_sources, vault))
+
+
+def test_a_build_the_snapshot_answers_imports_no_data_model(
+    seed_sources: Path, tmp_path: Path
+) -> None:
+    """A no-op build imports the listings and the digests only (the quick path's record is
+    read there too): not the data model, the catalog's YAML or a parser."""
+    vault = tmp_path / "vault"
+    for _ in range(2):  # the second build, with every stat settled, leaves the snapshot
+        run_build(seed_sources, vault)
+        time.sleep(RACY_SECONDS + 0.02)
+    code = (
+        "import sys; from kbgen.cli import main; "
+        f"main(['build', '-q', '--sources', {str(seed_sources)!r}, '--vault', {str(vault)!r}]); "
+        "print(*(m in sys.modules for m in ('kbgen.model', 'yaml', 'markdown_it', 'kbgen.update')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"] * 4
