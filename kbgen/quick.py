@@ -207,7 +207,7 @@ def update(
     """Build the few sources that changed since the record's build, or None (nothing done,
     nothing written) when the full path must: see the module's docstring."""
     changed = _changed_sources(config.vault, listing, record, inputs)
-    if changed is None or store.has_pending():
+    if changed is None:
         return None
     from .quickbuild import build_changed  # the rendering stack, only once it is needed
 

@@ -82,10 +82,6 @@ _OLD_INDEXES = ("contrib_by_note",)  # what older states have instead
 # source of the month (`lines_published_on`: 2 → 0.2 ms a note at 5,000 articles). Made once
 # the `published` column is there (added to older states by `_migrate`).
 _DATE_INDEX = "CREATE INDEX IF NOT EXISTS sources_by_date ON sources (published)"
-# the journal's rows (a killed build's writes), found without a scan of every note
-_PENDING_INDEX = (
-    "CREATE INDEX IF NOT EXISTS notes_pending ON notes (id) WHERE next_path IS NOT NULL"
-)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS notes (
@@ -374,14 +370,6 @@ class Store:
                 )
         self._in_db = state.copy()
         return state
-
-    def has_pending(self) -> bool:
-        """Whether a killed build left writes announced in the journal."""
-        db = self._connect()
-        if db is None:
-            return False
-        query = "SELECT 1 FROM notes WHERE next_path IS NOT NULL LIMIT 1"
-        return db.execute(query).fetchone() is not None
 
     def paths_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Where the state says each of these notes is (those it knows)."""
@@ -899,7 +887,6 @@ def _migrate(db: sqlite3.Connection) -> None:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
     with db:
         db.execute(_DATE_INDEX)
-        db.execute(_PENDING_INDEX)
         for index in _OLD_INDEXES:
             db.execute(f"DROP INDEX IF EXISTS {index}")
 

@@ -22,9 +22,10 @@ from corpus import article, seed_paragraphs, write_corpus
 
 import kbgen.quick
 import kbgen.quickbuild
+import kbgen.state
 from kbgen.report import Report
 
-STEPS = 18
+STEPS = 24
 SETTLE = 0.12  # beyond the racy window: stats taken after it are trusted (kbgen/state.py)
 
 # (table, the columns compared: every one but the files' stats, which differ between copies)
@@ -195,6 +196,27 @@ def _user_writes(rng: random.Random) -> Callable[[Path, Path], None]:
     return change
 
 
+def _in_vault(rng: random.Random, what: str) -> Callable[[Path, Path], None]:
+    """The user moves, renames, deletes or writes in one of kbgen's notes."""
+    seed = rng.random()
+
+    def change(sources: Path, vault: Path) -> None:
+        notes = sorted(p for p in vault.rglob("*.md") if ".kbgen" not in p.parts)
+        note = random.Random(seed).choice(notes)
+        if what == "move":
+            (vault / "Mine").mkdir(exist_ok=True)
+            note.rename(vault / "Mine" / note.name)
+        elif what == "rename":
+            note.rename(note.with_name(f"{note.stem} (mine).md"))
+        elif what == "delete":
+            note.unlink()
+        else:
+            text = note.read_text(encoding="utf-8")
+            note.write_text(text.replace("\n\n", f"\n\nMy note {seed}.\n\n", 1), "utf-8")
+
+    return change
+
+
 def _add_source(rng: random.Random) -> Callable[[Path, Path], None]:
     k = 500 + rng.randrange(1000)
 
@@ -216,8 +238,8 @@ def _step(rng: random.Random) -> Callable[[Path, Path], None]:
     """Mostly the edits the quick path takes; now and then one it must leave to the full path."""
     kind = rng.choices(
         ["word", "mention", "unmention", "drop", "two", "touch", "none", "retitle", "redate",
-         "user", "add", "delete"],
-        weights=[6, 6, 3, 2, 2, 1, 1, 1, 1, 2, 1, 1],
+         "user", "add", "delete", "move", "rename", "unlink", "write"],
+        weights=[6, 6, 3, 2, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 2],
     )[0]  # fmt: skip
     simple = {"word": _word, "mention": _mention, "unmention": _unmention, "drop": _drop}
     if kind in simple:
@@ -238,11 +260,15 @@ def _step(rng: random.Random) -> Callable[[Path, Path], None]:
         "user": _user_writes(rng),
         "add": _add_source(rng),
         "delete": _delete_source,
+        "move": _in_vault(rng, "move"),
+        "rename": _in_vault(rng, "rename"),
+        "unlink": _in_vault(rng, "delete"),
+        "write": _in_vault(rng, "write"),
     }
     return others[kind]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_quick_and_full_paths_agree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
@@ -256,3 +282,99 @@ def test_quick_and_full_paths_agree(
         pair.each(_step(rng))
         pair.build_and_compare()
     assert pair.quick_builds >= STEPS // 3, "the quick path was hardly taken: nothing compared"
+
+
+# -- when it is taken, and when not ------------------------------------------------
+
+
+@pytest.fixture
+def settled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, list[int]]:
+    """A vault built twice from 40 articles, its stats settled: the record is there."""
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    write_corpus(sources, 40, seed=3)
+    taken: list[int] = []
+    build_changed = kbgen.quickbuild.build_changed
+
+    def counted(*args: object, **kwargs: object) -> object:
+        ending = build_changed(*args, **kwargs)  # type: ignore[arg-type]
+        taken.append(ending is not None)
+        return ending
+
+    monkeypatch.setattr(kbgen.quickbuild, "build_changed", counted)
+    for _ in range(2):
+        run_build(sources, vault, parallel=False)
+        time.sleep(SETTLE)
+    assert kbgen.quick.load(vault) is not None
+    return sources, vault, taken
+
+
+def _edit(sources: Path, k: int = 0) -> None:
+    path = sorted(sources.glob("*.md"))[k]
+    head, blocks = _body(path.read_text(encoding="utf-8"))
+    blocks[-1] += " Vladimir Putin was named once more."
+    path.write_text(head + "\n\n".join(blocks), encoding="utf-8")
+
+
+def test_an_edit_takes_the_quick_path_and_loads_no_whole_state(
+    settled: tuple[Path, Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources, vault, taken = settled
+
+    def no_whole_state(self: object) -> object:
+        raise AssertionError("the quick path loaded every record")
+
+    monkeypatch.setattr(kbgen.state.Store, "load", no_whole_state)
+    _edit(sources, 3)
+    time.sleep(SETTLE)
+    report = run_build(sources, vault, parallel=False)
+    assert taken == [True]
+    assert report.parsed == 1
+    written = {a.path for a in report.plan.writes}
+    assert any(p.startswith("Sources/") for p in written)
+    assert "Actors/Vladimir Putin.md" in written
+    record = kbgen.quick.load(vault)
+    assert record is not None  # and the next build may take it again
+    assert report.plan.unlisted_unchanged + len(report.plan.actions) == record.wanted
+
+
+def _retitle_first(sources: Path, vault: Path) -> None:
+    path = sorted(sources.glob("*.md"))[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^title: .*$", "title: Another", text, count=1, flags=re.M), "utf-8")
+
+
+def _new_source(sources: Path, vault: Path) -> None:
+    (sources / "article-99999.md").write_text(article(99999, seed_paragraphs()), "utf-8")
+
+
+def _user_line(sources: Path, vault: Path) -> None:
+    _edit(sources)
+    with (vault / "Actors" / "Vladimir Putin.md").open("a", encoding="utf-8") as fh:
+        fh.write("\nMine.\n")
+
+
+def _journal_left(sources: Path, vault: Path) -> None:
+    """What a build killed between its journal and its commit leaves."""
+    _edit(sources)
+    store = kbgen.state.Store(vault)
+    store.journal([("home", "Home.md", "0" * 64, "1" * 64)], {})
+    store.close()
+
+
+def _many(sources: Path, vault: Path) -> None:
+    for k in range(kbgen.quick.AT_MOST + 1):
+        _edit(sources, k)
+
+
+@pytest.mark.parametrize("change", [_retitle_first, _new_source, _user_line, _journal_left, _many])
+def test_what_the_quick_path_leaves_to_the_full_one(
+    settled: tuple[Path, Path, list[int]], change: Callable[[Path, Path], None]
+) -> None:
+    sources, vault, taken = settled
+    change(sources, vault)
+    time.sleep(SETTLE)
+    report = run_build(sources, vault, parallel=False)
+    assert report.ok
+    assert not any(taken), "the quick path went on where it could not be sure"
+    if change is _user_line:
+        assert "Mine." in (vault / "Actors" / "Vladimir Putin.md").read_text(encoding="utf-8")
