@@ -19,30 +19,30 @@ from .names import stem_of
 from .notes import SourceRef
 from .plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
 from .quick import Ending, Record
-from .reading import Reading, _parse_all
+from .reading import Reading, parse_all
 from .report import Report
 from .sources import SourceFile, digest, read_bytes
 from .staged import Staged
 from .state import SourceRecord, State, StatKey, Store, stat_key
 from .update import (
-    _digests,
-    _draw_map,
-    _fingerprint,
-    _folders,
-    _in_parts,
-    _matcher,
-    _owners_showing,
-    _promotions,
-    _ref,
-    _related,
-    _rendered,
-    _replaced,
-    _showing,
-    _staying,
-    _take,
-    _taken_away,
-    _targets,
-    _wanted,
+    digests_of,
+    draw_map,
+    fingerprint_of,
+    folders_of,
+    in_parts,
+    matcher_for,
+    owners_showing,
+    promotions_of,
+    ref_of,
+    related_of,
+    render_each,
+    replaced,
+    showing_of,
+    staying_put,
+    take_parsed,
+    taken_away,
+    targets_of,
+    wanted_notes,
 )
 
 
@@ -55,7 +55,7 @@ def build_changed(
     changed: list[SourceFile],
 ) -> Ending | None:
     catalog = catalog_of(record)
-    if catalog is None or store.meta("fingerprint") != _fingerprint(catalog):
+    if catalog is None or store.meta("fingerprint") != fingerprint_of(catalog):
         return None
     if store.meta("entities") != record.entities:
         return None
@@ -92,8 +92,8 @@ def _build(
     old_totals: Totals = store.totals()
     tally = Tally(old_totals)
     errors: list[SourceError] = []
-    matcher = lambda: _matcher(catalog)  # noqa: E731
-    parsed = _parse_all(todo, matcher, False, errors, False, lambda p: _take(p, tally, new))
+    matcher = lambda: matcher_for(catalog)  # noqa: E731
+    parsed = parse_all(todo, matcher, False, errors, False, lambda p: take_parsed(p, tally, new))
     if errors:
         return None
     records = dict(same)
@@ -108,20 +108,20 @@ def _build(
         records[path] = SourceRecord(
             prepared.digest, rec.id, meta.title, meta.published, meta.publisher, stats[path]
         )
-    old = _taken_away(store, set(parsed), tally)
-    now = {source: _digests(new[source]) for source in new}
+    old = taken_away(store, set(parsed), tally)
+    now = {source: digests_of(new[source]) for source in new}
     totals = tally.totals()
     entities = [e for e in catalog.entities if e.key in totals]
     authors = _authors(totals)
-    wanted = _wanted(entities, authors, {}, totals)
+    wanted = wanted_notes(entities, authors, {}, totals)
     was = [e for e in catalog.entities if e.key in old_totals]
-    if wanted != _wanted(was, _authors(old_totals), {}, old_totals):
+    if wanted != wanted_notes(was, _authors(old_totals), {}, old_totals):
         return None  # a note appears or goes: names may change
     report.lap("read")
     changed = set(parsed)
     ids = {p: r.id for p, r in records.items()}
-    old_refs = {p: _ref(before[p], {}) for p in changed}
-    new_refs = {p: _ref(records[p], {}) for p in changed}
+    old_refs = {p: ref_of(before[p], {}) for p in changed}
+    new_refs = {p: ref_of(records[p], {}) for p in changed}
     inputs = Inputs(changed, set(), old, now, old_refs, new_refs, {}, {}, totals != old_totals)
     wanted_ids = {w.kbgen_id for w in wanted} | set(ids.values())
     reach = _reached(inputs, {}, ids, records, totals, old_totals) & wanted_ids
@@ -138,19 +138,19 @@ def _build(
     stems = Stems(store, state)
     author_ids = {n: author_id(n) for p in parsed.values() for n in p.meta.authors}
     stems.fetch([*authors, *author_ids.values()])
-    targets = _targets(entities, authors, author_ids, stems)
+    targets = targets_of(entities, authors, author_ids, stems)
     refs = Refs(store, stems, records)
-    promoted = _promotions(store, located)
+    promoted = promotions_of(store, located)
     from .reduce import Reduction
 
     reduction = Reduction(store, new, set(), totals, refs, stems, targets, catalog, promoted)
-    folders = _folders(_staying(state, located, wanted_ids), wanted_ids)
+    folders = folders_of(staying_put(state, located, wanted_ids), wanted_ids)
     report.parsed = len(parsed)
     plan = Plan(pinned=pinned_notes(state, located))
     after = after_of(state)
     reading = Reading(parsed=parsed)
-    notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
-    rendered = _in_parts(notes, plan, state, after, located, store, vault, report)
+    notes = render_each(reading, ids, stems, targets, render, reduction, folders)
+    rendered = in_parts(notes, plan, state, after, located, store, vault, report)
     report.rendered = len(rendered)
     rest, _ = plan_rest(rendered, state, located, set(), set(state.notes))
     plan.notices = list(record.notices)
@@ -160,7 +160,7 @@ def _build(
     plan.actions += [a.spent() for a in rest]
     plan.unlisted_unchanged = record.wanted - len(rendered) - len(rest)
     redraw = totals != old_totals
-    report.map_written, drawn = _draw_map(
+    report.map_written, drawn = draw_map(
         vault, entities, totals, after, redraw, plan, store.meta("map")
     )
     report.lap("write")
@@ -168,10 +168,10 @@ def _build(
     after.sources = records
     store.commit(
         after,
-        contributions=_replaced(changed, set(), old, now, new),
+        contributions=replaced(changed, set(), old, now, new),
         words=new.words(),
         meta={
-            "fingerprint": _fingerprint(catalog),
+            "fingerprint": fingerprint_of(catalog),
             "entities": record.entities,
             "promoted": promotion.dumps(promoted),
             **({"map": drawn} if drawn is not None else {}),
@@ -206,10 +206,10 @@ def _reached(
         ids,
         feeds=_no_names_change,
         feeders=_no_names_change,
-        related=_related(totals, old_totals),
-        showing=_showing(inputs, records, totals, old_totals),
+        related=related_of(totals, old_totals),
+        showing=showing_of(inputs, records, totals, old_totals),
     )
-    return render | _owners_showing(render, totals, old_totals)
+    return render | owners_showing(render, totals, old_totals)
 
 
 def _no_names_change(_: str) -> set[str]:

@@ -92,14 +92,14 @@ def read_sources(
             continue
         reading.stats[f.rel] = stat
         todo.append((f, data))
-    reading.parsed = _parse_all(todo, matcher, progress, errors, parallel, on_parsed)
+    reading.parsed = parse_all(todo, matcher, progress, errors, parallel, on_parsed)
     for error in errors:
         if error.path in state.sources:
             reading.kept[error.path] = state.sources[error.path]  # its note is left as it is
     return reading
 
 
-def _parse_all(
+def parse_all(
     todo: list[tuple[SourceFile, bytes]],
     matcher: Callable[[], Matcher],
     progress: bool,
@@ -235,4 +235,4 @@ def parse_paths(
             todo.append((f, read_bytes(f)))
         except SourceError as exc:
             errors.append(exc)
-    return _parse_all(todo, matcher, False, errors, parallel)
+    return parse_all(todo, matcher, False, errors, parallel)

@@ -80,17 +80,17 @@ def _naming(
 ) -> tuple[Naming, dict[str, str]]:
     """Stems for every note, and the folders of notes that stay where the user put them."""
     ids = {w.kbgen_id for w in wanted}
-    staying = _staying(state, located, ids)
+    staying = staying_put(state, located, ids)
     naming = allocate(
         wanted,
         user_stems=user_stems,
         fixed={i: stem_of(p) for i, p in staying.items()},
         previous=old_stems,
     )
-    return naming, _folders(staying, ids)
+    return naming, folders_of(staying, ids)
 
 
-def _staying(
+def staying_put(
     state: State, located: Mapping[str, OnDisk], wanted: AbstractSet[str]
 ) -> dict[str, str]:
     """The notes that keep their path (kbgen_id → path): those nothing wants (stale), and those
@@ -107,7 +107,7 @@ def _staying(
     }
 
 
-def _folders(staying: Mapping[str, str], wanted: AbstractSet[str]) -> dict[str, str]:
+def folders_of(staying: Mapping[str, str], wanted: AbstractSet[str]) -> dict[str, str]:
     """The folders of the wanted notes that stay where they are ("" for the vault's root)."""
     folders = {i: Path(p).parent.as_posix() for i, p in staying.items() if i in wanted}
     return {i: "" if f == "." else f for i, f in folders.items()}
@@ -147,17 +147,17 @@ def update(
         vault = config.vault
         state, leftovers, found, located = _vault_side(store, vault, listed)
         report.lap("vault")
-        promoted = _promotions(store, located)
+        promoted = promotions_of(store, located)
         catalog = catalog_mod.load(
             list(config.catalogs),
             found.entities,
             _aliases_added_in_notes(located),
             [promotion.entity_of(p) for p in promoted],
         )
-        fingerprint = _fingerprint(catalog)
+        fingerprint = fingerprint_of(catalog)
         change = _catalog_change(store, state, catalog, fingerprint)
         full, entries, relinked = change.full, change.before, change.relinked
-        matcher = functools.cache(lambda: _matcher(catalog))
+        matcher = functools.cache(lambda: matcher_for(catalog))
         # what an older catalog or kbgen stored is not added to, whatever its format
         old_totals: Totals = {} if full else store.totals()
         tally = Tally(old_totals)  # each parsed source added as it comes
@@ -170,7 +170,7 @@ def update(
             progress,
             report.errors,
             parallel,
-            on_parsed=lambda parsed: _take(parsed, tally, new),
+            on_parsed=lambda parsed: take_parsed(parsed, tally, new),
             relink=relinked,
         )
         report.lap("read")
@@ -183,13 +183,13 @@ def update(
         changed = set(reading.parsed)
         gone = set(state.sources) - set(records)
         author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}
-        del articles  # `_rendered` lets each prepared note go once it is rendered
-        old = {} if full else _taken_away(store, changed | gone, tally)
-        now = {} if full else {source: _digests(new[source]) for source in new}
+        del articles  # `render_each` lets each prepared note go once it is rendered
+        old = {} if full else taken_away(store, changed | gone, tally)
+        now = {} if full else {source: digests_of(new[source]) for source in new}
         totals = tally.totals()
         entities = [e for e in catalog.entities if e.key in totals]
         authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
-        wanted = _wanted(entities, authors, records, totals)
+        wanted = wanted_notes(entities, authors, records, totals)
         wanted_ids = {w.kbgen_id for w in wanted}
         old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
         user_stems = {stem_of(p) for p in found.user_paths}
@@ -219,14 +219,14 @@ def update(
                     catalog.entities,
                     ids,
                     feeders=_feeders(store, new),
-                    related=_related(totals, old_totals),
+                    related=related_of(totals, old_totals),
                 )
-        render |= _owners_showing(render, totals, old_totals)
+        render |= owners_showing(render, totals, old_totals)
         render = (render & wanted_ids) - protected
         by_id = {r.id: p for p, r in records.items()}
         to_parse = {by_id[i] for i in render if i in by_id} - changed
         reading.parsed.update(parse_paths(config, to_parse, matcher, report.errors, parallel))
-        targets = _targets(entities, authors, author_ids, stems)
+        targets = targets_of(entities, authors, author_ids, stems)
         refs = {
             p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
         }
@@ -235,10 +235,10 @@ def update(
         plan = Plan(pinned=pinned_notes(state, located))
         after = after_of(state)
         stale = set(state.notes) - wanted_ids
-        notes = _rendered(reading, ids, stems, targets, render, reduction, folders)
+        notes = render_each(reading, ids, stems, targets, render, reduction, folders)
         doing = "planning" if report.dry_run else "writing"
         bar = progress_bar(len(render), doing, "note") if progress else None
-        rendered = _in_parts(notes, plan, state, after, located, store, vault, report, bar)
+        rendered = in_parts(notes, plan, state, after, located, store, vault, report, bar)
         report.rendered = len(rendered)
         read_unread(located, stale, state, vault, store)
         rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
@@ -259,7 +259,7 @@ def update(
             or totals != old_totals
             or _renamed(entities, stems, state)
         )
-        report.map_written, drawn = _draw_map(
+        report.map_written, drawn = draw_map(
             vault, entities, totals, after, redraw, plan, store.meta("map")
         )
         report.lap("write")
@@ -268,7 +268,7 @@ def update(
         store.commit(
             after,
             replace_all=full,
-            contributions=new if full else _replaced(changed, gone, old, now, new),
+            contributions=new if full else replaced(changed, gone, old, now, new),
             words=() if full else new.words(),  # a Staged brings its own (commit)
             meta={
                 "fingerprint": fingerprint,
@@ -315,8 +315,8 @@ def _refs_shown(
 ) -> tuple[dict[str, Ref], dict[str, Ref]]:
     """How these sources showed in the notes that list them, and how they show now."""
     return (
-        {p: _ref(state.sources[p], old_stems) for p in paths if p in state.sources},
-        {p: _ref(records[p], stems) for p in paths if p in records},
+        {p: ref_of(state.sources[p], old_stems) for p in paths if p in state.sources},
+        {p: ref_of(records[p], stems) for p in paths if p in records},
     )
 
 
@@ -337,12 +337,12 @@ def _changed_notes(
         {p: r.id for p, r in records.items()},
         feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
         feeders=_feeders(store, new),
-        related=_related(totals, old_totals),
-        showing=_showing(inputs, records, totals, old_totals),
+        related=related_of(totals, old_totals),
+        showing=showing_of(inputs, records, totals, old_totals),
     )
 
 
-def _showing(
+def showing_of(
     inputs: Inputs, records: Mapping[str, SourceRecord], totals: Totals, old_totals: Totals
 ) -> Callable[[str, str], set[str]]:
     """The notes showing what a source gives a note: the note itself, but for a month shown
@@ -420,7 +420,7 @@ def _relinked(
     store: Store, state: State, entries: list[Entity], catalog: catalog_mod.Catalog
 ) -> set[str]:
     """The sources a catalog change may link differently: those with the words of an alias
-    that matches differently now (the honorifics, global, are the same: see `_fingerprint`)."""
+    that matches differently now (the honorifics, global, are the same: see `fingerprint_of`)."""
     before = catalog_mod.Catalog(tuple(entries), catalog.honorifics)
     return store.sources_with_words(relink.words_to_look_for(before, catalog), state.sources)
 
@@ -430,7 +430,7 @@ def _feeders(store: Store, new: Staged) -> Callable[[str], set[str]]:
     return lambda note: store.sources_feeding(note) | new.feeding(note)
 
 
-def _related(totals: Totals, old_totals: Totals) -> Callable[[str], set[str]]:
+def related_of(totals: Totals, old_totals: Totals) -> Callable[[str], set[str]]:
     """The entities an entity note lists among those it appears with (as last built, if it is
     gone)."""
     return lambda key: set(totals.get(key, old_totals.get(key, [0, 0, None, {}]))[3])
@@ -452,7 +452,7 @@ def _showing_entries(
     return out
 
 
-def _targets(
+def targets_of(
     entities: list[Entity],
     authors: Mapping[str, str],
     author_ids: Mapping[str, str],
@@ -508,7 +508,7 @@ PART_CHARS = 4_000_000  # and at most this much of their text, give or take a no
 # pages grow with the vault): a part holds its renderings and, while it is written, their bytes
 
 
-def _in_parts(
+def in_parts(
     notes: Iterator[Note],
     plan: Plan,
     state: State,
@@ -558,7 +558,7 @@ def _parts(notes: Iterator[Note]) -> Iterator[list[Note]]:
         yield part
 
 
-def _rendered(
+def render_each(
     reading: Reading,
     ids: Mapping[str, str],
     stems: Mapping[str, str],
@@ -598,28 +598,28 @@ def _placed(note: Note, folders: Mapping[str, str]) -> Note:
     return note if folder is None else dataclasses.replace(note, folder=folder)
 
 
-def _take(parsed: Parsed, tally: Tally, staged: Staged) -> None:
+def take_parsed(parsed: Parsed, tally: Tally, staged: Staged) -> None:
     """A source just parsed: added to the totals, its contributions and words put aside."""
     tally.add(parsed.tallied)
     staged.add(parsed.prepared.source, parsed.contributions, parsed.words)
 
 
-def _taken_away(store: Store, sources: set[str], tally: Tally) -> dict[str, dict[str, str]]:
+def taken_away(store: Store, sources: set[str], tally: Tally) -> dict[str, dict[str, str]]:
     """What these sources gave each note when last built, taken away from the totals, and
     kept as digests only (`Contribution.digest`): a build compares them, and holding them
     whole, for thousands of sources (a catalog change), took hundreds of megabytes."""
     out = {}
     for source, given in store.each_contribution_of(sources):
         tally.add(tallied(given), -1)
-        out[source] = _digests(given)
+        out[source] = digests_of(given)
     return out
 
 
-def _digests(given: Mapping[str, Contribution]) -> dict[str, str]:
+def digests_of(given: Mapping[str, Contribution]) -> dict[str, str]:
     return {note: c.digest() for note, c in given.items()}
 
 
-def _replaced(
+def replaced(
     changed: set[str],
     gone: set[str],
     old: Mapping[str, Mapping[str, str]],
@@ -631,7 +631,7 @@ def _replaced(
     return Replacing(new, [p for p in sorted(changed) if old.get(p) != now[p]], gone)
 
 
-def _owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set[str]:
+def owners_showing(render: set[str], totals: Totals, old_totals: Totals) -> set[str]:
     """The entity notes that show what changed on a mention page about to be rendered.
 
     Below the paging threshold an entity note lists its mentions itself; above
@@ -665,7 +665,7 @@ def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
     return dict(sorted(records.items()))
 
 
-def _wanted(
+def wanted_notes(
     entities: list[Entity],
     authors: dict[str, str],
     records: dict[str, SourceRecord],
@@ -693,11 +693,11 @@ def _wanted(
     return wanted
 
 
-def _ref(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
+def ref_of(rec: SourceRecord, stems: Mapping[str, str]) -> Ref:
     return (rec.id, rec.title, rec.published, rec.publisher, stems.get(rec.id))
 
 
-def _promotions(store: Store, located: dict[str, OnDisk]) -> list[promotion.Promoted]:
+def promotions_of(store: Store, located: dict[str, OnDisk]) -> list[promotion.Promoted]:
     """The candidates promoted so far, with the ticks in the Candidates note if the user changed it."""
     disk = located.get(CANDIDATES)
     text = None
@@ -707,7 +707,7 @@ def _promotions(store: Store, located: dict[str, OnDisk]) -> list[promotion.Prom
     return promotion.promotions(stored, text, lambda: store.lines_of(CANDIDATES))
 
 
-def _draw_map(
+def draw_map(
     vault: Path,
     entities: list[Entity],
     totals: Totals,
@@ -743,10 +743,10 @@ def _draw_map(
 
 
 # the last catalog's matcher: `kbgen watch` builds again and again with the same catalog
-_matcher = functools.lru_cache(maxsize=1)(Matcher)
+matcher_for = functools.lru_cache(maxsize=1)(Matcher)
 
 
-def _fingerprint(catalog: catalog_mod.Catalog) -> str:
+def fingerprint_of(catalog: catalog_mod.Catalog) -> str:
     """What every contribution depends on besides its source and the catalog's entries (which
     `relink` compares one by one): kbgen's code, and the honorifics that make aliases of
     every person. A change to either rebuilds everything once, so a kbgen upgrade can never
