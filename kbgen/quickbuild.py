@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 from . import promotion, relink
 from .actions import Plan
@@ -15,11 +17,12 @@ from .config import Config
 from .errors import SourceError
 from .index import CANDIDATES, Tally, Totals
 from .listings import Listing
-from .names import stem_of
+from .names import Wanted, stem_of
 from .notes import SourceRef
 from .plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
 from .quick import Ending, Record
 from .reading import Reading, parse_all
+from .render import Prepared
 from .report import Report
 from .sources import SourceFile, digest, read_bytes
 from .staged import Staged
@@ -54,6 +57,9 @@ def build_changed(
     record: Record,
     changed: list[SourceFile],
 ) -> Ending | None:
+    """The build of the sources whose stat changed, or None (nothing written) when it finds
+    what only the full path may do: a source that fails or is shown differently, a note that
+    appears or goes, a note not where or as the last build left it."""
     catalog = catalog_of(record)
     if catalog is None or store.meta("fingerprint") != fingerprint_of(catalog):
         return None
@@ -68,27 +74,75 @@ def build_changed(
         return None
     new = Staged()
     try:
-        return _build(
-            config, store, report, listing, record, catalog, before, same, todo, stats, new
-        )
+        edits = _edits(store, catalog, before, same, todo, stats, new)
+        if edits is None:
+            return None
+        report.lap("read")
+        found = _reached_notes(store, config.vault, listing, record, edits)
+        if found is None:
+            return None
+        report.lap("vault")
+        return _written(config.vault, store, report, listing, record, edits, *found)
     finally:
         new.close()
 
 
-def _build(
-    config: Config,
+@dataclass
+class _Edits:
+    """The changed sources, read and linked: what they give each note now and gave before."""
+
+    catalog: Catalog
+    parsed: dict[str, Prepared]  # rendering lets go of each (`render_each`): see `changed`
+    records: dict[str, SourceRecord]  # of every source whose stat changed
+    before: Mapping[str, SourceRecord]
+    new: Staged
+    old: dict[str, dict[str, str]]  # per source parsed, its contributions' digests, then
+    now: dict[str, dict[str, str]]  # and now
+    totals: Totals
+    old_totals: Totals
+    wanted: set[str]  # the ids of the notes the vault holds, but other sources' notes
+
+    def __post_init__(self) -> None:
+        self.changed = frozenset(self.parsed)  # the sources read and linked anew
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {p: r.id for p, r in self.records.items()}
+
+    def inputs(self) -> Inputs:
+        changed = set(self.changed)
+        old_refs = {p: ref_of(self.before[p], {}) for p in changed}
+        new_refs = {p: ref_of(self.records[p], {}) for p in changed}
+        moved = self.totals != self.old_totals
+        return Inputs(changed, set(), self.old, self.now, old_refs, new_refs, {}, {}, moved)
+
+    def reached(self, located: dict[str, OnDisk]) -> set[str]:
+        """The notes the edits reach (`changes.notes_to_render`, where no name changes)."""
+        totals, old_totals, inputs = self.totals, self.old_totals, self.inputs()
+        render = notes_to_render(
+            inputs,
+            located,
+            self.ids,
+            feeds=_no_names_change,
+            feeders=_no_names_change,
+            related=related_of(totals, old_totals),
+            showing=showing_of(inputs, self.records, totals, old_totals),
+        )
+        render |= owners_showing(render, totals, old_totals)
+        return render & (self.wanted | set(self.ids.values()))
+
+
+def _edits(
     store: Store,
-    report: Report,
-    listing: Listing,
-    record: Record,
     catalog: Catalog,
     before: Mapping[str, SourceRecord],
     same: dict[str, SourceRecord],
     todo: list[tuple[SourceFile, bytes]],
     stats: dict[str, StatKey | None],
     new: Staged,
-) -> Ending | None:
-    vault = config.vault
+) -> _Edits | None:
+    """The sources parsed and their contributions staged in `new`, or None if one fails, is
+    shown differently (title, date, publisher), or makes a note appear or go."""
     old_totals: Totals = store.totals()
     tally = Tally(old_totals)
     errors: list[SourceError] = []
@@ -99,117 +153,124 @@ def _build(
     records = dict(same)
     for path, prepared in parsed.items():
         meta, rec = prepared.meta, before[path]
-        if (meta.title, meta.published, meta.publisher) != (
-            rec.title,
-            rec.published,
-            rec.publisher,
-        ):
-            return None  # shown differently in every note that lists it: the full path
-        records[path] = SourceRecord(
-            prepared.digest, rec.id, meta.title, meta.published, meta.publisher, stats[path]
-        )
+        shown = (meta.title, meta.published, meta.publisher)
+        if shown != (rec.title, rec.published, rec.publisher):
+            return None  # shown differently in every note that lists it
+        records[path] = SourceRecord(prepared.digest, rec.id, *shown, stats[path])
     old = taken_away(store, set(parsed), tally)
     now = {source: digests_of(new[source]) for source in new}
     totals = tally.totals()
-    entities = [e for e in catalog.entities if e.key in totals]
-    authors = _authors(totals)
-    wanted = wanted_notes(entities, authors, {}, totals)
-    was = [e for e in catalog.entities if e.key in old_totals]
-    if wanted != wanted_notes(was, _authors(old_totals), {}, old_totals):
+    wanted = _wanted(catalog, totals)
+    if wanted != _wanted(catalog, old_totals):
         return None  # a note appears or goes: names may change
-    report.lap("read")
-    changed = set(parsed)
-    ids = {p: r.id for p, r in records.items()}
-    old_refs = {p: ref_of(before[p], {}) for p in changed}
-    new_refs = {p: ref_of(records[p], {}) for p in changed}
-    inputs = Inputs(changed, set(), old, now, old_refs, new_refs, {}, {}, totals != old_totals)
-    wanted_ids = {w.kbgen_id for w in wanted} | set(ids.values())
-    reach = _reached(inputs, {}, ids, records, totals, old_totals) & wanted_ids
-    keep = {e.key for e in entities if e.user_note is None}
-    loading = reach | keep | {CANDIDATES, "home"} | {i for i, _ in record.racy.values()}
-    state = store.load_some(loading, records)
-    if not reach <= state.notes.keys() or len(state.sources) != len(records):
+    ids = {w.kbgen_id for w in wanted}
+    return _Edits(catalog, parsed, records, before, new, old, now, totals, old_totals, ids)
+
+
+def _wanted(catalog: Catalog, totals: Totals) -> list[Wanted]:
+    """The notes the totals make the vault hold, but the sources' own."""
+    entities = [e for e in catalog.entities if e.key in totals]
+    return wanted_notes(entities, _authors(totals), {}, totals)
+
+
+def _reached_notes(
+    store: Store, vault: Path, listing: Listing, record: Record, edits: _Edits
+) -> tuple[State, dict[str, OnDisk], set[str]] | None:
+    """The records of the notes the edits reach (and of every entity note, which Map.canvas
+    shows), where each is, and which to render; None if one is not where or as the last
+    build left it."""
+    reach = edits.reached({})
+    entities = {e.key for e in edits.catalog.entities if e.key in edits.totals and not e.user_note}
+    written = {kbgen_id for kbgen_id, _ in record.racy.values()}
+    state = store.load_some(reach | entities | {CANDIDATES, "home"} | written, edits.records)
+    if not reach <= state.notes.keys() or len(state.sources) != len(edits.records):
         return None
     located = locate(state, vault, {}, store, listing.notes)
     if any(d.path is None or d.moved or d.damaged for d in located.values()):
         return None
-    render = _reached(inputs, located, ids, records, totals, old_totals) & wanted_ids
-    report.lap("vault")
+    return state, located, edits.reached(located)
+
+
+def _written(
+    vault: Path,
+    store: Store,
+    report: Report,
+    listing: Listing,
+    record: Record,
+    edits: _Edits,
+    state: State,
+    located: dict[str, OnDisk],
+    render: set[str],
+) -> Ending:
+    """The notes rendered, planned and written as the full path does it, then committed."""
+    from .reduce import Reduction
+
+    catalog, totals, parsed = edits.catalog, edits.totals, edits.parsed
+    entities = [e for e in catalog.entities if e.key in totals]
+    authors = _authors(totals)
     stems = Stems(store, state)
     author_ids = {n: author_id(n) for p in parsed.values() for n in p.meta.authors}
     stems.fetch([*authors, *author_ids.values()])
     targets = targets_of(entities, authors, author_ids, stems)
-    refs = Refs(store, stems, records)
     promoted = promotions_of(store, located)
-    from .reduce import Reduction
-
-    reduction = Reduction(store, new, set(), totals, refs, stems, targets, catalog, promoted)
-    folders = folders_of(staying_put(state, located, wanted_ids), wanted_ids)
+    refs = Refs(store, stems, edits.records)
+    reduction = Reduction(store, edits.new, set(), totals, refs, stems, targets, catalog, promoted)
+    wanted = edits.wanted | set(edits.ids.values())
+    folders = folders_of(staying_put(state, located, wanted), wanted)
     report.parsed = len(parsed)
-    plan = Plan(pinned=pinned_notes(state, located))
+    plan = Plan(pinned=pinned_notes(state, located), notices=list(record.notices))
     after = after_of(state)
-    reading = Reading(parsed=parsed)
-    notes = render_each(reading, ids, stems, targets, render, reduction, folders)
+    notes = render_each(
+        Reading(parsed=parsed), edits.ids, stems, targets, render, reduction, folders
+    )
     rendered = in_parts(notes, plan, state, after, located, store, vault, report)
     report.rendered = len(rendered)
     rest, _ = plan_rest(rendered, state, located, set(), set(state.notes))
-    plan.notices = list(record.notices)
-    report.plan = plan
-    report.sources = len(listing.sources)
+    report.plan, report.sources = plan, len(listing.sources)
     execute(rest, plan, state, after, store, vault, located)
     plan.actions += [a.spent() for a in rest]
     plan.unlisted_unchanged = record.wanted - len(rendered) - len(rest)
-    redraw = totals != old_totals
+    redraw = totals != edits.old_totals
     report.map_written, drawn = draw_map(
         vault, entities, totals, after, redraw, plan, store.meta("map")
     )
     report.lap("write")
     report.catalog_notes = list(record.catalog_notes)
-    after.sources = records
-    store.commit(
-        after,
-        contributions=replaced(changed, set(), old, now, new),
-        words=new.words(),
-        meta={
-            "fingerprint": fingerprint_of(catalog),
-            "entities": record.entities,
-            "promoted": promotion.dumps(promoted),
-            **({"map": drawn} if drawn is not None else {}),
-        },
-        totals=totals if totals != old_totals else None,  # 430 KB of JSON at 10,000
-    )
+    after.sources = edits.records
+    _commit(store, after, record, edits, promoted, drawn)
     report.lap("state")
-    sources = dict(record.sources)
-    sources.update({p: r.stat for p, r in records.items()})
+    sources = {**record.sources, **{p: r.stat for p, r in edits.records.items()}}
     return Ending(
         catalog, list(record.notices), list(record.catalog_notes), record.wanted, after,
         sources, clean=True,
     )  # fmt: skip
 
 
+def _commit(
+    store: Store,
+    after: State,
+    record: Record,
+    edits: _Edits,
+    promoted: list[promotion.Promoted],
+    drawn: str | None,
+) -> None:
+    totals = edits.totals
+    store.commit(
+        after,
+        contributions=replaced(set(edits.changed), set(), edits.old, edits.now, edits.new),
+        words=edits.new.words(),
+        meta={
+            "fingerprint": fingerprint_of(edits.catalog),
+            "entities": record.entities,
+            "promoted": promotion.dumps(promoted),
+            **({"map": drawn} if drawn is not None else {}),
+        },
+        totals=totals if totals != edits.old_totals else None,  # 430 KB of JSON at 10,000
+    )
+
+
 def _authors(totals: Totals) -> dict[str, str]:
     return {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
-
-
-def _reached(
-    inputs: Inputs,
-    located: dict[str, OnDisk],
-    ids: dict[str, str],
-    records: Mapping[str, SourceRecord],
-    totals: Totals,
-    old_totals: Totals,
-) -> set[str]:
-    """The notes the changed sources reach (`changes.notes_to_render`, no name changing)."""
-    render = notes_to_render(
-        inputs,
-        located,
-        ids,
-        feeds=_no_names_change,
-        feeders=_no_names_change,
-        related=related_of(totals, old_totals),
-        showing=showing_of(inputs, records, totals, old_totals),
-    )
-    return render | owners_showing(render, totals, old_totals)
 
 
 def _no_names_change(_: str) -> set[str]:
