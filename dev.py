@@ -65,11 +65,12 @@ def test(args: list[str]) -> int:
     code = _run(PY, "-m", "pytest", *args)
     if code or args:
         return code
-    print("dev.py: $ KBGEN_TRUST_STATS=1 pytest (merge, incremental, catalog tests; stats trusted)")
+    print("dev.py: $ KBGEN_TRUST_STATS=1 pytest (merge, incremental, catalog, quick-path tests)")
     trusted = [
         "tests/test_merge_scenarios.py",
         "tests/test_incremental.py",
         "tests/test_relink.py",
+        "tests/test_quick.py",
         "-q",
     ]
     return subprocess.call(
