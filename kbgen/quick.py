@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import snapshot
 from . import vault as vault_mod
 from .config import Config
 from .listings import Listing
@@ -50,7 +51,7 @@ if TYPE_CHECKING:  # a build the snapshot answers imports this module, not the d
 
 FILE = "quick.marshal"
 VERSION = 1
-AT_MOST = 32  # changed sources beyond which the full path costs about as much
+AT_MOST = 32  # changed sources, at most: a save or a script's batch (more go the full way)
 RACY_AT_MOST = 1000  # notes written too recently to trust, to be read back by the next build
 
 
@@ -59,7 +60,7 @@ class Record:
     """The vault and the sources as a build left them, and what it knew that they imply."""
 
     inputs: str  # `snapshot.inputs` after the build (Map.canvas as it drew it)
-    state: tuple[int, ...] | None  # the state database's stat after the commit
+    state: list[int] | None  # the state database's stat after the commit (`snapshot.state_stat`)
     vault: str  # `vault_digest` of every note but those in `racy`
     racy: dict[str, tuple[str, str]]  # path → (kbgen_id, sha of the bytes kbgen wrote there)
     sources: dict[str, StatKey | None]  # every source's stat as the state keeps it
@@ -112,13 +113,6 @@ def forget(vault: Path) -> None:
     (vault / STATE_DIR / FILE).unlink(missing_ok=True)
 
 
-def state_stat(vault: Path) -> tuple[int, ...] | None:
-    try:
-        return tuple(key_of((vault / STATE_DIR / "state.sqlite").stat()))
-    except OSError:
-        return None
-
-
 def vault_digest(paths: Iterable[str], keys: Iterable[StatKey]) -> str:
     """One digest of notes' paths and stats (`key_of`), in that order: the numbers gathered
     in C, not formatted one by one (ten thousand notes and more)."""
@@ -165,7 +159,7 @@ def record_of(
     trusted = {p: k for p, k in keys.items() if k is not None}  # the racy ones left out
     return Record(
         inputs=inputs,
-        state=state_stat(vault),
+        state=snapshot.state_stat(vault),
         vault=vault_digest(trusted, trusted.values()),
         racy=racy,
         sources=ending.sources,
@@ -218,7 +212,7 @@ def _changed_sources(
     vault: Path, listing: Listing, record: Record, inputs: str
 ) -> list[SourceFile] | None:
     """The sources whose stat changed, if everything else is as the record says."""
-    if record.inputs != inputs or record.state != state_stat(vault):
+    if record.inputs != inputs or record.state != snapshot.state_stat(vault):
         return None
     notes = listing.notes
     if listing.temps or listing.errors or any(p not in notes for p in record.racy):

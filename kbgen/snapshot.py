@@ -120,7 +120,7 @@ def load(vault: Path) -> Replay | None:
     """The replay the last quiet build left, if any (its `key` says for which inputs)."""
     try:
         data = json.loads((vault / STATE_DIR / FILE).read_text(encoding="utf-8"))
-        if data.get("version") != VERSION or data.get("state") != _state_stat(vault):
+        if data.get("version") != VERSION or data.get("state") != state_stat(vault):
             return None  # another kbgen's, or the state was deleted, restored or replaced
         return Replay(
             key=str(data["key"]),
@@ -139,7 +139,7 @@ def save(vault: Path, replay: Replay) -> None:
     data = {
         "version": VERSION,
         "key": replay.key,
-        "state": _state_stat(vault),
+        "state": state_stat(vault),
         "sources": replay.sources,
         "errors": [[e.path, e.reason] for e in replay.errors],
         "actions": [list(a) for a in replay.actions],
@@ -153,7 +153,7 @@ def save(vault: Path, replay: Replay) -> None:
     os.replace(temp, path)
 
 
-def _state_stat(vault: Path) -> list[int] | None:
+def state_stat(vault: Path) -> list[int] | None:
     """The state database's stat: the replay stands for the state it was left beside."""
     try:
         return list(key_of((vault / STATE_DIR / DB_NAME).stat()))

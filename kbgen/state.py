@@ -768,12 +768,13 @@ class Store:
         let_go = {r.base for i, r in before.notes.items() if after.notes.get(i) != r}
         let_go |= self._journaled_texts  # written for a note this build then left alone
         unused = let_go - {r.base for r in after.notes.values()}  # bases are shared
-        if self._partial:  # and with notes this build did not load: asked of the table
-            db.executemany(
-                "DELETE FROM texts WHERE sha = ? AND NOT EXISTS"
-                " (SELECT 1 FROM notes WHERE base = texts.sha)",
-                [(t,) for t in sorted(unused)],
-            )
+        if self._partial:  # and with notes this build did not load: one pass over the table
+            for chunk in _chunks(sorted(unused)):
+                db.execute(
+                    f"DELETE FROM texts WHERE sha IN ({','.join('?' * len(chunk))})"
+                    " AND sha NOT IN (SELECT base FROM notes WHERE base IS NOT NULL)",
+                    chunk,
+                )
             return
         db.executemany("DELETE FROM texts WHERE sha = ?", [(t,) for t in sorted(unused)])
 
