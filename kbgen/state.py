@@ -311,22 +311,11 @@ class Store:
             return State()
         state = State()
         for row in db.execute(
-            "SELECT id, path, base, written, orphaned, pinned, next_path, next_base, next_written,"
-            " stat, edited, aliases FROM notes ORDER BY id"
+            f"SELECT id, next_path, next_base, next_written, {_NOTE_COLUMNS} FROM notes ORDER BY id"
         ):
-            kbgen_id, path, base, written, orphaned, pinned, n_path, n_base, n_written = row[:9]
-            stat, edited, aliases = row[9:]
+            kbgen_id, n_path, n_base, n_written, path = row[:5]
             if path is not None:
-                state.notes[kbgen_id] = NoteRecord(
-                    path,
-                    base,
-                    written,
-                    bool(orphaned),
-                    bool(pinned),
-                    _stat_in(stat),
-                    bool(edited),
-                    tuple(json.loads(aliases)) if aliases is not None else None,
-                )
+                state.notes[kbgen_id] = _note_record(row[4:])
             if n_path is not None:
                 state.pending[kbgen_id] = Pending(n_path, n_base, n_written)
         for path, digest, kbgen_id, title, published, publisher, stat in db.execute(
@@ -353,8 +342,8 @@ class Store:
         for chunk in _chunks(sorted(set(notes))):
             marks = ",".join("?" * len(chunk))
             for row in db.execute(
-                "SELECT id, path, base, written, orphaned, pinned, stat, edited, aliases"
-                f" FROM notes WHERE id IN ({marks}) AND path IS NOT NULL ORDER BY id",
+                f"SELECT id, {_NOTE_COLUMNS} FROM notes"
+                f" WHERE id IN ({marks}) AND path IS NOT NULL ORDER BY id",
                 chunk,
             ):
                 state.notes[row[0]] = _note_record(row[1:])
@@ -810,8 +799,11 @@ def _chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
         yield keys[i : i + size]
 
 
+_NOTE_COLUMNS = "path, base, written, orphaned, pinned, stat, edited, aliases"  # of a record
+
+
 def _note_record(row: tuple[Any, ...]) -> NoteRecord:
-    """A `notes` row (path, base, written, orphaned, pinned, stat, edited, aliases)."""
+    """A note's record from its `_NOTE_COLUMNS`."""
     path, base, written, orphaned, pinned, stat, edited, aliases = row
     return NoteRecord(
         path,
