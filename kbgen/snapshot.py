@@ -69,7 +69,8 @@ def inputs(config: Config, extra: Iterable[Path]) -> hashlib._Hash:
     """The digest of what a build starts from besides the listings, taken before it starts."""
     h = code_digest()
     h.update(repr((config.sources.resolve(), config.vault.resolve())).encode())
-    h.update(repr((config.catalogs, config.follow_symlinks)).encode())
+    catalogs = tuple(p.resolve() for p in config.catalogs)  # however they were typed
+    h.update(repr((catalogs, config.follow_symlinks)).encode())
     for path in (*config.catalogs, *extra):
         h.update(_file_bytes(path))
     return h

@@ -162,6 +162,20 @@ def test_a_catalog_file_edited_is_built_not_replayed(seed_sources: Path, tmp_pat
     assert not _replayed(report)
 
 
+def test_a_catalog_named_another_way_is_the_same_input(
+    seed_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog given by a relative path, then by its absolute one (another working folder, a
+    script): the same file, the same bytes, so the build is replayed, not done again."""
+    catalog = tmp_path / "extra.yaml"
+    catalog.write_text("actors:\n  - name: Dmitry Peskov\n    kind: person\n")
+    vault = tmp_path / "vault"
+    monkeypatch.chdir(tmp_path)
+    _settled(seed_sources, vault, catalogs=(Path("extra.yaml"),))
+    report = build(Config(sources=seed_sources, vault=vault, catalogs=(catalog,)))
+    assert _replayed(report)
+
+
 def test_new_options_or_new_kbgen_code_are_built_not_replayed(
     seed_sources: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
