@@ -379,3 +379,29 @@ def test_what_the_quick_path_leaves_to_the_full_one(
     assert not any(taken), "the quick path went on where it could not be sure"
     if change is _user_line:
         assert "Mine." in (vault / "Actors" / "Vladimir Putin.md").read_text(encoding="utf-8")
+
+
+def test_names_and_refs_looked_up_by_key_are_the_full_paths_own(seed_vault: Path) -> None:
+    """`Stems` and `Refs` answer from the state a key at a time, and in full when iterated,
+    as the full path's dicts would."""
+    from kbgen.names import stem_of
+    from kbgen.notes import SourceRef
+    from kbgen.state import State, Store
+
+    store = Store(seed_vault, readonly=True)
+    try:
+        whole = store.load()
+        stems = kbgen.quickbuild.Stems(store, State())
+        assert dict(stems) == {i: stem_of(r.path) for i, r in whole.notes.items()}
+        assert len(stems) == len(whole.notes)
+        with pytest.raises(KeyError):
+            stems["actor:nobody"]
+        refs = kbgen.quickbuild.Refs(store, kbgen.quickbuild.Stems(store, State()), {})
+        expected = {
+            p: SourceRef(stem_of(whole.notes[r.id].path), r.title, r.published, r.publisher)
+            for p, r in whole.sources.items()
+        }
+        assert {p: refs[p] for p in refs} == expected
+        assert refs.values() == list(expected.values()) and len(refs) == len(expected)
+    finally:
+        store.close()
