@@ -76,12 +76,17 @@ class Ending:
     """What a build that ended knows for the record, besides the listings it started from."""
 
     catalog: Catalog
+    entities: str  # the catalog's entries as the state keeps them (`relink.dumps`)
     notices: list[str]
     catalog_notes: list[str]
     wanted: int
     after: State  # as committed (only the records it loaded, after a quick build)
     sources: dict[str, StatKey | None]
     clean: bool  # no source failed, nothing was protected from a failed source
+    # after a quick build: the vault listing's stats as its check took them, and the notes among
+    # them that may be racy (the others were trusted by the last record, and are unchanged)
+    listed: Mapping[str, StatKey] | None = None
+    unsure: frozenset[str] = frozenset()
 
 
 # -- the record ---------------------------------------------------------------
@@ -135,7 +140,12 @@ def record_of(
     if not ending.clean or plan.skipped or report.errors:
         return None
     after = ending.after.notes
-    keys: dict[str, StatKey | None] = dict(zip(notes, map(key_of, notes.values()), strict=True))
+    keys: dict[str, StatKey | None]
+    if ending.listed is not None:
+        keys, unsure = dict(ending.listed), ending.unsure
+    else:
+        keys = dict(zip(notes, map(key_of, notes.values()), strict=True))
+        unsure = frozenset(keys)
     written: dict[str, str] = {}  # path → kbgen_id of the note written there
     for action in plan.actions:
         if action.old_path:
@@ -145,7 +155,7 @@ def record_of(
         elif action.spent_write:
             keys[action.path] = after[action.kbgen_id].stat
             written[action.path] = action.kbgen_id
-    if _any_racy([k for p, k in keys.items() if p not in written], listed_at_ns):
+    if _any_racy([keys[p] for p in unsure if p in keys and p not in written], listed_at_ns):
         return None  # changed too recently for its stat to say whether it changes again
     racy = {  # written too recently for their stats to be trusted: known by their bytes
         path: (kbgen_id, after[kbgen_id].written)
@@ -163,7 +173,7 @@ def record_of(
         vault=vault_digest(trusted, trusted.values()),
         racy=racy,
         sources=ending.sources,
-        entities=_entities(ending.catalog),
+        entities=ending.entities,
         honorifics=ending.catalog.honorifics,
         notices=ending.notices,
         catalog_notes=ending.catalog_notes,
@@ -181,12 +191,6 @@ def _any_racy(keys: list[StatKey | None], listed_at_ns: int) -> bool:
     return max(mtimes, default=0) > min(limits) and any(is_racy(m, limits) for m in mtimes)
 
 
-def _entities(catalog: Catalog) -> str:
-    from . import relink
-
-    return relink.dumps(catalog.entities)
-
-
 # -- the build ----------------------------------------------------------------
 
 
@@ -200,26 +204,28 @@ def update(
 ) -> Ending | None:
     """Build the few sources that changed since the record's build, or None (nothing done,
     nothing written) when the full path must: see the module's docstring."""
-    changed = _changed_sources(config.vault, listing, record, inputs)
-    if changed is None:
+    found = _changed_sources(config.vault, listing, record, inputs)
+    if found is None:
         return None
     from .quickbuild import build_changed  # the rendering stack, only once it is needed
 
-    return build_changed(config, store, report, listing, record, changed)
+    changed, listed = found
+    return build_changed(config, store, report, listing, record, changed, listed)
 
 
 def _changed_sources(
     vault: Path, listing: Listing, record: Record, inputs: str
-) -> list[SourceFile] | None:
-    """The sources whose stat changed, if everything else is as the record says."""
+) -> tuple[list[SourceFile], dict[str, StatKey]] | None:
+    """The sources whose stat changed, if everything else is as the record says; and the
+    notes' stats, which the next record is made from."""
     if record.inputs != inputs or record.state != snapshot.state_stat(vault):
         return None
     notes = listing.notes
     if listing.temps or listing.errors or any(p not in notes for p in record.racy):
         return None
-    if record.racy:
-        notes = {p: st for p, st in notes.items() if p not in record.racy}
-    if vault_digest(notes, map(key_of, notes.values())) != record.vault:
+    listed = dict(zip(notes, map(key_of, notes.values()), strict=True))
+    trusted = {p: k for p, k in listed.items() if p not in record.racy} if record.racy else listed
+    if vault_digest(trusted, trusted.values()) != record.vault:
         return None
     for path, (_, written) in record.racy.items():
         data = vault_mod.read_bytes(vault / path)
@@ -234,4 +240,4 @@ def _changed_sources(
             return None  # a new source, or a dangling link: the full path says what to do
         if known[f.rel] != key_of(f.stat):
             changed.append(f)
-    return changed if len(changed) <= AT_MOST else None
+    return (changed, listed) if len(changed) <= AT_MOST else None

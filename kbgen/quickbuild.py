@@ -4,6 +4,7 @@ functions, over only the records of those notes."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ def build_changed(
     listing: Listing,
     record: Record,
     changed: list[SourceFile],
+    listed: dict[str, StatKey],
 ) -> Ending | None:
     """The build of the sources whose stat changed, or None (nothing written) when it finds
     what only the full path may do: a source that fails or is shown differently, a note that
@@ -82,7 +84,8 @@ def build_changed(
         if found is None:
             return None
         report.lap("vault")
-        return _written(config.vault, store, report, listing, record, edits, *found)
+        ending = _written(config.vault, store, report, listing, record, edits, *found)
+        return dataclasses.replace(ending, listed=listed, unsure=frozenset(record.racy))
     finally:
         new.close()
 
@@ -241,8 +244,8 @@ def _written(
     report.lap("state")
     sources = {**record.sources, **{p: r.stat for p, r in edits.records.items()}}
     return Ending(
-        catalog, list(record.notices), list(record.catalog_notes), record.wanted, after,
-        sources, clean=True,
+        catalog, record.entities, list(record.notices), list(record.catalog_notes), record.wanted,
+        after, sources, clean=True,
     )  # fmt: skip
 
 

@@ -281,6 +281,7 @@ def update(
         report.lap("state")
         return Ending(
             catalog,
+            change.kept,
             _user_notices(found.entities),
             report.catalog_notes,
             len(wanted_ids),
