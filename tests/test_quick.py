@@ -217,6 +217,22 @@ def _in_vault(rng: random.Random, what: str) -> Callable[[Path, Path], None]:
     return change
 
 
+def _declare(sources: Path, vault: Path) -> None:
+    """The user makes a note of their own an actor: links to that name go to it from now on."""
+    (vault / "Mine").mkdir(exist_ok=True)
+    (vault / "Mine" / "Sergey Lavrov.md").write_text(
+        "---\ntype: actor\naliases: [Lavrov, Russia's foreign minister]\n---\n\nMy notes.\n",
+        "utf-8",
+    )
+
+
+def _tick(sources: Path, vault: Path) -> None:
+    """The user ticks the first candidate: it becomes an actor of the catalog."""
+    path = vault / "Candidates.md"
+    if path.exists():
+        path.write_text(path.read_text("utf-8").replace("- [ ]", "- [x]", 1), "utf-8")
+
+
 def _add_source(rng: random.Random) -> Callable[[Path, Path], None]:
     k = 500 + rng.randrange(1000)
 
@@ -238,8 +254,8 @@ def _step(rng: random.Random) -> Callable[[Path, Path], None]:
     """Mostly the edits the quick path takes; now and then one it must leave to the full path."""
     kind = rng.choices(
         ["word", "mention", "unmention", "drop", "two", "touch", "none", "retitle", "redate",
-         "user", "add", "delete", "move", "rename", "unlink", "write"],
-        weights=[6, 6, 3, 2, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 2],
+         "user", "add", "delete", "move", "rename", "unlink", "write", "declare", "tick"],
+        weights=[6, 6, 3, 2, 2, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1],
     )[0]  # fmt: skip
     simple = {"word": _word, "mention": _mention, "unmention": _unmention, "drop": _drop}
     if kind in simple:
@@ -264,6 +280,8 @@ def _step(rng: random.Random) -> Callable[[Path, Path], None]:
         "rename": _in_vault(rng, "rename"),
         "unlink": _in_vault(rng, "delete"),
         "write": _in_vault(rng, "write"),
+        "declare": _declare,
+        "tick": _tick,
     }
     return others[kind]
 
