@@ -56,15 +56,15 @@ def build(
         listed, temps = listing.notes, listing.temps
         found = (listing.sources, listing.errors)
         replay = snapshot.load(vault) if not temps else None
-        # the change-driven path: `kbgen build` only, where the last build left its record
-        quickly = not dry_run and store is None and kept is None and not temps
-        record = quick.load(vault) if quickly else None
         # the listings' digest, taken only when there is a snapshot to compare it with
         digest = snapshot.key(start, *found, listed, listed_at) if replay is not None else None
         if replay is not None and replay.key == digest:
             _replayed(report, replay)
             report.seconds = time.perf_counter() - started
             return report
+        # the change-driven path: `kbgen build` only, where the last build left its record
+        quickly = not dry_run and store is None and kept is None and not temps
+        record = quick.load(vault) if quickly else None
         if not dry_run:
             snapshot.forget(vault)
             quick.forget(vault)

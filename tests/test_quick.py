@@ -423,3 +423,19 @@ def test_names_and_refs_looked_up_by_key_are_the_full_paths_own(seed_vault: Path
         assert refs.values() == list(expected.values()) and len(refs) == len(expected)
     finally:
         store.close()
+
+
+def test_a_build_the_snapshot_answers_does_not_read_the_record(
+    settled: tuple[Path, Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record is for a build that has something to do: a no-op is answered before it."""
+    sources, vault, _ = settled
+    run_build(sources, vault, parallel=False)  # writes nothing: leaves the snapshot
+    time.sleep(SETTLE)
+
+    def unread(_: Path) -> None:
+        raise AssertionError("the record was read by a build the snapshot answers")
+
+    monkeypatch.setattr(kbgen.quick, "load", unread)
+    report = run_build(sources, vault, parallel=False)
+    assert "snapshot" in report.timings
