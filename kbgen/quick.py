@@ -43,7 +43,7 @@ from .config import Config
 from .listings import Listing
 from .report import Report
 from .sources import SourceFile
-from .state import STATE_DIR, StatKey, Store, is_racy, key_of, racy_limits, sha
+from .state import STATE_DIR, StatKey, Store, any_racy, key_of, sha
 
 if TYPE_CHECKING:  # a build the snapshot answers imports this module, not the data model
     from .catalog import Catalog
@@ -182,13 +182,8 @@ def record_of(
 
 
 def _any_racy(keys: list[StatKey | None], listed_at_ns: int) -> bool:
-    """Whether a stat is unknown or was too recent to trust; each looked at only when the
-    newest was."""
-    if None in keys:
-        return True
-    limits = racy_limits(listed_at_ns)
-    mtimes = [key[1] for key in keys if key is not None]
-    return max(mtimes, default=0) > min(limits) and any(is_racy(m, limits) for m in mtimes)
+    """Whether a stat is unknown or was too recent to trust (`state.any_racy`)."""
+    return None in keys or any_racy([key[1] for key in keys if key is not None], listed_at_ns)
 
 
 # -- the build ----------------------------------------------------------------

@@ -92,8 +92,7 @@ def key(
     stats = [f.stat for f in files] + list(notes.values())
     known = [st for st in stats if st is not None]  # None: a dangling link, reading it says why
     mtimes = array("q", [st.st_mtime_ns for st in known])
-    limits = state.racy_limits(listed_at_ns)
-    if mtimes and max(mtimes) > min(limits) and any(state.is_racy(m, limits) for m in mtimes):
+    if state.any_racy(mtimes, listed_at_ns):
         return None
     h = start.copy()
     h.update(

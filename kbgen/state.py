@@ -41,7 +41,7 @@ import operator
 import os
 import sqlite3
 import struct
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +159,13 @@ def is_racy(mtime_ns: int, limits: tuple[int, int]) -> bool:
     """Too recent to trust (`limits` from `racy_limits`); an mtime in whole milliseconds
     comes from a file system that keeps coarse times."""
     return mtime_ns > limits[mtime_ns % 1_000_000 == 0]
+
+
+def any_racy(mtimes: Sequence[int], now_ns: int) -> bool:
+    """Whether any of these mtimes is too recent to trust at `now_ns`: ten thousand of them
+    are looked at one by one only when the newest is."""
+    limits = racy_limits(now_ns)
+    return bool(mtimes) and max(mtimes) > min(limits) and any(is_racy(m, limits) for m in mtimes)
 
 
 # A stat's key: (size, mtime_ns, ctime_ns, inode), taken in C (it runs once per file per build).
