@@ -82,7 +82,6 @@ class Ending:
     wanted: int
     after: State  # as committed (only the records it loaded, after a quick build)
     sources: dict[str, StatKey | None]
-    clean: bool  # no source failed, nothing was protected from a failed source
     # after a quick build: the vault listing's stats as its check took them, and the notes among
     # them that may be racy (the others were trusted by the last record, and are unchanged)
     listed: Mapping[str, StatKey] | None = None
@@ -137,7 +136,7 @@ def record_of(
     """The record of a build that ended cleanly; None when the next one cannot trust it: a
     note it did not write was too recent to trust when listed."""
     plan = report.plan
-    if not ending.clean or plan.skipped or report.errors:
+    if plan.skipped or report.errors:  # a source failed (its notes were left as they were)
         return None
     after = ending.after.notes
     keys: dict[str, StatKey | None]
@@ -145,7 +144,7 @@ def record_of(
         keys, unsure = dict(ending.listed), ending.unsure
     else:
         keys = dict(zip(notes, map(key_of, notes.values()), strict=True))
-        unsure = frozenset(keys)
+        unsure = None  # every note
     written: dict[str, str] = {}  # path → kbgen_id of the note written there
     for action in plan.actions:
         if action.old_path:
@@ -155,7 +154,8 @@ def record_of(
         elif action.spent_write:
             keys[action.path] = after[action.kbgen_id].stat
             written[action.path] = action.kbgen_id
-    if _any_racy([keys[p] for p in unsure if p in keys and p not in written], listed_at_ns):
+    looked_at = keys.keys() if unsure is None else unsure & keys.keys()
+    if _any_racy([keys[p] for p in looked_at if p not in written], listed_at_ns):
         return None  # changed too recently for its stat to say whether it changes again
     racy = {  # written too recently for their stats to be trusted: known by their bytes
         path: (kbgen_id, after[kbgen_id].written)

@@ -245,7 +245,7 @@ def _written(
     sources = {**record.sources, **{p: r.stat for p, r in edits.records.items()}}
     return Ending(
         catalog, record.entities, list(record.notices), list(record.catalog_notes), record.wanted,
-        after, sources, clean=True,
+        after, sources,
     )  # fmt: skip
 
 

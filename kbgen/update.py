@@ -287,7 +287,6 @@ def update(
             len(wanted_ids),
             after,
             {p: r.stat for p, r in records.items()},
-            clean=not protected and not report.errors,
         )
     finally:
         new.close()

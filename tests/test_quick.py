@@ -439,3 +439,20 @@ def test_a_build_the_snapshot_answers_does_not_read_the_record(
     monkeypatch.setattr(kbgen.quick, "load", unread)
     report = run_build(sources, vault, parallel=False)
     assert "snapshot" in report.timings
+
+
+def test_a_build_with_a_failing_source_leaves_no_record(
+    settled: tuple[Path, Path, list[int]],
+) -> None:
+    """Its failing source's notes were left as they were: the next build is the full one."""
+    sources, vault, taken = settled
+    (sources / "broken.md").write_bytes(b"abc\x00def")
+    time.sleep(SETTLE)
+    report = run_build(sources, vault, parallel=False)
+    assert [e.path for e in report.errors] == ["broken.md"]
+    assert kbgen.quick.load(vault) is None
+    (sources / "broken.md").unlink()
+    _edit(sources)
+    time.sleep(SETTLE)
+    assert run_build(sources, vault, parallel=False).ok
+    assert not any(taken)
