@@ -325,12 +325,8 @@ class Store:
                 state.notes[kbgen_id] = _note_record(row[4:])
             if n_path is not None:
                 state.pending[kbgen_id] = Pending(n_path, n_base, n_written)
-        for path, digest, kbgen_id, title, published, publisher, stat in db.execute(
-            "SELECT path, digest, id, title, published, publisher, stat FROM sources ORDER BY path"
-        ):
-            state.sources[path] = SourceRecord(
-                digest, kbgen_id, title, published, publisher, _stat_in(stat)
-            )
+        for row in db.execute(f"SELECT path, {_SOURCE_COLUMNS} FROM sources ORDER BY path"):
+            state.sources[row[0]] = _source_record(row[1:])
         self._in_db = state.copy()
         self._version = self._data_version(db)
         return state
@@ -356,14 +352,11 @@ class Store:
                 state.notes[row[0]] = _note_record(row[1:])
         for chunk in _chunks(sorted(set(sources))):
             marks = ",".join("?" * len(chunk))
-            for path, digest, kbgen_id, title, published, publisher, stat in db.execute(
-                "SELECT path, digest, id, title, published, publisher, stat FROM sources"
-                f" WHERE path IN ({marks}) ORDER BY path",
+            for row in db.execute(
+                f"SELECT path, {_SOURCE_COLUMNS} FROM sources WHERE path IN ({marks}) ORDER BY path",
                 chunk,
             ):
-                state.sources[path] = SourceRecord(
-                    digest, kbgen_id, title, published, publisher, _stat_in(stat)
-                )
+                state.sources[row[0]] = _source_record(row[1:])
         self._in_db = state.copy()
         return state
 
@@ -393,26 +386,21 @@ class Store:
         db = self._connect()
         if db is None:
             return None
-        row = db.execute(
-            "SELECT digest, id, title, published, publisher, stat FROM sources WHERE path = ?",
-            (path,),
-        ).fetchone()
-        if row is None:
-            return None
-        digest, kbgen_id, title, published, publisher, stat = row
-        return SourceRecord(digest, kbgen_id, title, published, publisher, _stat_in(stat))
+        query = f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE path = ?"
+        row = db.execute(query, (path,)).fetchone()
+        return None if row is None else _source_record(row)
 
     def sources_with_notes(self) -> Iterator[tuple[str, SourceRecord, str]]:
         """Every source's record with its note's path, by source path (those with a note)."""
         db = self._connect()
         if db is None:
             return
-        for path, digest, kbgen_id, title, published, publisher, note in db.execute(
-            "SELECT s.path, s.digest, s.id, s.title, s.published, s.publisher, n.path"
-            " FROM sources AS s JOIN notes AS n ON n.id = s.id"
+        columns = ", ".join(f"s.{c}" for c in _SOURCE_COLUMNS.split(", "))
+        for row in db.execute(
+            f"SELECT s.path, {columns}, n.path FROM sources AS s JOIN notes AS n ON n.id = s.id"
             " WHERE n.path IS NOT NULL ORDER BY s.path"
         ):
-            yield path, SourceRecord(digest, kbgen_id, title, published, publisher), note
+            yield row[0], _source_record(row[1:-1]), row[-1]
 
     def _still_current(self) -> bool:
         """The state in memory is the database's: nobody else committed or replaced the file."""
@@ -747,7 +735,7 @@ class Store:
         self._journaled_texts = set()
         if totals is not None:
             self._totals = totals
-        if self._version is not None and not self._partial:
+        if self._version is not None:  # (`load_some` leaves none)
             self._version = self._data_version(db)
         _drop_legacy_json(self.vault)
 
@@ -807,6 +795,15 @@ def _chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
 
 
 _NOTE_COLUMNS = "path, base, written, orphaned, pinned, stat, edited, aliases"  # of a record
+
+
+_SOURCE_COLUMNS = "digest, id, title, published, publisher, stat"  # of a source's record
+
+
+def _source_record(row: tuple[Any, ...]) -> SourceRecord:
+    """A source's record from its `_SOURCE_COLUMNS`."""
+    digest, kbgen_id, title, published, publisher, stat = row
+    return SourceRecord(digest, kbgen_id, title, published, publisher, _stat_in(stat))
 
 
 def _note_record(row: tuple[Any, ...]) -> NoteRecord:
