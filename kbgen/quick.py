@@ -81,7 +81,8 @@ class Ending:
     catalog_notes: list[str]
     wanted: int
     after: State  # as committed (only the records it loaded, after a quick build)
-    sources: dict[str, StatKey | None]
+    # every source's stat, when `after` holds only some sources (a quick build); else theirs
+    sources: dict[str, StatKey | None] | None = None
     # after a quick build: the vault listing's stats as its check took them, and the notes among
     # them that may be racy (the others were trusted by the last record, and are unchanged)
     listed: Mapping[str, StatKey] | None = None
@@ -172,13 +173,19 @@ def record_of(
         state=snapshot.state_stat(vault),
         vault=vault_digest(trusted, trusted.values()),
         racy=racy,
-        sources=ending.sources,
+        sources=_source_stats(ending),
         entities=ending.entities,
         honorifics=ending.catalog.honorifics,
         notices=ending.notices,
         catalog_notes=ending.catalog_notes,
         wanted=ending.wanted,
     )
+
+
+def _source_stats(ending: Ending) -> dict[str, StatKey | None]:
+    if ending.sources is not None:
+        return ending.sources
+    return {path: rec.stat for path, rec in ending.after.sources.items()}
 
 
 def _any_racy(keys: list[StatKey | None], listed_at_ns: int) -> bool:

@@ -286,7 +286,6 @@ def update(
             report.catalog_notes,
             len(wanted_ids),
             after,
-            {p: r.stat for p, r in records.items()},
         )
     finally:
         new.close()
