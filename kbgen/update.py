@@ -230,7 +230,10 @@ def update(
         refs = {
             p: SourceRef(stems[r.id], r.title, r.published, r.publisher) for p, r in records.items()
         }
-        reduction = Reduction(store, new, gone, totals, refs, stems, targets, catalog, promoted)
+        all_new = set(state.sources) <= changed | gone
+        reduction = Reduction(
+            store, new, gone, totals, refs, stems, targets, catalog, promoted, all_new=all_new
+        )
         report.parsed = len(reading.parsed)
         plan = Plan(pinned=pinned_notes(state, located))
         after = after_of(state)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SEEDS, vault_tree
@@ -20,8 +21,11 @@ from test_incremental import _build, _comparable, _settle
 
 from kbgen import relink
 from kbgen.catalog import load_builtin
+from kbgen.config import Config
 from kbgen.extract import Matcher, alias_words, fold, link_article, words_of
+from kbgen.pipeline import build
 from kbgen.sources import parse
+from kbgen.state import Store
 
 PUTIN = """\
 actors:
@@ -215,3 +219,52 @@ def test_the_entries_kept_read_back_as_they_were_and_unreadable_ones_rebuild() -
     assert relink.loads(relink.dumps(entries)) == list(entries)
     for stored in (None, "", "not json", "[]", '[["key", "name"]]', '{"a": 1}'):
         assert relink.loads(stored) is None, stored
+
+
+def _quoting(vault: Path, stem: str) -> list[str]:
+    """The reduced notes (actors, issues, their pages) that quote a source note by its name."""
+    return sorted(
+        str(p.relative_to(vault))
+        for folder in ("Actors", "Issues")
+        for p in (vault / folder).rglob("*.md")
+        if f"[[{stem}#^" in p.read_text(encoding="utf-8")
+    )
+
+
+def test_a_rebuild_of_every_source_reads_no_lines_back(
+    corpus: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every source read again, every stored line would be replaced by its source's new one:
+    reading them (1.4 s of a 10,000-article rebuild, profiled) is work thrown away."""
+    sources, vault, catalog = corpus
+    asked: list[str] = []
+    for name in ("lines_of", "lines_of_pages", "lines_published_on", "feeders"):
+        real = getattr(Store, name)
+
+        def spy(self: Store, *args: object, _name: str = name, _real: Any = real) -> Any:
+            asked.append(_name)
+            return _real(self, *args)
+
+        monkeypatch.setattr(Store, name, spy)
+    catalog.write_text(PUTIN.format(extra=", Russian President"), "utf-8")
+    assert _build(sources, vault, catalog).parsed == 45
+    assert asked == []
+    assert _comparable(vault_tree(vault)) == _cold(sources, catalog, tmp_path)
+
+
+def test_a_source_failing_in_a_rebuild_of_every_source_keeps_its_quotes(
+    corpus: tuple[Path, Path, Path],
+) -> None:
+    """Its note is left as it is, and so are its contributions: the actors' notes still
+    quote it, from the stored lines."""
+    sources, vault, catalog = corpus
+    seed = sources / "003_ae3987c8e33255af.txt"
+    stem = "A New ‘Reset’ Can the Trump Administration Normalise Relations with Russia"
+    quoting = _quoting(vault, stem)
+    assert quoting
+    seed.write_bytes(b"\x00" + seed.read_bytes())  # binary now: it cannot be read
+    catalog.write_text(PUTIN.format(extra=", Russian President"), "utf-8")
+    report = build(Config(sources=sources, vault=vault, catalogs=(catalog,)))
+    assert [e.path for e in report.errors] == [seed.name]
+    assert report.parsed == 44
+    assert _quoting(vault, stem) == quoting
