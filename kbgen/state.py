@@ -261,6 +261,9 @@ class Store:
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(self.path)
+                # not the SECURE_DELETE some SQLite builds default to (this machine's Python's):
+                # zeroing every page a delete frees took a full rebuild 3 s at 10,000 articles
+                self._db.execute("PRAGMA secure_delete = FAST")
                 self._db.executescript(_SCHEMA)
                 self._identity = file_identity(self.path)
                 _migrate(self._db)

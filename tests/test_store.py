@@ -268,3 +268,16 @@ def test_a_notes_lines_are_found_without_visiting_the_rows_that_have_none(tmp_pa
     finally:
         db.close()
     assert "contrib_by_note" not in indexes
+
+
+def test_the_state_does_not_overwrite_what_it_deletes_with_zeros(tmp_path: Path) -> None:
+    """Some SQLite builds (this machine's Python's: SECURE_DELETE) zero every page a delete
+    frees: a rebuild of every source at 10,000 articles spent 3 s deleting the old
+    contributions, 0.1 s without. FAST zeroes deleted content only in pages written anyway."""
+    store = Store(tmp_path)
+    store.commit(
+        State(), contributions={"a.md": {"actor:x": Contribution("actor:x", 1, "", b"{}")}}
+    )
+    db = store._writable()
+    assert db.execute("PRAGMA secure_delete").fetchone() == (2,)  # FAST
+    store.close()
