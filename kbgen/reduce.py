@@ -11,8 +11,9 @@ each one is made of.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from . import promotion
 from .catalog import Catalog
@@ -35,6 +36,8 @@ from .render import Targets
 from .staged import Staged
 from .state import Store
 from .timeline import TIMELINE, period_page
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -78,7 +81,7 @@ class Reduction:
             found = {p: stems[period_page(p)] for p in counts if period_page(p) in stems}
             return render_periods(counts, found)
         if note.startswith(f"{TIMELINE}@"):
-            lines = self._lines(self._stored_lines(note), [note])
+            lines = self._lines(self._stored(self.store.lines_of, note), [note])
             period = note.partition("@")[2]
             stem = self.stems[note]
             return render_period(note, period, stem, lines, self.refs, self.targets.entities)
@@ -90,7 +93,7 @@ class Reduction:
                 mentions = self._on_day(month, day_of(period))
                 page = Page(period, self.stems[note], mentions, len(lines))
             else:
-                lines = self._lines(self._stored_lines(month), [month])
+                lines = self._lines(self._stored(self.store.lines_of, month), [month])
                 page = self._page(note)
             return render_page(entity, self.stems[entity.key], page, note, lines, self.refs)
         if note.startswith(("actor:", "issue:")):
@@ -101,11 +104,12 @@ class Reduction:
             return self._candidates()
         return None
 
-    def _stored_lines(self, note: str) -> Mapping[str, str]:
-        return {} if self.all_new else self.store.lines_of(note)
+    def _stored(self, read: Callable[..., Mapping[str, _T]], *args: str) -> Mapping[str, _T]:
+        """What the state holds, per source, for a note: nothing when every source is new."""
+        return {} if self.all_new else read(*args)
 
     def _author(self, note: str) -> Note:
-        stored = ({} if self.all_new else self.store.feeders(note)).items()
+        stored = self._stored(self.store.feeders, note).items()
         feed = {s: c for s, c in stored if s not in self.new and s not in self.gone}
         feed.update(self.new.by_note(note))
         feed = dict(sorted(feed.items()))
@@ -116,7 +120,7 @@ class Reduction:
 
     def _entity(self, note: str) -> Note:
         entity, own, stem = self._entities[note], self.totals[note], self.stems[note]
-        said = self._lines(self._stored_lines(note), [note])
+        said = self._lines(self._stored(self.store.lines_of, note), [note])
         pages = self.pages.get(note, [])
         if paged(own):
             listed = [self._page(p) for p in pages]
@@ -124,8 +128,7 @@ class Reduction:
                 entity, stem, own, self.targets, pages=listed, said=said, sources=self.refs,
                 span=self._span(pages),
             )  # fmt: skip
-        stored = {} if self.all_new else self.store.lines_of_pages(note)
-        lines = self._lines(stored, pages)
+        lines = self._lines(self._stored(self.store.lines_of_pages, note), pages)
         return render_entity(
             entity, stem, own, self.targets, lines=lines, sources=self.refs, said=said
         )
@@ -137,7 +140,7 @@ class Reduction:
         return render_home(self.stems["home"], refs, entities, counts, self.targets)
 
     def _candidates(self) -> Note:
-        lines = self._lines(self._stored_lines(CANDIDATES), [CANDIDATES])
+        lines = self._lines(self._stored(self.store.lines_of, CANDIDATES), [CANDIDATES])
         counts = self._shared(CANDIDATES)
         names = [p.name for p in self.promoted]
         keys = {p.name: promotion.entity_of(p).key for p in self.promoted}
@@ -162,7 +165,7 @@ class Reduction:
 
     def _lines_on(self, month: str, published: str) -> dict[str, str]:
         """A month page's lines from the sources published on that date (a day, or the month)."""
-        stored = {} if self.all_new else self.store.lines_published_on(month, published)
+        stored = self._stored(self.store.lines_published_on, month, published)
         lines = {s: t for s, t in stored.items() if s not in self.new and s not in self.gone}
         if self._month[0] != month:
             self._month = ("", {})  # the last one let go before the next is read
