@@ -22,12 +22,12 @@ from .names import Wanted, stem_of
 from .notes import SourceRef
 from .plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
 from .quick import Ending, Record
-from .reading import Reading, parse_all
+from .reading import Reading, parse_all, read_if_changed
 from .render import Prepared
 from .report import Report
-from .sources import SourceFile, digest, read_bytes
+from .sources import SourceFile
 from .staged import Staged
-from .state import SourceRecord, State, StatKey, Store, stat_key
+from .state import SourceRecord, State, StatKey, Store
 from .update import (
     digests_of,
     draw_map,
@@ -283,20 +283,19 @@ def _no_names_change(_: str) -> set[str]:
 def read_changed(
     changed: list[SourceFile], records: Mapping[str, SourceRecord]
 ) -> tuple[dict[str, SourceRecord], list[tuple[SourceFile, bytes]], dict[str, StatKey | None]]:
-    """As `reading.read_sources` does: the sources whose content is the same get their new
-    stat; the others are to parse. Raises SourceError for one that cannot be read."""
+    """As `reading.read_sources` reads them (`read_if_changed`): the sources whose content is
+    the same get their new stat; the others are to parse. Raises SourceError for one that
+    cannot be read."""
     now = time.time_ns()
     same: dict[str, SourceRecord] = {}
     todo: list[tuple[SourceFile, bytes]] = []
     stats: dict[str, StatKey | None] = {}
     for f in changed:
-        data = read_bytes(f)
-        stat = stat_key(f.stat, now) if f.stat is not None else None
-        rec = records[f.rel]
-        if rec.digest == digest(data):
-            same[f.rel] = rec._replace(stat=stat)
+        got = read_if_changed(f, records[f.rel], now)
+        if isinstance(got, SourceRecord):
+            same[f.rel] = got
             continue
-        stats[f.rel] = stat
+        stats[f.rel], data = got
         todo.append((f, data))
     return same, todo, stats
 

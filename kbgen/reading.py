@@ -82,21 +82,33 @@ def read_sources(
             reading.kept[f.rel] = rec
             continue
         try:
-            data = read_bytes(f)
+            got = read_if_changed(f, rec, now)
         except SourceError as exc:
             errors.append(exc)
             continue
-        stat = stat_key(f.stat, now) if f.stat is not None else None
-        if rec is not None and rec.digest == digest(data):
-            reading.kept[f.rel] = rec._replace(stat=stat)
+        if isinstance(got, SourceRecord):
+            reading.kept[f.rel] = got
             continue
-        reading.stats[f.rel] = stat
+        reading.stats[f.rel], data = got
         todo.append((f, data))
     reading.parsed = parse_all(todo, matcher, progress, errors, parallel, on_parsed)
     for error in errors:
         if error.path in state.sources:
             reading.kept[error.path] = state.sources[error.path]  # its note is left as it is
     return reading
+
+
+def read_if_changed(
+    f: SourceFile, rec: SourceRecord | None, now_ns: int
+) -> SourceRecord | tuple[StatKey | None, bytes]:
+    """A source whose stat changed: `rec` with its new stat when its content is still the one
+    `rec` records; else that stat (as the state keeps it) and its bytes, to parse. Raises
+    SourceError when it cannot be read."""
+    data = read_bytes(f)
+    stat = stat_key(f.stat, now_ns) if f.stat is not None else None
+    if rec is not None and rec.digest == digest(data):
+        return rec._replace(stat=stat)
+    return stat, data
 
 
 def parse_all(
