@@ -345,21 +345,15 @@ class Store:
         state = State()
         if db is None:
             return state
-        for chunk in _chunks(sorted(set(notes))):
-            marks = ",".join("?" * len(chunk))
-            for row in db.execute(
-                f"SELECT id, {_NOTE_COLUMNS} FROM notes"
-                f" WHERE id IN ({marks}) AND path IS NOT NULL ORDER BY id",
-                chunk,
-            ):
-                state.notes[row[0]] = _note_record(row[1:])
-        for chunk in _chunks(sorted(set(sources))):
-            marks = ",".join("?" * len(chunk))
-            for row in db.execute(
-                f"SELECT path, {_SOURCE_COLUMNS} FROM sources WHERE path IN ({marks}) ORDER BY path",
-                chunk,
-            ):
-                state.sources[row[0]] = _source_record(row[1:])
+        query = (
+            f"SELECT id, {_NOTE_COLUMNS} FROM notes"
+            " WHERE id IN (%s) AND path IS NOT NULL ORDER BY id"
+        )
+        for row in _rows_in(db, query, notes):
+            state.notes[row[0]] = _note_record(row[1:])
+        query = f"SELECT path, {_SOURCE_COLUMNS} FROM sources WHERE path IN (%s) ORDER BY path"
+        for row in _rows_in(db, query, sources):
+            state.sources[row[0]] = _source_record(row[1:])
         self._in_db = state.copy()
         return state
 
@@ -369,10 +363,8 @@ class Store:
         out: dict[str, str] = {}
         if db is None:
             return out
-        for chunk in _chunks(sorted(set(ids))):
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, path FROM notes WHERE id IN ({marks}) AND path IS NOT NULL"
-            out.update(db.execute(query, chunk))
+        query = "SELECT id, path FROM notes WHERE id IN (%s) AND path IS NOT NULL"
+        out.update(_rows_in(db, query, ids))
         return out
 
     def note_paths(self) -> dict[str, str]:
@@ -789,6 +781,13 @@ def _attached(db: sqlite3.Connection, staged: Staged | None) -> Iterator[None]:
         yield
     finally:
         db.execute(f"DETACH DATABASE {_STAGED}")
+
+
+def _rows_in(db: sqlite3.Connection, query: str, keys: Iterable[str]) -> Iterator[Any]:
+    """The rows `query` gives for these keys, asked a chunk of them at a time (the chunks in
+    key order): its `%s` is where their placeholders go (SQLite caps a statement's parameters)."""
+    for chunk in _chunks(sorted(set(keys))):
+        yield from db.execute(query % ",".join("?" * len(chunk)), chunk)
 
 
 def _chunks(keys: list[str], size: int = 500) -> Iterator[list[str]]:
