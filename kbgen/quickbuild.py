@@ -35,6 +35,7 @@ from .update import (
     folders_of,
     in_parts,
     matcher_for,
+    named_in,
     owners_showing,
     promotions_of,
     ref_of,
@@ -107,6 +108,7 @@ class _Edits:
 
     def __post_init__(self) -> None:
         self.changed = frozenset(self.parsed)  # the sources read and linked anew
+        self.entities, self.authors = named_in(self.catalog, self.totals)
 
     @property
     def ids(self) -> dict[str, str]:
@@ -172,8 +174,7 @@ def _edits(
 
 def _wanted(catalog: Catalog, totals: Totals) -> list[Wanted]:
     """The notes the totals make the vault hold, but the sources' own."""
-    entities = [e for e in catalog.entities if e.key in totals]
-    return wanted_notes(entities, _authors(totals), {}, totals)
+    return wanted_notes(*named_in(catalog, totals), {}, totals)
 
 
 def _reached_notes(
@@ -183,7 +184,7 @@ def _reached_notes(
     shows), where each is, and which to render; None if one is not where or as the last
     build left it."""
     reach = edits.reached({})
-    entities = {e.key for e in edits.catalog.entities if e.key in edits.totals and not e.user_note}
+    entities = {e.key for e in edits.entities if not e.user_note}
     written = {kbgen_id for kbgen_id, _ in record.racy.values()}
     state = store.load_some(reach | entities | {CANDIDATES, "home"} | written, edits.records)
     if not reach <= state.notes.keys() or len(state.sources) != len(edits.records):
@@ -209,8 +210,7 @@ def _written(
     from .reduce import Reduction
 
     catalog, totals, parsed = edits.catalog, edits.totals, edits.parsed
-    entities = [e for e in catalog.entities if e.key in totals]
-    authors = _authors(totals)
+    entities, authors = edits.entities, edits.authors
     stems = Stems(store, state)
     author_ids = {n: author_id(n) for p in parsed.values() for n in p.meta.authors}
     stems.fetch([*authors, *author_ids.values()])
@@ -270,10 +270,6 @@ def _commit(
         },
         totals=totals if totals != edits.old_totals else None,  # 430 KB of JSON at 10,000
     )
-
-
-def _authors(totals: Totals) -> dict[str, str]:
-    return {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
 
 
 def _no_names_change(_: str) -> set[str]:

@@ -187,8 +187,7 @@ def update(
         old = {} if full else taken_away(store, changed | gone, tally)
         now = {} if full else {source: digests_of(new[source]) for source in new}
         totals = tally.totals()
-        entities = [e for e in catalog.entities if e.key in totals]
-        authors = {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
+        entities, authors = named_in(catalog, totals)
         wanted = wanted_notes(entities, authors, records, totals)
         wanted_ids = {w.kbgen_id for w in wanted}
         old_stems = {i: stem_of(n.path) for i, n in state.notes.items()}
@@ -665,6 +664,13 @@ def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
             reading.stats.get(path),
         )
     return dict(sorted(records.items()))
+
+
+def named_in(catalog: catalog_mod.Catalog, totals: Totals) -> tuple[list[Entity], dict[str, str]]:
+    """The catalog's entities the totals count mentions of, and the authors they give a note
+    (by kbgen_id, with their names)."""
+    entities = [e for e in catalog.entities if e.key in totals]
+    return entities, {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
 
 
 def wanted_notes(
