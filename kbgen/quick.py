@@ -147,12 +147,13 @@ def record_of(
         keys = dict(zip(notes, map(key_of, notes.values()), strict=True))
         unsure = None  # every note
     written: dict[str, str] = {}  # path → kbgen_id of the note written there
-    for action in plan.actions:
+    for action in plan.actions:  # the paths left first: a note may take one another left
         if action.old_path:
             keys.pop(action.old_path, None)
         if action.kind in ("delete", "forget"):
             keys.pop(action.path, None)
-        elif action.spent_write:
+    for action in plan.actions:
+        if action.spent_write:
             keys[action.path] = after[action.kbgen_id].stat
             written[action.path] = action.kbgen_id
     looked_at = keys.keys() if unsure is None else unsure & keys.keys()

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
-import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import vault as vault_mod
+from . import forked
 from .config import Config
 from .errors import SourceError
 from .extract import Matcher, link_article, words_of
@@ -149,39 +146,15 @@ def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
     """A pool of forked workers sharing `matcher`, or None where forking is not available."""
     global _MATCHER
     _MATCHER = matcher
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if count < _PARALLEL_FROM or (cores or 1) < 2 or sys.platform != "linux":
+    if count < _PARALLEL_FROM or not forked.can_fork():
         yield None
         return
     import multiprocessing  # here: a build of a few sources never starts a pool (13 ms)
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(cores, initializer=_worker_start, initargs=(os.getpid(),)) as pool:
+    start, parent = forked.worker_start, os.getpid()
+    with context.Pool(forked.cores(), initializer=start, initargs=(parent,)) as pool:
         yield pool
-
-
-def _worker_start(parent: int) -> None:
-    """A worker holds no lock of its parent's, and dies with it (a killed build leaves none).
-
-    It takes none of its parent's signal handlers either: Ctrl-C is the parent's to handle,
-    and the pool stops its workers with SIGTERM, which `kbgen watch`'s handler would catch.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    vault_mod.forget_inherited_locks()
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-    # `kbgen build` pauses its own collector, not its workers'. What they inherit is frozen
-    # first, as Python's `gc.freeze` documents for forked children: their collections then
-    # never walk (and copy, page by page) the parent's objects.
-    gc.freeze()
-    gc.enable()
 
 
 def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:

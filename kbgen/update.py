@@ -11,7 +11,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
-from . import canvas, promotion, relink, snapshot
+from . import canvas, forked, promotion, relink, snapshot
 from . import catalog as catalog_mod
 from . import vault as vault_mod
 from .actions import Action, Plan
@@ -42,6 +42,7 @@ from .notes import (
     paged,
 )
 from .plan import (
+    Execution,
     OnDisk,
     after_of,
     execute,
@@ -240,7 +241,11 @@ def update(
         notes = render_each(reading, ids, stems, targets, render, reduction, folders)
         doing = "planning" if report.dry_run else "writing"
         bar = progress_bar(len(render), doing, "note") if progress else None
-        rendered = in_parts(notes, plan, state, after, located, store, vault, report, bar)
+        # in the background while the next part renders: with one part, nothing to overlap
+        background = parallel and len(render) > PART and forked.can_fork()
+        rendered = in_parts(
+            notes, plan, state, after, located, store, vault, report, bar, background
+        )
         report.rendered = len(rendered)
         read_unread(located, stale, state, vault, store)
         rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
@@ -519,31 +524,64 @@ def in_parts(
     vault: Path,
     report: Report,
     bar: Any = None,
+    background: bool = False,
 ) -> set[str]:
     """Each part of `notes` planned, then (unless a dry run) journaled and written, its actions
     added to `plan` and recorded in `after`; the ids of the notes rendered. `bar`, a progress
-    bar counting them, is closed at the end."""
+    bar counting them, is closed at the end.
+
+    `background`: a part is written by a helper process while the next ones are rendered
+    (`plan.Execution`); two parts at most are in its hands when a third is planned. A
+    part's writes never touch the files another part plans from: each goes where its note
+    already is, or where nothing is (a path still taken is tried again at the end).
+    """
     rendered: set[str] = set()
-    try:
-        for part in _parts(notes):
-            report.lap("render")
-            rendered |= {n.kbgen_id for n in part}
-            read_unread(located, [n.kbgen_id for n in part], state, vault, store)
-            actions = plan_notes(part, state, located, store, {CANDIDATES: promotion.consume_ticks})
-            report.lap("plan")
-            if not report.dry_run:
-                execute(actions, plan, state, after, store, vault, located)
-                report.lap("write")
-            plan.actions += [a.spent() for a in actions]
-            _let_go(located, part)
+    with vault_mod.Writer(background and not report.dry_run) as writer:
+        run = Execution(plan, state, after, store, vault, writer)
+        writing: list[tuple[list[Note], list[Action]]] = []  # parts started, not finished
+        try:
+            for part in _parts(notes):  # rendered while the last parts are written
+                report.lap("render")
+                if len(writing) > 1:  # two parts in the writer's hands: the first must be done
+                    _written(run, *writing.pop(0), plan, located, report, bar, leaving=1)
+                rendered |= {n.kbgen_id for n in part}
+                read_unread(located, [n.kbgen_id for n in part], state, vault, store)
+                consumed = {CANDIDATES: promotion.consume_ticks}
+                actions = plan_notes(part, state, located, store, consumed)
+                report.lap("plan")
+                if not report.dry_run:
+                    run.start(actions, located)
+                writing.append((part, actions))
+                del part  # let go with its entry in `writing`
+            while writing:
+                _written(run, *writing.pop(0), plan, located, report, bar)
+            run.retry()
             if bar is not None:
-                bar.update(len(part))
-        if bar is not None:
-            bar.total = bar.n  # a note to render may turn out to have none: the bar ends full
-    finally:
-        if bar is not None:
-            bar.close()
+                bar.total = bar.n  # a note to render may turn out to have none: the bar ends full
+        finally:
+            if bar is not None:
+                bar.close()
     return rendered
+
+
+def _written(
+    run: Execution,
+    part: list[Note],
+    actions: list[Action],
+    plan: Plan,
+    located: dict[str, OnDisk],
+    report: Report,
+    bar: Any,
+    leaving: int = 0,
+) -> None:
+    """A part once its writes are done (but for the last `leaving` parts started): its
+    actions in the plan, its notes' bytes let go."""
+    run.finish(leaving)
+    report.lap("write")
+    plan.actions += [a.spent() for a in actions]
+    _let_go(located, part)
+    if bar is not None:
+        bar.update(len(part))
 
 
 def _parts(notes: Iterator[Note]) -> Iterator[list[Note]]:

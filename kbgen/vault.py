@@ -8,17 +8,27 @@ a crash sees the old bytes or the new ones, never a mix.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 from .errors import KbgenError
 
 MAP = "Map.canvas"  # kbgen's JSON Canvas of actors and issues (not a note)
 TEMP_PREFIX = ".kbgen-tmp-"
 LOCK_FILE = ".kbgen/lock"
+
+
+# A note's stat just after kbgen wrote it (None if it could not be taken), and when it was taken
+Written = tuple[os.stat_result | None, int]
+# What writing a batch of notes did: each written note's `Written`, in order, up to the first
+# that failed, and that one's index and error
+Outcome = tuple[list[Written], tuple[int, OSError] | None]
 
 
 class Writer:
@@ -29,10 +39,29 @@ class Writer:
     makes the rename itself durable, needs it once per batch, not per note:
     the state is committed only after `close`, so a rename lost to a power
     cut is a write the next build redoes.
+
+    `background`: `write_all` hands its batches to a forked helper process, which writes
+    them while this process goes on (see `plan.Execution`). Creating, fsyncing and renaming
+    files is mostly the kernel's work: a thread would do it too, but it needs Python's lock
+    between calls, and it slowed the renderings it ran beside as much as it saved.
+    `close` waits for the batch under way.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, background: bool = False) -> None:
         self._folders: set[Path] = set()
+        self._helper: Any = None
+        if background:
+            import multiprocessing  # builds of many notes only
+            from concurrent.futures import ProcessPoolExecutor
+
+            from . import forked
+
+            self._helper = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=forked.worker_start,
+                initargs=(os.getpid(),),
+            )
 
     def __enter__(self) -> Writer:
         return self
@@ -40,23 +69,75 @@ class Writer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def write(self, path: Path, data: bytes) -> None:
-        folder = path.parent
-        if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            self._folders.add(folder)
-        tmp = folder / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
+    def write(self, path: Path, data: bytes) -> Written:
+        """Write `path` now; its stat just after."""
+        self._folder(path.parent)
+        tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
         try:
             _write_durably(tmp, data)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
             raise
+        now = time.time_ns()  # before the stat, as `state.stat_key` wants it
+        try:
+            return os.stat(path), now
+        except OSError:
+            return None, now
+
+    def write_all(self, items: list[tuple[Path, bytes]]) -> Callable[[], Outcome]:
+        """Write each (path, bytes) in order, stopping at the first that fails: now, or in the
+        helper process if there is one. The returned function gives the `Outcome`, waiting
+        for it if need be."""
+        for path, _ in items:
+            self._folder(path.parent)  # made here: `close` fsyncs what this process knows of
+        if self._helper is None or not items:
+            now = _write_each(self, items)
+            return lambda: now
+        future = self._helper.submit(_write_in_helper, items)
+
+        def later() -> Outcome:
+            from concurrent.futures import BrokenExecutor
+
+            try:
+                return cast(Outcome, future.result())
+            except BrokenExecutor as exc:  # the helper was killed (out of memory?)
+                return [], (0, OSError(errno.EIO, f"kbgen's writing process stopped ({exc})"))
+
+        return later
+
+    def _folder(self, folder: Path) -> None:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
 
     def close(self) -> None:
+        if self._helper is not None:
+            self._helper.shutdown(wait=True, cancel_futures=True)
+            self._helper = None
         for folder in sorted(self._folders):
             _fsync_dir(folder)
         self._folders.clear()
+
+
+def _write_each(writer: Writer, items: list[tuple[Path, bytes]]) -> Outcome:
+    done: list[Written] = []
+    for n, (path, data) in enumerate(items):
+        try:
+            done.append(writer.write(path, data))
+        except OSError as exc:
+            return done, (n, exc)
+    return done, None
+
+
+_HELPERS_WRITER: Writer | None = None  # in the helper process: its folders made once each
+
+
+def _write_in_helper(items: list[tuple[Path, bytes]]) -> Outcome:
+    global _HELPERS_WRITER
+    if _HELPERS_WRITER is None:
+        _HELPERS_WRITER = Writer()
+    return _write_each(_HELPERS_WRITER, items)
 
 
 def _write_durably(path: Path, data: bytes) -> None:

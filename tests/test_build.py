@@ -332,13 +332,13 @@ def test_a_worker_collects_whatever_its_parent_does() -> None:
     """Workers parse thousands of articles each: the pause is the main process's only."""
     import gc
 
-    from kbgen import reading
+    from kbgen import forked
 
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the forked worker
         gc.disable()
-        reading._worker_start(os.getppid())
+        forked.worker_start(os.getppid())
         os.write(write, b"1" if gc.isenabled() else b"0")
         os._exit(0)
     os.close(write)

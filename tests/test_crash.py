@@ -31,15 +31,19 @@ ARTICLES = 240
 # Runs `kbgen build`, killing itself just before its N-th os.replace (a temp
 # file written and fsynced, not yet renamed into place), with parts of 25 notes
 # (`update.PART`): earlier parts are journaled and written, later ones not yet.
+# Most notes are renamed by the build's forked writing process: the count is
+# shared with it, and the build is killed whichever process renames.
 KILL_AT_RENAME = """
-import os, signal, sys
+import mmap, os, signal, struct, sys
 n = int(sys.argv[1])
-calls = 0
+build = os.getpid()
+calls = mmap.mmap(-1, 8)  # shared with forked children: they never rename at the same time
 real_replace = os.replace
 def replace(src, dst):
-    global calls
-    calls += 1
-    if calls == n:
+    count = struct.unpack("q", calls[:8])[0] + 1
+    calls[:8] = struct.pack("q", count)
+    if count == n:
+        os.kill(build, signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
     real_replace(src, dst)
 os.replace = replace
@@ -237,3 +241,70 @@ def test_a_killed_build_leaves_no_worker_and_no_lock_behind(tmp_path: Path) -> N
     while any(_running(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not [w for w in workers if _running(w)]
+
+
+# Runs `kbgen build`; at the N-th rename made by the forked process that writes the notes, that
+# process writes its pid to the file named in argv[2], then kills the build ("build") or itself
+# ("writer").
+KILL_FROM_WRITER = """
+import os, signal, sys, time
+n, pid_file, victim = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+build = os.getpid()
+calls = 0
+real_replace = os.replace
+def replace(src, dst):
+    global calls
+    if os.getpid() != build:
+        calls += 1
+        if calls == n:
+            with open(pid_file, "w") as f:
+                f.write(str(os.getpid()))
+            os.kill(build if victim == "build" else os.getpid(), signal.SIGKILL)
+            time.sleep(5)  # the build is dead: this process must die with it, not go on
+    real_replace(src, dst)
+os.replace = replace
+import kbgen.update
+kbgen.update.PART = 25
+from kbgen.cli import main
+sys.exit(main(sys.argv[4:]))
+"""
+
+
+def _kill_from_writer(victim: str, sources: Path, vault: Path, tmp: Path) -> tuple[int, str, int]:
+    pid_file = tmp / "writer.pid"
+    script = [sys.executable, "-c", KILL_FROM_WRITER, "40", str(pid_file), victim]
+    proc = subprocess.run(
+        [*script, *_command(sources, vault)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return proc.returncode, proc.stderr, int(pid_file.read_text())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the writing process is forked on Linux only")
+def test_a_killed_build_takes_its_writing_process_with_it(corpus: Corpus, tmp_path: Path) -> None:
+    """Notes are written by a forked process while the build renders the next ones: killed
+    with the build, it must not go on writing into a vault the next build is updating."""
+    vault = tmp_path / "vault"
+    code, _, writer = _kill_from_writer("build", corpus.after, vault, tmp_path)
+    assert code == -signal.SIGKILL
+    deadline = time.monotonic() + 3
+    while _running(writer) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _running(writer), "the writing process outlived the build"
+    _finish_and_compare(corpus.after, vault, corpus.fresh)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the writing process is forked on Linux only")
+def test_a_writing_process_that_dies_fails_the_build_cleanly(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    """Killed on its own (the kernel's out-of-memory killer), it leaves the build an error to
+    report, naming a note, not a hang or a traceback; the next build finishes the job."""
+    vault = tmp_path / "vault"
+    code, err, _ = _kill_from_writer("writer", corpus.after, vault, tmp_path)
+    assert code == 2
+    assert err.startswith("kbgen: error: ") and "writing process stopped" in err
+    assert ".md" in err and "Traceback" not in err
+    _finish_and_compare(corpus.after, vault, corpus.fresh)

@@ -192,6 +192,28 @@ def random_changes(sources: Path, vault: Path, tmp_path: Path) -> None:
     _same_as_cold(sources, vault, tmp_path)
 
 
+@pytest.mark.parametrize("first", ["mover", "taker"])
+def test_a_note_takes_the_name_another_leaves_in_the_same_build(tmp_path: Path, first: str) -> None:
+    """A source retitled, and a new one given its old title: the new note is written where
+    the old one was, in that build, whichever of the two is written first (the new one was
+    skipped as "changed while this build ran" when it came first, until the next build)."""
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    shutil.copytree(SEEDS, sources)
+    _build(sources, vault)
+    mover = sources / "003_ae3987c8e33255af.txt"
+    old = "A New ‘Reset’? Can the Trump Administration Normalise Relations with Russia?"
+    text = mover.read_text(encoding="utf-8")
+    assert old in text
+    mover.write_text(text.replace(old, "A New Beginning for Russia", 1), "utf-8")
+    body = "Vladimir Putin spoke about sanctions with the administration in Washington. " * 5
+    taker = "000a-new.txt" if first == "taker" else "009-new.txt"
+    (sources / taker).write_text(f"{old}\n\nBy Ann Weller\n\n{body}\n", "utf-8")
+    report = _build(sources, vault)
+    assert not report.plan.skipped
+    _same_as_cold(sources, vault, tmp_path)
+    assert not _build(sources, vault).plan.writes
+
+
 def test_a_renamed_target_relinks_every_note_that_links_it(
     tmp_path: Path,
 ) -> None:

@@ -16,6 +16,7 @@ from corpus import write_corpus
 
 import kbgen.plan
 import kbgen.state
+import kbgen.vault
 from kbgen.config import Config
 from kbgen.listings import Kept
 from kbgen.pipeline import build
@@ -175,7 +176,7 @@ def test_a_build_that_fails_half_way_leaves_the_next_one_to_load_the_state_afres
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(kbgen.plan, "_apply", disk_full)  # after the journal, before any write
+        patch.setattr(kbgen.vault.Writer, "write", disk_full)  # after the journal, before any write
         with pytest.raises(Exception, match="No space left"):
             build(config, store=store, parallel=False)
     assert _database(config.vault).pending  # the journal a killed build leaves
