@@ -190,24 +190,30 @@ def plan_rest(
     rendered: AbstractSet[str],
     state: State,
     located: Mapping[str, OnDisk],
-    protected: set[str],
     wanted: set[str],
 ) -> tuple[list[Action], int]:
-    """The notes not rendered: the wanted ones stay as they are, the others are stale.
+    """The wanted notes not rendered: they stay as they are.
 
     A wanted note that was not rendered had none of its inputs change; one
     that was not read either is only counted (the second value): most of a
-    big vault. A note nothing wants any more is deleted if untouched, else
-    kept and marked.
+    big vault.
     """
     unrendered = wanted - rendered
     unread = {i for i in unrendered if located[i].unread}
     out = [Action("unchanged", i, state.notes[i].path) for i in sorted(unrendered - unread)]
-    for kbgen_id in sorted(state.notes.keys() - wanted - protected):
+    return out, len(unread)
+
+
+def plan_stale(
+    state: State, located: Mapping[str, OnDisk], stale: AbstractSet[str]
+) -> list[Action]:
+    """The notes nothing wants any more: each deleted if untouched, else kept and marked."""
+    out = []
+    for kbgen_id in sorted(stale):
         action = _plan_stale(kbgen_id, state.notes[kbgen_id], located[kbgen_id])
         if action is not None:
             out.append(action)
-    return out, len(unread)
+    return out
 
 
 def _plan_note(

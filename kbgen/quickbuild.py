@@ -219,7 +219,7 @@ def _written(
     refs = Refs(store, stems, edits.records)
     reduction = Reduction(store, edits.new, set(), totals, refs, stems, targets, catalog, promoted)
     wanted = edits.wanted | set(edits.ids.values())
-    folders = folders_of(staying_put(state, located, wanted), wanted)
+    folders = folders_of(staying_put(state, located), wanted)
     report.parsed = len(parsed)
     plan = Plan(pinned=pinned_notes(state, located), notices=list(record.notices))
     after = after_of(state)
@@ -228,7 +228,7 @@ def _written(
     )
     rendered = in_parts(notes, plan, state, after, located, store, vault, report)
     report.rendered = len(rendered)
-    rest, _ = plan_rest(rendered, state, located, set(), set(state.notes))
+    rest, _ = plan_rest(rendered, state, located, set(state.notes))
     report.plan, report.sources = plan, len(listing.sources)
     execute(rest, plan, state, after, store, vault, located)
     plan.actions += [a.spent() for a in rest]

@@ -50,6 +50,7 @@ from .plan import (
     pinned_notes,
     plan_notes,
     plan_rest,
+    plan_stale,
     read_unread,
 )
 from .quick import Ending
@@ -81,7 +82,7 @@ def _naming(
 ) -> tuple[Naming, dict[str, str]]:
     """Stems for every note, and the folders of notes that stay where the user put them."""
     ids = {w.kbgen_id for w in wanted}
-    staying = staying_put(state, located, ids)
+    staying = staying_put(state, located)
     naming = allocate(
         wanted,
         user_stems=user_stems,
@@ -91,11 +92,10 @@ def _naming(
     return naming, folders_of(staying, ids)
 
 
-def staying_put(
-    state: State, located: Mapping[str, OnDisk], wanted: AbstractSet[str]
-) -> dict[str, str]:
-    """The notes that keep their path (kbgen_id → path): those nothing wants (stale), and those
-    the user moved, renamed, pinned or wrote in."""
+def staying_put(state: State, located: Mapping[str, OnDisk]) -> dict[str, str]:
+    """The notes that keep their path (kbgen_id → path): those the user moved, renamed, pinned
+    or wrote in, wanted or not. A note nothing wants that kbgen may delete (untouched) leaves
+    its name to the notes of this build: it is deleted before they are written."""
     renamable = {
         kbgen_id
         for kbgen_id, disk in located.items()
@@ -104,7 +104,7 @@ def staying_put(
     return {
         kbgen_id: disk.path
         for kbgen_id, disk in located.items()
-        if disk.path is not None and not (kbgen_id in wanted and kbgen_id in renamable)
+        if disk.path is not None and kbgen_id not in renamable
     }
 
 
@@ -237,7 +237,12 @@ def update(
         report.parsed = len(reading.parsed)
         plan = Plan(pinned=pinned_notes(state, located))
         after = after_of(state)
-        stale = set(state.notes) - wanted_ids
+        stale = set(state.notes) - wanted_ids - protected
+        read_unread(located, stale, state, vault, store)
+        leaving = plan_stale(state, located, stale)
+        if not report.dry_run:  # first: a note of this build may take a name one leaves
+            execute(leaving, plan, state, after, store, vault, located)
+            leaving = [a.spent() for a in leaving]
         notes = render_each(reading, ids, stems, targets, render, reduction, folders)
         doing = "planning" if report.dry_run else "writing"
         bar = progress_bar(len(render), doing, "note") if progress else None
@@ -247,19 +252,18 @@ def update(
             notes, plan, state, after, located, store, vault, report, bar, background
         )
         report.rendered = len(rendered)
-        read_unread(located, stale, state, vault, store)
-        rest, plan.unlisted_unchanged = plan_rest(rendered, state, located, protected, wanted_ids)
-        rest += _leftovers_deleted(vault, leftovers)
+        unchanged, plan.unlisted_unchanged = plan_rest(rendered, state, located, wanted_ids)
+        rest = [*unchanged, *_leftovers_deleted(vault, leftovers)]
         plan.notices = _notices(plan, naming, found, located)
         if change.entries_changed:
             count = report.sources if full else len(relinked)
             plan.notices.append(_relinked_notice(entries, catalog, count, report.sources))
         report.plan = plan
         if report.dry_run:
-            plan.actions += rest
+            plan.actions += [*unchanged, *leaving, *rest[len(unchanged) :]]
             return None
         execute(rest, plan, state, after, store, vault, located)
-        plan.actions += [a.spent() for a in rest]
+        plan.actions += [a.spent() for a in [*unchanged, *leaving, *rest[len(unchanged) :]]]
         redraw = (
             full
             or change.entries_changed

@@ -214,6 +214,25 @@ def test_a_note_takes_the_name_another_leaves_in_the_same_build(tmp_path: Path, 
     assert not _build(sources, vault).plan.writes
 
 
+def test_a_note_takes_the_name_of_a_note_deleted_in_the_same_build(tmp_path: Path) -> None:
+    """A source deleted, and another retitled to its title: the retitled note takes the name
+    the deleted one leaves, as a cold build would name it (it was "… (2)" for good)."""
+    sources, vault = tmp_path / "sources", tmp_path / "vault"
+    shutil.copytree(SEEDS, sources)
+    _build(sources, vault)
+    title = "A New ‘Reset’? Can the Trump Administration Normalise Relations with Russia?"
+    (sources / "003_ae3987c8e33255af.txt").unlink()
+    other = sources / "002_4d154a33f3d0f136.txt"
+    text = other.read_text(encoding="utf-8")
+    old = "Russia-US Relations on the Doorstep of the Incoming Trump Administration*"
+    assert old in text
+    other.write_text(text.replace(old, title, 1), "utf-8")
+    report = _build(sources, vault)
+    assert not report.plan.skipped
+    _same_as_cold(sources, vault, tmp_path)
+    assert not _build(sources, vault).plan.writes
+
+
 def test_a_renamed_target_relinks_every_note_that_links_it(
     tmp_path: Path,
 ) -> None:
