@@ -34,8 +34,8 @@ _DANGLING = re.compile(
     r"^(retrieved from|available (at|from)|recuperado de|abgerufen von)\s*:?$", re.I
 )
 _FOOTNOTE = re.compile(r"^(\[\d+\]|\*+\s*\S|\d{1,2}[.)]\s+\S|[†‡§]\s*\S|\^\d)")
-_DISCLAIMER = re.compile(  # the lookahead: see candidates._TITLE
-    r"(?=[diovn])\b(views|opinions|ideas) expressed\b|\bdo(es)? not necessarily (represent|reflect)\b"
+_DISCLAIMER = re.compile(
+    r"\b(views|opinions|ideas) expressed\b|\bdo(es)? not necessarily (represent|reflect)\b"
     r"|\bopiniones expresadas\b|\bn'engagent que\b",
     re.I,
 )

@@ -55,9 +55,9 @@ _WHOLE_LINE: dict[str, str] = {
 _WHOLE = {name: re.compile(rf"(?:{rx})", re.I) for name, rx in _WHOLE_LINE.items()}
 
 # Prose that is still clutter: cookie notices and comment-form boilerplate.
-_COOKIE_WORDS = re.compile(r"(?=c)\bcookies?\b", re.I)  # the lookahead: see candidates._TITLE
+_COOKIE_WORDS = re.compile(r"\bcookies?\b", re.I)
 _CONSENT = re.compile(
-    r"(?=[abcnptuvw])\b(consent|accept|we use|this (web)?site uses|utiliza|utilizamos|usamos|consentimiento"
+    r"\b(consent|accept|we use|this (web)?site uses|utiliza|utilizamos|usamos|consentimiento"
     r"|navegando|browsing|utilise|verwendet|akzeptieren|política|policy)\b",
     re.I,
 )

@@ -61,7 +61,7 @@ _PUBLISHER_PATTERNS = (
     ),
     # "© 2017 Foreign Policy Research Institute. All rights reserved."
     re.compile(
-        r"(?=[©(c])(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)*(?P<p>[A-Z][^.|©,]{1,60}?)\s*(?:\.|,|\s+or\s+|all rights|$)",
+        r"(?:©|\(c\)|copyright)\s*(?:\d{4}\s*[-–]?\s*)*(?P<p>[A-Z][^.|©,]{1,60}?)\s*(?:\.|,|\s+or\s+|all rights|$)",
         re.I,
     ),
 )
