@@ -393,7 +393,7 @@ class Execution:
                 batch = []
                 self.finish()
                 self._under_way.append([])
-            self._apply(action, disk, retrying=False)
+            self._apply(action, disk)
         self._send(batch)
 
     def _send(self, batch: _Batch) -> None:
@@ -420,9 +420,10 @@ class Execution:
         self.finish()
         taken, self._taken = self._taken, []
         for action, disk in taken:
-            self._apply(action, disk, retrying=True)
+            self._apply(action, disk)
 
-    def _apply(self, action: Action, disk: OnDisk | None, retrying: bool) -> None:
+    def _apply(self, action: Action, disk: OnDisk | None) -> None:
+        """One action now: a move, a delete, a record, or a note whose path was taken (`retry`)."""
         vault = self.vault
         if action.kind == "unchanged" and action.base is None and disk is not None and disk.unread:
             return  # not rendered, not read: its record stands as it is (the common case)
@@ -435,10 +436,7 @@ class Execution:
         if data is not None:
             target = vault / action.path
             if not _still(target, None if action.old_path else action.expect):
-                if retrying or action.old_path:
-                    self.plan.skipped.append(action.path)
-                else:
-                    self._taken.append((action, disk))
+                self.plan.skipped.append(action.path)
                 return
             try:
                 stat = self.writer.write(target, data)

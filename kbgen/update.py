@@ -253,17 +253,17 @@ def update(
         )
         report.rendered = len(rendered)
         unchanged, plan.unlisted_unchanged = plan_rest(rendered, state, located, wanted_ids)
-        rest = [*unchanged, *_leftovers_deleted(vault, leftovers)]
+        temps_left = _leftovers_deleted(vault, leftovers)
         plan.notices = _notices(plan, naming, found, located)
         if change.entries_changed:
             count = report.sources if full else len(relinked)
             plan.notices.append(_relinked_notice(entries, catalog, count, report.sources))
         report.plan = plan
         if report.dry_run:
-            plan.actions += [*unchanged, *leaving, *rest[len(unchanged) :]]
+            plan.actions += [*unchanged, *leaving, *temps_left]
             return None
-        execute(rest, plan, state, after, store, vault, located)
-        plan.actions += [a.spent() for a in [*unchanged, *leaving, *rest[len(unchanged) :]]]
+        execute([*unchanged, *temps_left], plan, state, after, store, vault, located)
+        plan.actions += [a.spent() for a in [*unchanged, *leaving, *temps_left]]
         redraw = (
             full
             or change.entries_changed
@@ -543,6 +543,7 @@ def in_parts(
     with vault_mod.Writer(background and not report.dry_run) as writer:
         run = Execution(plan, state, after, store, vault, writer)
         writing: list[tuple[list[Note], list[Action]]] = []  # parts started, not finished
+        consumed = {CANDIDATES: promotion.consume_ticks}
         try:
             for part in _parts(notes):  # rendered while the last parts are written
                 report.lap("render")
@@ -550,7 +551,6 @@ def in_parts(
                     _written(run, *writing.pop(0), plan, located, report, bar, leaving=1)
                 rendered |= {n.kbgen_id for n in part}
                 read_unread(located, [n.kbgen_id for n in part], state, vault, store)
-                consumed = {CANDIDATES: promotion.consume_ticks}
                 actions = plan_notes(part, state, located, store, consumed)
                 report.lap("plan")
                 if not report.dry_run:

@@ -92,8 +92,8 @@ class Writer:
         for path, _ in items:
             self._folder(path.parent)  # made here: `close` fsyncs what this process knows of
         if self._helper is None or not items:
-            now = _write_each(self, items)
-            return lambda: now
+            done = _write_each(self, items)
+            return lambda: done
         future = self._helper.submit(_write_in_helper, items)
 
         def later() -> Outcome:
