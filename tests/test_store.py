@@ -46,7 +46,9 @@ def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Pa
 
 def test_staged_contributions_answer_by_source_and_by_note() -> None:
     """What a build stages answers as the in-memory dicts it replaced did: by source, turned
-    around by note in the order of the sources' paths, a source staged again replaced."""
+    around by note in the order of the sources' paths, a source staged again replaced; a
+    note's lines as the state answers them (an entity note's 10,000 rows at 10,000 articles
+    have none: reading them took a cold build 0.5 s of 1.7)."""
 
     def given(*notes: str, lines: str = "") -> dict[str, Contribution]:
         return {n: Contribution(n, 1, lines, b'{"t":{}}') for n in notes}
@@ -67,7 +69,8 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
         assert list(staged.by_note("actor:x")) == ["a.md", "b.md", "c.md"]
         assert staged.by_note("actor:x")["c.md"] == Contribution("actor:x", 1, "again", b'{"t":{}}')
         assert staged.by_note("issue:y") == {}
-        assert staged.lines_for("actor:x") == {"a.md": "", "b.md": "- “b” ↗", "c.md": "again"}
+        # as `Store.lines_of` answers: the sources that give the note no lines left out
+        assert staged.lines_for("actor:x") == {"b.md": "- “b” ↗", "c.md": "again"}
         assert staged.feeding("actor:x@2017-01") == {"b.md"}
         add("d.md", given("issue:y"))  # after the first question: still answered
         assert staged.by_note("issue:y") == {"d.md": given("issue:y")["issue:y"]}
