@@ -71,6 +71,15 @@ class Reduction:
     def _entities(self) -> dict[str, Entity]:
         return self.catalog.by_key()
 
+    def weight(self, note: str) -> int:
+        """How big a note is, roughly, in lines: a mention page or a period of the timeline
+        holds one per mention; an entity's note a hundred at most (`notes.PAGED_FROM`)."""
+        entry = self.totals.get(note)
+        mentions = int(entry[0]) if entry else 0
+        if is_page(note) or note.startswith(f"{TIMELINE}@"):
+            return 1 + mentions
+        return 1 + min(mentions, 100)
+
     def render(self, note: str) -> Note | None:
         """One reduced note by its kbgen_id (None for a source note: not made here)."""
         if note.startswith("author:"):

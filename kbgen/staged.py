@@ -56,11 +56,8 @@ class Staged(Mapping[str, dict[str, Contribution]]):
     def __init__(self) -> None:
         with _reported():
             self.path = _new_file()
-            self._db = sqlite3.connect(self.path)
-            self._db.executescript(
-                f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-                f"PRAGMA cache_size = -{_CACHE_KIB};{_SCHEMA}"
-            )
+            self._db = self._connect()
+            self._db.executescript(_SCHEMA)
         self._sources: set[str] = set()
         self._rows: list[tuple[str, str, int, bytes, str]] = []  # added, not yet inserted
         self._words: list[tuple[str, str]] = []
@@ -87,6 +84,20 @@ class Staged(Mapping[str, dict[str, Contribution]]):
                 self._db.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?)", self._rows)
                 self._db.executemany("INSERT OR REPLACE INTO w VALUES (?, ?)", self._words)
             self._rows, self._words = [], []
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        db.executescript(
+            f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{_CACHE_KIB};"
+        )
+        return db
+
+    def reopen(self) -> None:
+        """In a forked child (`reducer`): a connection of its own, to read what was staged
+        (`ready` first, in the parent). The parent's is left as it is, unused: SQLite's
+        connections must not cross a fork."""
+        with _reported():
+            self._db = self._connect()
 
     def by_note(self, note: str) -> dict[str, Contribution]:
         """Per staged source, what it gives `note`, in the order of the sources' paths."""

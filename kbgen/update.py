@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -56,6 +58,7 @@ from .plan import (
 from .quick import Ending
 from .reading import Parsed, Reading, parse_paths, read_sources
 from .reduce import Reduction, pages_by_entity
+from .reducer import Reducer
 from .render import Targets, render_source
 from .report import Report, progress_bar
 from .scan import VaultScan, scan
@@ -243,14 +246,22 @@ def update(
         if not report.dry_run:  # first: a note of this build may take a name one leaves
             execute(leaving, plan, state, after, store, vault, located)
             leaving = [a.spent() for a in leaving]
-        notes = render_each(reading, ids, stems, targets, render, reduction, folders)
-        doing = "planning" if report.dry_run else "writing"
-        bar = progress_bar(len(render), doing, "note") if progress else None
         # in the background while the next part renders: with one part, nothing to overlap
         background = parallel and len(render) > PART and forked.can_fork()
-        rendered = in_parts(
-            notes, plan, state, after, located, store, vault, report, bar, background
-        )
+        sources_order, reduced = render_order(reading, ids, render)
+        # the reduced notes of a build of every source rendered by a forked process, started
+        # before the writing process (`reducer`)
+        aside = Reducer(reduction, reduced) if background and all_new else None
+        with aside or contextlib.nullcontext():
+            notes = render_each(reading, ids, stems, targets, render, reduction, folders, aside)
+            doing = "planning" if report.dry_run else "writing"
+            bar = progress_bar(len(render), doing, "note") if progress else None
+            rendered = in_parts(
+                notes, plan, state, after, located, store, vault, report, bar, background
+            )
+        if aside:  # listed in the order they are when rendered in this process
+            rank = {kbgen_id: n for n, kbgen_id in enumerate([*sources_order, *reduced])}
+            plan.actions.sort(key=lambda a: rank.get(a.kbgen_id, len(rank)))
         report.rendered = len(rendered)
         unchanged, plan.unlisted_unchanged = plan_rest(rendered, state, located, wanted_ids)
         temps_left = _leftovers_deleted(vault, leftovers)
@@ -601,6 +612,17 @@ def _parts(notes: Iterator[Note]) -> Iterator[list[Note]]:
         yield part
 
 
+def render_order(
+    reading: Reading, ids: Mapping[str, str], render: set[str]
+) -> tuple[list[str], list[str]]:
+    """The notes `render_each` renders, in the order it renders them in this process: the
+    sources', then the reduced notes, Home and Candidates last (they show the others)."""
+    sources = [ids[path] for path in sorted(reading.parsed) if ids[path] in render]
+    last = [i for i in ("home", CANDIDATES) if i in render]
+    rest = render - set(sources) - {"home", CANDIDATES}
+    return sources, [*sorted(rest), *last]
+
+
 def render_each(
     reading: Reading,
     ids: Mapping[str, str],
@@ -609,21 +631,62 @@ def render_each(
     render: set[str],
     reduction: Reduction,
     folders: Mapping[str, str],
+    aside: Reducer | None = None,
 ) -> Iterator[Note]:
-    """The notes to render, rendered one by one: sources, reduced notes, then Home and
-    Candidates (which show the others). A source's prepared note is let go once rendered."""
+    """The notes to render, rendered one by one (`render_order`). A source's prepared note
+    is let go once rendered.
+
+    `aside`: the reduced notes are rendered by that forked process, and taken as they come
+    between parts of sources: the parts' notes and order then depend on timing, the notes'
+    bytes do not."""
+    _, reduced = render_order(reading, ids, render)
+    sources = _sources_rendered(reading, ids, stems, targets, render, folders)
+    if aside is None:
+        yield from sources
+        for kbgen_id in reduced:
+            if (note := reduction.render(kbgen_id)) is not None:
+                yield _placed(note, folders)
+                del note
+        return
+    more = True
+    while more:
+        more = False
+        for note in itertools.islice(sources, PART):
+            more = True
+            yield note
+            del note  # held by no local once taken: `in_parts` lets go of each part
+        for chunk in aside.done():  # those rendered meanwhile: the process works on
+            yield from _each(chunk, folders)
+    for chunk in aside.rest():
+        yield from _each(chunk, folders)
+
+
+def _each(notes: list[Note], folders: Mapping[str, str]) -> Iterator[Note]:
+    """The notes of a list, emptying it as they go: a list held whole would keep the notes
+    of the parts already written (`in_parts` lets go of each)."""
+    notes.reverse()
+    while notes:
+        yield _placed(notes.pop(), folders)
+
+
+def _sources_rendered(
+    reading: Reading,
+    ids: Mapping[str, str],
+    stems: Mapping[str, str],
+    targets: Targets,
+    render: set[str],
+    folders: Mapping[str, str],
+) -> Iterator[Note]:
     for path in sorted(reading.parsed):
         prepared = reading.parsed.pop(path)
         if ids[path] in render:
             kbgen_id = ids[path]
-            note = render_source(prepared, kbgen_id=kbgen_id, stem=stems[kbgen_id], targets=targets)
-            yield _placed(note, folders)
-            del note  # held by no local once yielded: the caller lets go of each part
-    last = [i for i in ("home", CANDIDATES) if i in render]
-    for kbgen_id in [*sorted(render - {"home", CANDIDATES}), *last]:
-        if (reduced := reduction.render(kbgen_id)) is not None:
-            yield _placed(reduced, folders)
-            del reduced
+            # held by no local while this waits (between parts, when reduced notes are taken
+            # aside): the caller lets go of each part
+            yield _placed(
+                render_source(prepared, kbgen_id=kbgen_id, stem=stems[kbgen_id], targets=targets),
+                folders,
+            )
 
 
 def _let_go(located: dict[str, OnDisk], part: list[Note]) -> None:

@@ -296,6 +296,62 @@ def test_a_killed_build_takes_its_writing_process_with_it(corpus: Corpus, tmp_pa
     _finish_and_compare(corpus.after, vault, corpus.fresh)
 
 
+# Runs `kbgen build`; the forked process that renders the reduced notes (`kbgen.reducer`)
+# writes its pid to the file named in argv[1] as it starts on its first chunk, then kills the
+# build ("build") or itself ("reducer").
+KILL_FROM_REDUCER = """
+import os, signal, sys, time
+pid_file, victim = sys.argv[1], sys.argv[2]
+build = os.getpid()
+import kbgen.reducer
+render_chunk = kbgen.reducer._render_chunk
+def chunk(ids):
+    if os.getpid() != build:
+        with open(pid_file, "w") as f:
+            f.write(str(os.getpid()))
+        os.kill(build if victim == "build" else os.getpid(), signal.SIGKILL)
+        time.sleep(5)  # the build is dead: this process must die with it, not go on
+    return render_chunk(ids)
+kbgen.reducer._render_chunk = chunk
+import kbgen.update
+kbgen.update.PART = 25
+from kbgen.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the rendering process is forked on Linux only")
+@pytest.mark.parametrize("victim", ["build", "reducer"])
+def test_a_rendering_process_dies_with_the_build_and_fails_it_cleanly_alone(
+    victim: str, corpus: Corpus, tmp_path: Path
+) -> None:
+    """A cold build's reduced notes are rendered by a forked process: killed with the build,
+    it must not live on; killed on its own, the build stops with an error, not a hang or a
+    traceback. Either way the next build finishes the job."""
+    vault, pid_file = tmp_path / "vault", tmp_path / "reducer.pid"
+    script = [sys.executable, "-c", KILL_FROM_REDUCER, str(pid_file), victim]
+    proc = subprocess.run(
+        [*script, *_command(corpus.after, vault)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    reducer = int(pid_file.read_text())
+    if victim == "build":
+        assert proc.returncode == -signal.SIGKILL
+    else:
+        assert proc.returncode == 2
+        assert (
+            proc.stderr.startswith("kbgen: error: ") and "rendering process stopped" in proc.stderr
+        )
+        assert "Traceback" not in proc.stderr
+    deadline = time.monotonic() + 3
+    while _running(reducer) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _running(reducer), "the rendering process outlived the build"
+    _finish_and_compare(corpus.after, vault, corpus.fresh)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the writing process is forked on Linux only")
 def test_a_writing_process_that_dies_fails_the_build_cleanly(
     corpus: Corpus, tmp_path: Path

@@ -11,6 +11,7 @@ import pytest
 from conftest import run_build, vault_tree
 from corpus import write_corpus
 
+import kbgen.reducer
 import kbgen.update
 from kbgen.model import Note
 
@@ -41,3 +42,31 @@ def test_the_notes_of_a_part_are_let_go_before_the_part_after_next_is_planned(
     monkeypatch.setattr(kbgen.update, "PART_CHARS", 10**12)
     assert run_build(tmp_path / "sources", tmp_path / "whole").ok
     assert vault_tree(tmp_path / "vault") == vault_tree(tmp_path / "whole")
+
+
+def test_reduced_notes_rendered_aside_make_the_vault_and_report_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build of many notes has a forked process render the reduced notes
+    (`kbgen.reducer`), and takes them as they come between parts of sources: the vault, and
+    the report's list of what was written, are those of a build that renders everything
+    itself, whatever the timing."""
+    write_corpus(tmp_path / "sources", 60)
+    taken: list[int] = []
+
+    class Counted(kbgen.reducer.Reducer):
+        def _take(self) -> list[Note]:
+            chunk = super()._take()
+            taken.append(len(chunk))
+            return chunk
+
+    monkeypatch.setattr(kbgen.update, "Reducer", Counted)
+    monkeypatch.setattr(kbgen.reducer, "BUDGET", 40)  # many chunks, so some come between parts
+    aside = run_build(tmp_path / "sources", tmp_path / "aside")
+    assert aside.ok and len(taken) > 5
+    assert sum(taken) == len([a for a in aside.plan.actions if "/Sources/" not in f"/{a.path}"])
+
+    alone = run_build(tmp_path / "sources", tmp_path / "alone", parallel=False)
+    assert alone.ok
+    assert vault_tree(tmp_path / "aside") == vault_tree(tmp_path / "alone")
+    assert [a.line() for a in aside.plan.actions] == [a.line() for a in alone.plan.actions]
