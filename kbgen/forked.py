@@ -1,4 +1,5 @@
-"""Forked helper processes: the workers that parse sources, the one that writes notes.
+"""Forked helper processes: the workers that parse sources, those that write notes, the one
+that renders a cold build's reduced notes.
 
 Forked, not spawned: a child starts in milliseconds with the parent's
 modules, catalog and matcher already in memory. `kbgen watch` has threads

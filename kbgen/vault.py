@@ -20,6 +20,9 @@ from typing import Any, cast
 from .errors import KbgenError
 
 MAP = "Map.canvas"  # kbgen's JSON Canvas of actors and issues (not a note)
+# Forked processes a background `Writer` shares each batch between: one creates files while the
+# other waits on an fsync (a cold build of 10,000 articles writes 13,807 notes)
+WRITING_PROCESSES = 2
 TEMP_PREFIX = ".kbgen-tmp-"
 LOCK_FILE = ".kbgen/lock"
 
@@ -40,11 +43,11 @@ class Writer:
     the state is committed only after `close`, so a rename lost to a power
     cut is a write the next build redoes.
 
-    `background`: `write_all` hands its batches to a forked helper process, which writes
-    them while this process goes on (see `plan.Execution`). Creating, fsyncing and renaming
-    files is mostly the kernel's work: a thread would do it too, but it needs Python's lock
-    between calls, and it slowed the renderings it ran beside as much as it saved.
-    `close` waits for the batch under way.
+    `background`: `write_all` shares its batches between forked helper processes
+    (`WRITING_PROCESSES`), which write them while this process goes on (see
+    `plan.Execution`). Creating, fsyncing and renaming files is mostly the kernel's work: a
+    thread would do it too, but it needs Python's lock between calls, and it slowed the
+    renderings it ran beside as much as it saved. `close` waits for the batches under way.
     """
 
     def __init__(self, background: bool = False) -> None:
@@ -57,7 +60,7 @@ class Writer:
             from . import forked
 
             self._helper = ProcessPoolExecutor(
-                1,
+                WRITING_PROCESSES,
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=forked.worker_start,
                 initargs=(os.getpid(),),
@@ -86,23 +89,42 @@ class Writer:
             return None, now
 
     def write_all(self, items: list[tuple[Path, bytes]]) -> Callable[[], Outcome]:
-        """Write each (path, bytes) in order, stopping at the first that fails: now, or in the
-        helper process if there is one. The returned function gives the `Outcome`, waiting
-        for it if need be."""
+        """Write each (path, bytes), stopping at the first that fails: now, or shared between
+        the helper processes if there are any (each path is written once: in any order). The
+        returned function gives the `Outcome`, waiting for it if need be: the notes written
+        before the first failure in `items`' order (those another helper wrote after it are
+        left to the journal, as a killed build's are)."""
         for path, _ in items:
             self._folder(path.parent)  # made here: `close` fsyncs what this process knows of
         if self._helper is None or not items:
             done = _write_each(self, items)
             return lambda: done
-        future = self._helper.submit(_write_in_helper, items)
+        from concurrent.futures import BrokenExecutor
+
+        def stopped(exc: BrokenExecutor) -> Outcome:  # a helper was killed (out of memory?)
+            return [], (0, OSError(errno.EIO, f"kbgen's writing process stopped ({exc})"))
+
+        size = -(-len(items) // WRITING_PROCESSES)
+        try:
+            futures = [
+                self._helper.submit(_write_in_helper, items[i : i + size])
+                for i in range(0, len(items), size)
+            ]
+        except BrokenExecutor as exc:  # one stopped while writing an earlier batch
+            broken = stopped(exc)
+            return lambda: broken
 
         def later() -> Outcome:
-            from concurrent.futures import BrokenExecutor
-
-            try:
-                return cast(Outcome, future.result())
-            except BrokenExecutor as exc:  # the helper was killed (out of memory?)
-                return [], (0, OSError(errno.EIO, f"kbgen's writing process stopped ({exc})"))
+            written: list[Written] = []
+            for future in futures:
+                try:
+                    done, failed = cast(Outcome, future.result())
+                except BrokenExecutor as exc:
+                    done, failed = stopped(exc)
+                if failed is not None:
+                    return written + done, (len(written) + failed[0], failed[1])
+                written += done
+            return written, None
 
         return later
 

@@ -26,22 +26,27 @@ import pytest
 from conftest import run_build, vault_tree
 from corpus import write_corpus
 
+from kbgen import vault as vault_mod
+
 ARTICLES = 240
 
 # Runs `kbgen build`, killing itself just before its N-th os.replace (a temp
 # file written and fsynced, not yet renamed into place), with parts of 25 notes
 # (`update.PART`): earlier parts are journaled and written, later ones not yet.
-# Most notes are renamed by the build's forked writing process: the count is
-# shared with it, and the build is killed whichever process renames.
+# Most notes are renamed by the build's forked writing processes: the count is
+# shared with them (a lock around it: two of them rename at once), and the build is killed
+# whichever process renames.
 KILL_AT_RENAME = """
-import mmap, os, signal, struct, sys
+import mmap, multiprocessing, os, signal, struct, sys
 n = int(sys.argv[1])
 build = os.getpid()
-calls = mmap.mmap(-1, 8)  # shared with forked children: they never rename at the same time
+calls = mmap.mmap(-1, 8)  # shared with the forked children
+counting = multiprocessing.Lock()
 real_replace = os.replace
 def replace(src, dst):
-    count = struct.unpack("q", calls[:8])[0] + 1
-    calls[:8] = struct.pack("q", count)
+    with counting:
+        count = struct.unpack("q", calls[:8])[0] + 1
+        calls[:8] = struct.pack("q", count)
     if count == n:
         os.kill(build, signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
@@ -243,9 +248,8 @@ def test_a_killed_build_leaves_no_worker_and_no_lock_behind(tmp_path: Path) -> N
     assert not [w for w in workers if _running(w)]
 
 
-# Runs `kbgen build`; at the N-th rename made by the forked process that writes the notes, that
-# process writes its pid to the file named in argv[2], then kills the build ("build") or itself
-# ("writer").
+# Runs `kbgen build`; each forked process that writes notes adds its pid to the file named in
+# argv[2] at its first rename, and at its N-th kills the build ("build") or itself ("writer").
 KILL_FROM_WRITER = """
 import os, signal, sys, time
 n, pid_file, victim = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -256,9 +260,10 @@ def replace(src, dst):
     global calls
     if os.getpid() != build:
         calls += 1
+        if calls == 1:
+            with open(pid_file, "a") as f:
+                f.write(f"{os.getpid()}\\n")
         if calls == n:
-            with open(pid_file, "w") as f:
-                f.write(str(os.getpid()))
             os.kill(build if victim == "build" else os.getpid(), signal.SIGKILL)
             time.sleep(5)  # the build is dead: this process must die with it, not go on
     real_replace(src, dst)
@@ -270,7 +275,9 @@ sys.exit(main(sys.argv[4:]))
 """
 
 
-def _kill_from_writer(victim: str, sources: Path, vault: Path, tmp: Path) -> tuple[int, str, int]:
+def _kill_from_writer(
+    victim: str, sources: Path, vault: Path, tmp: Path
+) -> tuple[int, str, list[int]]:
     pid_file = tmp / "writer.pid"
     script = [sys.executable, "-c", KILL_FROM_WRITER, "40", str(pid_file), victim]
     proc = subprocess.run(
@@ -279,20 +286,21 @@ def _kill_from_writer(victim: str, sources: Path, vault: Path, tmp: Path) -> tup
         text=True,
         timeout=120,
     )
-    return proc.returncode, proc.stderr, int(pid_file.read_text())
+    return proc.returncode, proc.stderr, [int(pid) for pid in pid_file.read_text().split()]
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the writing process is forked on Linux only")
 def test_a_killed_build_takes_its_writing_process_with_it(corpus: Corpus, tmp_path: Path) -> None:
-    """Notes are written by a forked process while the build renders the next ones: killed
-    with the build, it must not go on writing into a vault the next build is updating."""
+    """Notes are written by forked processes while the build renders the next ones: killed
+    with the build, none may go on writing into a vault the next build is updating."""
     vault = tmp_path / "vault"
-    code, _, writer = _kill_from_writer("build", corpus.after, vault, tmp_path)
+    code, _, writers = _kill_from_writer("build", corpus.after, vault, tmp_path)
     assert code == -signal.SIGKILL
+    assert len(writers) == vault_mod.WRITING_PROCESSES  # each of them wrote notes
     deadline = time.monotonic() + 3
-    while _running(writer) and time.monotonic() < deadline:
+    while any(_running(w) for w in writers) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not _running(writer), "the writing process outlived the build"
+    assert not [w for w in writers if _running(w)], "a writing process outlived the build"
     _finish_and_compare(corpus.after, vault, corpus.fresh)
 
 
