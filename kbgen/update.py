@@ -640,7 +640,21 @@ def render_each(
     between parts of sources: the parts' notes and order then depend on timing, the notes'
     bytes do not."""
     _, reduced = render_order(reading, ids, render)
-    sources = _sources_rendered(reading, ids, stems, targets, render, folders)
+
+    def rendered_sources() -> Iterator[Note]:
+        for path in sorted(reading.parsed):
+            prepared = reading.parsed.pop(path)
+            if (kbgen_id := ids[path]) in render:
+                # held by no local while this waits (between parts, when reduced notes are
+                # taken aside): the caller lets go of each part
+                yield _placed(
+                    render_source(
+                        prepared, kbgen_id=kbgen_id, stem=stems[kbgen_id], targets=targets
+                    ),
+                    folders,
+                )
+
+    sources = rendered_sources()
     if aside is None:
         yield from sources
         for kbgen_id in reduced:
@@ -667,26 +681,6 @@ def _each(notes: list[Note], folders: Mapping[str, str]) -> Iterator[Note]:
     notes.reverse()
     while notes:
         yield _placed(notes.pop(), folders)
-
-
-def _sources_rendered(
-    reading: Reading,
-    ids: Mapping[str, str],
-    stems: Mapping[str, str],
-    targets: Targets,
-    render: set[str],
-    folders: Mapping[str, str],
-) -> Iterator[Note]:
-    for path in sorted(reading.parsed):
-        prepared = reading.parsed.pop(path)
-        if ids[path] in render:
-            kbgen_id = ids[path]
-            # held by no local while this waits (between parts, when reduced notes are taken
-            # aside): the caller lets go of each part
-            yield _placed(
-                render_source(prepared, kbgen_id=kbgen_id, stem=stems[kbgen_id], targets=targets),
-                folders,
-            )
 
 
 def _let_go(located: dict[str, OnDisk], part: list[Note]) -> None:
