@@ -51,6 +51,8 @@ class Reducer:
         from concurrent.futures import ProcessPoolExecutor
 
         global _REDUCTION
+        if not reduction.all_new:  # it would read the state through its parent's connection
+            raise ValueError("the reduced notes are rendered aside in builds of every source only")
         reduction.new.ready()  # the staging file's indexes made before the process reads it
         _REDUCTION = reduction
         self._chunks = _chunked(ids, reduction.weight, BUDGET)

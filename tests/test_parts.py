@@ -3,6 +3,7 @@ memory that does not grow with the vault beyond what each note needs)."""
 
 from __future__ import annotations
 
+import types
 import weakref
 from pathlib import Path
 from typing import Any
@@ -70,3 +71,11 @@ def test_reduced_notes_rendered_aside_make_the_vault_and_report_of_one_process(
     assert alone.ok
     assert vault_tree(tmp_path / "aside") == vault_tree(tmp_path / "alone")
     assert [a.line() for a in aside.plan.actions] == [a.line() for a in alone.plan.actions]
+
+
+def test_reduced_notes_are_rendered_aside_only_in_a_build_of_every_source() -> None:
+    """Any other build reads the state to render them, through the build's own SQLite
+    connection, which must not cross a fork: such a Reduction is refused outright."""
+    partial = types.SimpleNamespace(all_new=False)
+    with pytest.raises(ValueError, match="every source"):
+        kbgen.reducer.Reducer(partial, ["actor:x"])  # type: ignore[arg-type]
