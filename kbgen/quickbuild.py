@@ -41,6 +41,7 @@ from .update import (
     ref_of,
     related_of,
     render_each,
+    render_order,
     replaced,
     showing_of,
     staying_put,
@@ -223,9 +224,9 @@ def _written(
     report.parsed = len(parsed)
     plan = Plan(pinned=pinned_notes(state, located), notices=list(record.notices))
     after = after_of(state)
-    notes = render_each(
-        Reading(parsed=parsed), edits.ids, stems, targets, render, reduction, folders
-    )
+    reading = Reading(parsed=parsed)
+    _, reduced = render_order(reading, edits.ids, render)
+    notes = render_each(reading, edits.ids, stems, targets, render, reduced, reduction, folders)
     rendered = in_parts(notes, plan, state, after, located, store, vault, report)
     report.rendered = len(rendered)
     rest, _ = plan_rest(rendered, state, located, set(state.notes))

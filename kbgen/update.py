@@ -253,7 +253,9 @@ def update(
         # before the writing process (`reducer`)
         aside = Reducer(reduction, reduced) if background and all_new else None
         with aside or contextlib.nullcontext():
-            notes = render_each(reading, ids, stems, targets, render, reduction, folders, aside)
+            notes = render_each(
+                reading, ids, stems, targets, render, reduced, reduction, folders, aside
+            )
             doing = "planning" if report.dry_run else "writing"
             bar = progress_bar(len(render), doing, "note") if progress else None
             rendered = in_parts(
@@ -629,17 +631,17 @@ def render_each(
     stems: Mapping[str, str],
     targets: Targets,
     render: set[str],
+    reduced: list[str],
     reduction: Reduction,
     folders: Mapping[str, str],
     aside: Reducer | None = None,
 ) -> Iterator[Note]:
-    """The notes to render, rendered one by one (`render_order`). A source's prepared note
-    is let go once rendered.
+    """The notes to render, rendered one by one in `render_order` (`reduced` is its second
+    list). A source's prepared note is let go once rendered.
 
     `aside`: the reduced notes are rendered by that forked process, and taken as they come
     between parts of sources: the parts' notes and order then depend on timing, the notes'
     bytes do not."""
-    _, reduced = render_order(reading, ids, render)
 
     def rendered_sources() -> Iterator[Note]:
         for path in sorted(reading.parsed):
