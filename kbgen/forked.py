@@ -13,6 +13,7 @@ import gc
 import os
 import signal
 import sys
+from typing import Any
 
 from . import vault as vault_mod
 
@@ -27,6 +28,20 @@ def cores() -> int:
 def can_fork() -> bool:
     """Whether a helper process is worth forking here: Linux, and a second core to run it."""
     return sys.platform == "linux" and cores() >= 2
+
+
+def executor(processes: int) -> Any:
+    """A `ProcessPoolExecutor` of forked processes started by `worker_start`: the notes'
+    writers (`vault.Writer`), the reduced notes' renderer (`reducer.Reducer`)."""
+    import multiprocessing  # here: only builds of many notes fork
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=worker_start,
+        initargs=(os.getpid(),),
+    )
 
 
 def worker_start(parent: int) -> None:

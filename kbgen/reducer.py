@@ -22,11 +22,9 @@ on one this process holds and never reads.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import BrokenExecutor, Future
-from typing import Any
 
 from . import forked
 from .errors import KbgenError
@@ -47,21 +45,13 @@ class Reducer:
     `rest` waits for the others."""
 
     def __init__(self, reduction: Reduction, ids: list[str]) -> None:
-        import multiprocessing  # here: only builds of many notes fork
-        from concurrent.futures import ProcessPoolExecutor
-
         global _REDUCTION
         if not reduction.all_new:  # it would read the state through its parent's connection
             raise ValueError("the reduced notes are rendered aside in builds of every source only")
         reduction.new.ready()  # the staging file's indexes made before the process reads it
         _REDUCTION = reduction
         self._chunks = _chunked(ids, reduction.weight, BUDGET)
-        self._pool: Any = ProcessPoolExecutor(
-            1,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=forked.worker_start,
-            initargs=(os.getpid(),),
-        )
+        self._pool = forked.executor(1)
         self._asked: deque[Future[list[Note]]] = deque()
         for _ in range(AHEAD):
             self._ask()

@@ -54,17 +54,9 @@ class Writer:
         self._folders: set[Path] = set()
         self._helper: Any = None
         if background:
-            import multiprocessing  # builds of many notes only
-            from concurrent.futures import ProcessPoolExecutor
+            from . import forked  # here: forked imports this module
 
-            from . import forked
-
-            self._helper = ProcessPoolExecutor(
-                WRITING_PROCESSES,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=forked.worker_start,
-                initargs=(os.getpid(),),
-            )
+            self._helper = forked.executor(WRITING_PROCESSES)
 
     def __enter__(self) -> Writer:
         return self
