@@ -139,7 +139,7 @@ def soak(minutes: float, work: Path, articles: int = 300) -> dict[str, object]:
     )
     everything = "".join(p.read_text(encoding="utf-8") for p in vault.rglob("*.md"))
     lost = [m for m in user.markers if m not in everything]
-    written = re.search(r"wrote (\d+) notes", check.stdout)
+    written = re.search(r"wrote (\d+) notes?", check.stdout)
     syncs = (work / "watch.out").read_text().count(" synced")
     return {
         "minutes": minutes,

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .model import Entity
+from .plural import counted
 
 ISSUES_SHOWN = 12
 ACTORS_SHOWN = 36
@@ -112,7 +113,7 @@ def _edge(actor: str, issue: str, shared: int) -> dict[str, Any]:
         "fromNode": node_id(actor),
         "toNode": node_id(issue),
         "toEnd": "none",
-        "label": f"{shared} paragraph{'s' if shared != 1 else ''}",
+        "label": counted(shared, "paragraph"),
     }
 
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 from .markdown import frontmatter, wikilink
 from .model import Note
 from .notes import SourceRef, newest_first
+from .plural import counted
 from .timeline import FOLDER, TIMELINE
 
 
@@ -32,7 +33,7 @@ def render_periods(counts: Mapping[str, int], stems: Mapping[str, str]) -> Note:
         "A date with `~` was worked out from the article's own date (“last year”, “on Dec 14”)."
     )
     rows = [
-        f"- {wikilink(stems[period], period)} — {n} statement{'s' if n != 1 else ''}"
+        f"- {wikilink(stems[period], period)} — {counted(n, 'statement')}"
         for period, n in sorted(counts.items())
         if n > 0 and period in stems
     ]

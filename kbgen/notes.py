@@ -12,6 +12,7 @@ from .catalog import author_id, slug
 from .index import SOURCE_NOTE, SOURCE_REF, day_page
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
+from .plural import counted
 from .render import ACTORS, AUTHORS, ISSUES, SOURCES, Targets
 
 TOP_RELATED = 10
@@ -71,7 +72,7 @@ def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[
         key=lambda item: (-item[0], targets.entities.get(item[1], item[1]).casefold()),
     )
     return [
-        f"- {wikilink(targets.entities[key])} — {n} paragraph{'s' if n != 1 else ''}"
+        f"- {wikilink(targets.entities[key])} — {counted(n, 'paragraph')}"
         for n, key in ranked[:TOP_RELATED]
         if key in targets.entities
     ]
@@ -238,15 +239,15 @@ def _quoted(lines: Mapping[str, str], sources: Mapping[str, SourceRef]) -> list[
 def _page_list(mentions: int, n_sources: int, pages: Sequence[Page]) -> str:
     """The months, newest first and the undated last, each with its counts."""
     ordered = sorted(pages, key=lambda p: (p.period == "undated", _invert(p.period)))
-    rows = [
-        f"- {_month_link(p)} — {p.mentions} mention{'s' if p.mentions != 1 else ''}"
-        f" in {p.sources} source{'s' if p.sources != 1 else ''}{_days(p)}"
-        for p in ordered
-    ]
-    head = f"{mentions} mentions in {n_sources} sources, one note per month of publication:"
+    rows = [f"- {_month_link(p)} — {_mentions(p.mentions, p.sources)}{_days(p)}" for p in ordered]
+    head = f"{_mentions(mentions, n_sources)}, one note per month of publication:"
     if any(p.days for p in pages):
         head = head[:-1] + f" (per day for a month of {DAYS_FROM} mentions or more):"
     return head + "\n\n" + "\n".join(rows)
+
+
+def _mentions(mentions: int, sources: int) -> str:
+    return f"{counted(mentions, 'mention')} in {counted(sources, 'source')}"
 
 
 def _month_link(page: Page) -> str:
@@ -354,8 +355,7 @@ def render_home(
             key=lambda e: (-totals.get(e.key, (0, 0))[0], e.name.casefold()),
         )
         lines = [
-            f"- {wikilink(targets.entities[e.key])} — {totals.get(e.key, (0, 0))[0]} mentions"
-            f" in {totals.get(e.key, (0, 0))[1]} sources"
+            f"- {wikilink(targets.entities[e.key])} — {_mentions(*totals.get(e.key, (0, 0)))}"
             for e in ranked
         ]
         if lines:

@@ -23,6 +23,7 @@ from .index import CANDIDATES, SOURCE_NOTE
 from .markdown import escape, frontmatter, wikilink
 from .model import Entity, Note
 from .notes import SourceRef, newest_first
+from .plural import counted
 
 SHOWN = 200  # candidates listed, the most sources first
 SENTENCES = 3  # sentences quoted per candidate
@@ -85,7 +86,7 @@ def _entry(
     name: str, kind: str, counts: Mapping[str, int], seen: list[tuple[SourceRef, str]]
 ) -> str:
     n = counts.get(name, 0)
-    head = f"- [ ] **{escape(name)}** — {kind or 'name'} · {n} source{'s' if n != 1 else ''}"
+    head = f"- [ ] **{escape(name)}** — {kind or 'name'} · {counted(n, 'source')}"
     quotes = [f"  {quote}" for _, quote in seen[:SENTENCES]]
     return "\n".join([head, *quotes])
 

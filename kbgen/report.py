@@ -9,6 +9,7 @@ from typing import Any
 
 from .actions import WRITE_KINDS, Plan
 from .errors import SourceError
+from .plural import counted
 from .vault import MAP
 
 BAR_FROM = 100  # fewer items than this are done before a bar would show
@@ -73,8 +74,8 @@ class Report:
         verb = "would write" if self.dry_run else "wrote"
         written = p.count(*WRITE_KINDS)
         parts = [
-            f"{self.sources} sources read, {len(self.errors)} failed",
-            f"{verb} {written} notes ({p.count('create')} new, {p.count('update')} updated, "
+            f"{counted(self.sources, 'source')} read, {len(self.errors)} failed",
+            f"{verb} {counted(written, 'note')} ({p.count('create')} new, {p.count('update')} updated, "
             f"{p.count('merge', 'conflict')} merged with your edits)",
             f"{p.count('unchanged', 'kept')} unchanged",
         ]
@@ -87,8 +88,7 @@ class Report:
         line = "kbgen: " + " · ".join(parts) + f" · {self.seconds:.2f} s"
         conflicts = [a.path for a in p.of("conflict")]
         if conflicts:
-            noun = "conflict" if len(conflicts) == 1 else "conflicts"
-            line += f"\nkbgen: {len(conflicts)} {noun}: you and the source changed the same "
+            line += f"\nkbgen: {counted(len(conflicts), 'conflict')}: you and the source changed the same "
             line += "passage; both versions are in the note, flagged kbgen_conflict: true:"
             line += "".join(f"\n  {path}" for path in conflicts)
         if p.skipped:

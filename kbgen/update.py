@@ -55,6 +55,7 @@ from .plan import (
     plan_stale,
     read_unread,
 )
+from .plural import counted
 from .quick import Ending
 from .reading import Parsed, Reading, parse_paths, read_sources
 from .reduce import Reduction, pages_by_entity
@@ -405,7 +406,7 @@ def _relinked_notice(
     names = {e.key: e.name for e in (*old, *catalog.entities)}
     shown = ", ".join(names[k] for k in changed[:3]) + (" …" if len(changed) > 3 else "")
     entries = f"{len(changed)} catalog entr{'y' if len(changed) == 1 else 'ies'}"
-    return f"relink  {relinked} of {sources} sources: {entries} changed ({shown})"
+    return f"relink  {relinked} of {counted(sources, 'source')}: {entries} changed ({shown})"
 
 
 @dataclasses.dataclass(frozen=True)

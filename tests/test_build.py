@@ -472,3 +472,13 @@ def test_a_long_build_shows_its_writing_as_well_as_its_reading(
     assert "writing" in err and written in err and "note" in err
     run_build(seed_sources, tmp_path / "vault", progress=True)  # nothing to do: no bar
     assert capsys.readouterr().err == ""
+
+
+def test_the_summary_says_one_source_and_one_note_in_the_singular() -> None:
+    from kbgen.actions import Action, Plan
+    from kbgen.report import Report
+
+    one = Report(sources=1, plan=Plan([Action("create", "source:a", "Sources/A.md")]))
+    assert one.summary().startswith("kbgen: 1 source read, 0 failed · wrote 1 note (1 new, ")
+    two = Report(sources=2, plan=Plan([Action("create", f"s:{i}", f"{i}.md") for i in "ab"]))
+    assert two.summary().startswith("kbgen: 2 sources read, 0 failed · wrote 2 notes (2 new, ")

@@ -106,6 +106,24 @@ def test_hard_mentions_are_linked(seed_vault: Path) -> None:
     assert "Republic of [[" not in all_text and "[[Republican Party|Republic]]" not in all_text
 
 
+# kbgen's own counts ("3 mentions in 1 source"); a line quoting an article (↗) is its text
+COUNTED = re.compile(r"\b(\d+) (mention|source|paragraph|statement|article|note)(s?)\b")
+
+
+def test_every_count_agrees_with_its_noun(seed_vault: Path) -> None:
+    checked = 0
+    for note in _notes(seed_vault):
+        if frontmatter_of(note)["type"] == "source":
+            continue  # the article's own text
+        for line in note.read_text(encoding="utf-8").splitlines():
+            if "↗" in line:
+                continue
+            for n, _noun, s in COUNTED.findall(line):
+                assert (s == "") == (int(n) == 1), f"{note.name}: {line!r}"
+                checked += 1
+    assert checked > 100
+
+
 def test_third_party_parser_finds_no_missing_note_and_no_isolated_source(seed_vault: Path) -> None:
     import obsidiantools.api as otools
 
