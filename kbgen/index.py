@@ -30,7 +30,7 @@ from typing import Any
 from .candidates import find_candidates, line_of
 from .catalog import author_id
 from .extract import LinkedBlock, sentence_spans
-from .markdown import escape, neutralise
+from .markdown import plain_text
 from .model import Article, Contribution, Match
 from .quotes import find_quotes
 from .timeline import TIMELINE, find_dated, period_page, statement_line
@@ -64,10 +64,10 @@ def contributions(
             continue
         for entity, sentence in _quotes(lb):
             quotes[entity].append(f"- {sentence} [[{SOURCE_NOTE}#^{lb.block_id}|↗]]")
-        plain = neutralise if lb.block.markup else escape
         for q in find_quotes(lb.block.text, lb.matches):
             link = f"[[{SOURCE_NOTE}#^{lb.block_id}|↗]]"
-            said[q.speaker].append(f"- “{plain(q.text)}” — {SOURCE_REF} {link}")
+            quote = plain_text(q.text, lb.block.markup, line_start=False)
+            said[q.speaker].append(f"- “{quote}” — {SOURCE_REF} {link}")
         keys = {m.entity for m in lb.matches}
         counts.update(m.entity for m in lb.matches)
         for key in keys:
@@ -268,12 +268,13 @@ def _quotes(lb: LinkedBlock) -> list[tuple[str, str]]:
 
 
 def _bold(text: str, start: int, end: int, matches: list[Match], markup: bool) -> str:
-    plain = neutralise if markup else escape
+    """The sentence from `start` to `end` with `matches` in bold, for a list item: only its
+    first piece can begin the item's text."""
     parts: list[str] = []
     pos = start
     for m in matches:
-        parts.append(plain(text[pos : m.start]))
-        parts.append(f"**{plain(text[m.start : min(m.end, end)])}**")
+        parts.append(plain_text(text[pos : m.start], markup, line_start=pos == start))
+        parts.append(f"**{plain_text(text[m.start : min(m.end, end)], markup, False)}**")
         pos = m.end
-    parts.append(plain(text[pos:end]))
+    parts.append(plain_text(text[pos:end], markup, line_start=pos == start))
     return "".join(parts).strip()

@@ -27,14 +27,25 @@ _LINE_START = re.compile(r"^(\s*)([-+>]|\d+[.)]|=+$)(?=\s|$)")
 _SPECIAL = re.compile(r"[\\`*_\[\]<|$^#=~%&]")
 
 
-def escape(text: str) -> str:
-    """Plain text → Markdown that renders as the same plain text."""
-    if not _SPECIAL.search(text) and not _LINE_START.match(text):
+def escape(text: str, line_start: bool = True) -> str:
+    """Plain text → Markdown that renders as the same plain text.
+
+    `line_start` False: the text follows other text on its line (a link, a bolded
+    mention), so a leading "-", "1." or "=" cannot start a list or a heading there.
+    """
+    begins = line_start and _LINE_START.match(text) is not None
+    if not begins and not _SPECIAL.search(text):
         return text  # most sentence pieces: nothing to escape, so no four substitutions
     text = _INLINE.sub(r"\\\1", text)
     text = _DOUBLES.sub(lambda m: m.group(1)[0] + "\\" + m.group(1)[1], text)
     text = _ENTITY.sub(r"\\&", text)
-    return _LINE_START.sub(r"\1\\\2", text)
+    return _LINE_START.sub(r"\1\\\2", text) if begins else text
+
+
+def plain_text(text: str, markup: bool, line_start: bool = True) -> str:
+    """A piece of a source's text as Markdown: its own Markdown neutralised, or plain text
+    escaped (`escape`'s `line_start`: False for a piece that follows others on its line)."""
+    return neutralise(text) if markup else escape(text, line_start)
 
 
 _CODE_SPAN = re.compile(r"(`+).+?\1", re.S)

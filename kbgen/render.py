@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .extract import LinkedBlock
-from .markdown import escape, frontmatter, neutralise, wikilink
+from .markdown import escape, frontmatter, plain_text, wikilink
 from .model import Article, Metadata, Note
 
 SECTION_TITLES = {"about": "About the author", "notes": "Notes", "references": "References"}
@@ -51,8 +51,9 @@ def bind(body: str, entities: Mapping[str, str]) -> str:
 
 
 def linked_text(lb: LinkedBlock) -> str:
+    """The block's text with its first mention of each entity linked; the text after a link
+    is escaped as text in mid-line."""
     text, markup = lb.block.text, lb.block.markup
-    plain = neutralise if markup else escape
     out: list[str] = []
     pos = 0
     seen: set[str] = set()
@@ -60,10 +61,10 @@ def linked_text(lb: LinkedBlock) -> str:
         if m.entity in seen:
             continue
         seen.add(m.entity)
-        out.append(plain(text[pos : m.start]))
+        out.append(plain_text(text[pos : m.start], markup, line_start=pos == 0))
         out.append(_pending_link(m.entity, text[m.start : m.end]))
         pos = m.end
-    out.append(plain(text[pos:]))
+    out.append(plain_text(text[pos:], markup, line_start=pos == 0))
     return "".join(out)
 
 
@@ -76,7 +77,7 @@ def _fence(code: str) -> str:
 def render_block(lb: LinkedBlock) -> str:
     kind, text = lb.block.kind, lb.block.text
     if kind == "heading":
-        return f"## {neutralise(text) if lb.block.markup else escape(text)}"
+        return f"## {plain_text(text, lb.block.markup)}"
     if kind == "code":
         return _fence(text)
     body = linked_text(lb)

@@ -124,6 +124,16 @@ def test_every_count_agrees_with_its_noun(seed_vault: Path) -> None:
     assert checked > 100
 
 
+def test_text_between_links_is_not_escaped_as_if_it_began_a_line(seed_vault: Path) -> None:
+    """The hyphen of "US-Russia", both words linked, is no list marker: no "\\-" before it
+    (Obsidian shows it either way; the note's Markdown is the user's to read and edit)."""
+    texts = [note.read_text(encoding="utf-8") for note in _notes(seed_vault)]
+    assert any("[[United States|US]]-[[Russia]]" in text for text in texts)
+    assert any("**US**-**Russia**" in text for text in texts)
+    for note, text in zip(_notes(seed_vault), texts, strict=True):
+        assert "]]\\-[[" not in text and "**\\-**" not in text, note.name
+
+
 def test_third_party_parser_finds_no_missing_note_and_no_isolated_source(seed_vault: Path) -> None:
     import obsidiantools.api as otools
 
