@@ -35,6 +35,7 @@ from .hints import Area, Debouncer, Hint, classify
 from .listings import Kept
 from .observe import Observing, start_observer
 from .pipeline import build
+from .plural import counted
 from .reading import warm_up
 from .report import Report
 from .scan import Signature, catalog_signature
@@ -368,7 +369,7 @@ def sync_line(report: Report, hints: Iterable[Hint], seconds: float) -> str | No
             f" and {len(changed) - 3} more" if len(changed) > 3 else ""
         )
         why = f" after {shown}"
-    failed = f", {len(report.errors)} source(s) failing" if report.errors else ""
+    failed = f", {counted(len(report.errors), 'source')} failing" if report.errors else ""
     notes = ", ".join(done) or "no note changed"
     return f"kbgen: {_clock()} synced{why}: {notes}{failed} ({seconds:.2f} s)"
 

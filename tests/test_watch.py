@@ -601,3 +601,17 @@ def test_a_failure_while_warming_up_is_left_to_the_real_sources(
 
     monkeypatch.setattr(kbgen.sources, "parse", broken)
     warm_up({".md", ".txt"})  # no exception: the watcher goes on
+
+
+def test_a_sync_line_counts_failing_sources_in_words() -> None:
+    from kbgen.actions import Action, Plan
+    from kbgen.errors import SourceError
+    from kbgen.hints import Hint
+    from kbgen.report import Report
+
+    hints = [Hint("sources", "a.txt", "modified")]
+    plan = Plan([Action("update", "source:a", "Sources/A.md")])
+    one = Report(errors=[SourceError("b.txt", "binary file")], plan=plan)
+    assert ": 1 updated, 1 source failing (" in str(kbgen.watch.sync_line(one, hints, 0.1))
+    two = Report(errors=[SourceError(f"{c}.txt", "binary file") for c in "bc"], plan=plan)
+    assert ": 1 updated, 2 sources failing (" in str(kbgen.watch.sync_line(two, hints, 0.1))
