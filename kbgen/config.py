@@ -38,8 +38,9 @@ def _read(path: Path) -> dict[str, Any]:
         raise KbgenError(f"{path}: config must be a mapping of options")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
+        options = "option" if len(unknown) == 1 else "options"
         raise KbgenError(
-            f"{path}: unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
+            f"{path}: unknown {options} {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}"
         )
     return data
 

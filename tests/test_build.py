@@ -482,3 +482,22 @@ def test_the_summary_says_one_source_and_one_note_in_the_singular() -> None:
     assert one.summary().startswith("kbgen: 1 source read, 0 failed · wrote 1 note (1 new, ")
     two = Report(sources=2, plan=Plan([Action("create", f"s:{i}", f"{i}.md") for i in "ab"]))
     assert two.summary().startswith("kbgen: 2 sources read, 0 failed · wrote 2 notes (2 new, ")
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("sourcez: x\n", "unknown option sourcez; known:"),
+        ("sourcez: x\nvalt: v\n", "unknown options sourcez, valt; known:"),
+    ],
+)
+def test_a_mistyped_option_in_the_config_is_named_and_nothing_is_built(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], typed: str, said: str
+) -> None:
+    config = tmp_path / "kbgen.yaml"
+    config.write_text(typed)
+    code = main(["build", "--config", str(config), "--vault", str(tmp_path / "v")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"kbgen: error: {config}: {said} catalogs, follow_symlinks, sources, vault" in err
+    assert not (tmp_path / "v").exists()
