@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def counted(n: int, noun: str) -> str:
-    """`n` and `noun`, made plural with an "s" unless `n` is 1 (every noun kbgen counts takes
-    one). Imports nothing: the summary of a build the snapshot answers uses it."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and `noun`, or its `plural` (`noun` + "s" unless given) when `n` is not 1.
+    Imports nothing: the summary of a build the snapshot answers uses it."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"

@@ -75,8 +75,8 @@ class Report:
         written = p.count(*WRITE_KINDS)
         parts = [
             f"{counted(self.sources, 'source')} read, {len(self.errors)} failed",
-            f"{verb} {counted(written, 'note')} ({p.count('create')} new, {p.count('update')} updated, "
-            f"{p.count('merge', 'conflict')} merged with your edits)",
+            f"{verb} {counted(written, 'note')} ({p.count('create')} new, "
+            f"{p.count('update')} updated, {p.count('merge', 'conflict')} merged with your edits)",
             f"{p.count('unchanged', 'kept')} unchanged",
         ]
         if p.count("delete", "orphan"):
@@ -88,8 +88,8 @@ class Report:
         line = "kbgen: " + " · ".join(parts) + f" · {self.seconds:.2f} s"
         conflicts = [a.path for a in p.of("conflict")]
         if conflicts:
-            line += f"\nkbgen: {counted(len(conflicts), 'conflict')}: you and the source changed the same "
-            line += "passage; both versions are in the note, flagged kbgen_conflict: true:"
+            line += f"\nkbgen: {counted(len(conflicts), 'conflict')}: you and the source changed "
+            line += "the same passage; both versions are in the note, flagged kbgen_conflict: true:"
             line += "".join(f"\n  {path}" for path in conflicts)
         if p.skipped:
             line += "\nkbgen: changed while this build ran, so left for the next build: "

@@ -88,7 +88,8 @@ class Staged(Mapping[str, dict[str, Contribution]]):
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path)
         db.executescript(
-            f"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -{_CACHE_KIB};"
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            f" PRAGMA cache_size = -{_CACHE_KIB};"
         )
         return db
 

@@ -405,7 +405,7 @@ def _relinked_notice(
     changed = sorted(relink.changed_entries(old, catalog.entities))
     names = {e.key: e.name for e in (*old, *catalog.entities)}
     shown = ", ".join(names[k] for k in changed[:3]) + (" …" if len(changed) > 3 else "")
-    entries = f"{len(changed)} catalog entr{'y' if len(changed) == 1 else 'ies'}"
+    entries = counted(len(changed), "catalog entry", "catalog entries")
     return f"relink  {relinked} of {counted(sources, 'source')}: {entries} changed ({shown})"
 
 
