@@ -14,3 +14,8 @@ class SourceError(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, str]]:
+        """Rebuilt from both its fields: a worker process sends it to the build by pickle, and
+        the default (the message alone) cannot call this `__init__` back."""
+        return (type(self), (self.path, self.reason))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import forked
+from . import forked, pool
 from .config import Config
 from .errors import SourceError
 from .extract import Matcher, link_article, words_of
@@ -120,18 +119,22 @@ def parse_all(
     out: dict[str, Prepared] = {}
     if not todo:
         return out
+    global _MATCHER
+    _MATCHER = matcher()  # the workers inherit it through fork
     jobs = [(f.rel, data) for f, data in todo]
     bar = progress_bar(len(jobs), "reading", "source") if progress else None
-    with _workers(len(jobs) if parallel else 0, matcher()) as pool:
-        results = pool.imap(_parse_one, jobs, chunksize=16) if pool else map(_parse_one, jobs)
-        for result in results:
-            if bar is not None:
-                bar.update()
-            if isinstance(result, SourceError):
-                errors.append(result)
-            else:
-                out[result.prepared.source] = result.prepared
-                on_parsed(result)
+    if parallel and len(jobs) >= _PARALLEL_FROM and forked.can_fork():
+        results = pool.ordered_map(_parse_one, jobs, _lost, forked.cores())
+    else:
+        results = map(_parse_one, jobs)
+    for result in results:
+        if bar is not None:
+            bar.update()
+        if isinstance(result, SourceError):
+            errors.append(result)
+        else:
+            out[result.prepared.source] = result.prepared
+            on_parsed(result)
     if bar is not None:
         bar.close()
     return out
@@ -141,20 +144,11 @@ _MATCHER: Matcher | None = None  # the worker processes' matcher, inherited thro
 _PARALLEL_FROM = 200  # fewer sources than this are parsed faster than a pool starts
 
 
-@contextlib.contextmanager
-def _workers(count: int, matcher: Matcher) -> Iterator[Any]:
-    """A pool of forked workers sharing `matcher`, or None where forking is not available."""
-    global _MATCHER
-    _MATCHER = matcher
-    if count < _PARALLEL_FROM or not forked.can_fork():
-        yield None
-        return
-    import multiprocessing  # here: a build of a few sources never starts a pool (13 ms)
-
-    context = multiprocessing.get_context("fork")
-    start, parent = forked.worker_start, os.getpid()
-    with context.Pool(forked.cores(), initializer=start, initargs=(parent,)) as pool:
-        yield pool
+def _lost(job: tuple[str, bytes], why: str) -> SourceError:
+    """A source whose worker died, or whose result could not be sent back."""
+    if why == pool.DIED:
+        return SourceError(job[0], f"the process reading it {why}; please report it")
+    return SourceError(job[0], f"kbgen bug while reading it ({why}); please report it")
 
 
 def _parse_one(job: tuple[str, bytes]) -> Parsed | SourceError:
