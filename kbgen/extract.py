@@ -7,9 +7,10 @@ thousands of aliases is orders of magnitude slower (see STYLE.md).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -167,6 +168,43 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     if start < len(text):
         spans.append((start, len(text)))
     return tuple(spans)
+
+
+def spanned(matches: Sequence[Match], start: int, end: int) -> Sequence[Match]:
+    """The matches that start in [start, end), found by bisection: `Matcher.find` gives them
+    in order, and a paragraph of thousands of sentences must not filter them all for each."""
+    lo = bisect.bisect_left(matches, start, key=_start)
+    return matches[lo : bisect.bisect_left(matches, end, lo, key=_start)]
+
+
+def within_each(
+    matches: Sequence[Match], spans: Iterable[tuple[int, int]]
+) -> Iterator[Sequence[Match]]:
+    """For each of `spans` (in order, not overlapping), the matches that start inside it: one
+    walk over both lists, however many sentences a paragraph has."""
+    i = 0
+    for start, end in spans:
+        while i < len(matches) and matches[i].start < start:
+            i += 1
+        j = i
+        while j < len(matches) and matches[j].start < end:
+            j += 1
+        yield matches[i:j]
+        i = j
+
+
+def sentence_at(spans: Sequence[tuple[int, int]], at: int) -> tuple[int, int] | None:
+    """The sentence of `sentence_spans` that holds position `at`."""
+    i = bisect.bisect_right(spans, at, key=_first) - 1
+    return spans[i] if i >= 0 and spans[i][0] <= at < spans[i][1] else None
+
+
+def _start(m: Match) -> int:
+    return m.start
+
+
+def _first(span: tuple[int, int]) -> int:
+    return span[0]
 
 
 @dataclass(frozen=True)

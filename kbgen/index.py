@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .candidates import find_candidates, line_of
 from .catalog import author_id
-from .extract import LinkedBlock, sentence_spans
+from .extract import LinkedBlock, sentence_at, sentence_spans, within_each
 from .markdown import plain_text
 from .model import Article, Contribution, Match
 from .quotes import find_quotes
@@ -214,8 +214,9 @@ def _timeline(article: Article, linked: tuple[LinkedBlock, ...], out: _Given) ->
         if lb.block_id is None or lb.section != "body" or not lb.matches:
             continue
         text = lb.block.text
-        for dated in find_dated(text, sentence_spans(text), article.meta.published):
-            inside = [m for m in lb.matches if dated.start <= m.start < dated.end]
+        found = find_dated(text, sentence_spans(text), article.meta.published)
+        spans = ((dated.start, dated.end) for dated in found)
+        for dated, inside in zip(found, within_each(lb.matches, spans), strict=True):
             if not inside:
                 continue
             keys = list(dict.fromkeys(m.entity for m in inside))
@@ -249,7 +250,7 @@ def _candidate_lines(article: Article, linked: tuple[LinkedBlock, ...]) -> list[
             continue
         spans = sentence_spans(text)
         for c in found:
-            start, end = next(((s, e) for s, e in spans if s <= c.start < e), (0, len(text)))
+            start, end = sentence_at(spans, c.start) or (0, len(text))
             quote = _bold(text, start, end, [Match(c.start, c.end, "")], lb.block.markup)
             out.append(line_of(c, f"- {quote} [[{SOURCE_NOTE}#^{lb.block_id}|↗]]"))
     return out
@@ -259,15 +260,15 @@ def _quotes(lb: LinkedBlock) -> list[tuple[str, str]]:
     """(entity, the sentence with its mentions in bold) for each sentence that mentions one."""
     text, markup = lb.block.text, lb.block.markup
     out: list[tuple[str, str]] = []
-    for start, end in sentence_spans(text):
-        inside = [m for m in lb.matches if start <= m.start < end]
+    spans = sentence_spans(text)
+    for (start, end), inside in zip(spans, within_each(lb.matches, spans), strict=True):
         for entity in dict.fromkeys(m.entity for m in inside):
             mine = [m for m in inside if m.entity == entity]
             out.append((entity, _bold(text, start, end, mine, markup)))
     return out
 
 
-def _bold(text: str, start: int, end: int, matches: list[Match], markup: bool) -> str:
+def _bold(text: str, start: int, end: int, matches: Sequence[Match], markup: bool) -> str:
     """The sentence from `start` to `end` with `matches` in bold, for a list item: only its
     first piece can begin the item's text."""
     parts: list[str] = []

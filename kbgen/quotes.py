@@ -22,7 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .extract import sentence_spans
+from .extract import sentence_at, sentence_spans, spanned
 from .model import Match
 
 _QUOTED = re.compile(r"“([^”]{3,}?)”|\"([^\"]{3,}?)\"")
@@ -33,7 +33,7 @@ _SAYING = (
     r"confirmed|suggested|announced|stressed|emphasised|emphasized|admitted|acknowledged"
 )
 _VERB = re.compile(rf"\b(?:{_SAYING})\b")
-_AFTER = re.compile(rf"^[,.!?]?[”\"]?\s*(?:(?:{_SAYING})\s+)?")
+_AFTER = re.compile(rf"[,.!?]?[”\"]?\s*(?:(?:{_SAYING})\s+)?")
 _ACCORDING = re.compile(r"according to\s*$", re.I)
 _PRONOUN = re.compile(r"\b(?:he|she|they|it|we|I|who|which)\b")
 _MAX_GAP = 40  # characters between a speaker and their verb of saying
@@ -59,7 +59,7 @@ def find_quotes(text: str, matches: Sequence[Match]) -> list[Quote]:
         if len(words.split()) < 4:
             continue
         spans = spans if spans is not None else sentence_spans(text)
-        sentence = next(((s, e) for s, e in spans if s <= q.start() < e), None)
+        sentence = sentence_at(spans, q.start())
         start = sentence[0] if sentence else 0
         speaker = _speaker_before(text, start, q.start(), actors) or _speaker_after(
             text, q.end(), actors
@@ -70,7 +70,7 @@ def find_quotes(text: str, matches: Sequence[Match]) -> list[Quote]:
 
 
 def _speaker_before(text: str, start: int, quote: int, actors: list[Match]) -> str | None:
-    inside = [m for m in actors if start <= m.start and m.end <= quote]
+    inside = [m for m in spanned(actors, start, quote) if m.end <= quote]
     before = text[start:quote]
     if _ACCORDING.search(text[start : inside[-1].start] if inside else "") and _only_punctuation(
         text[inside[-1].end : quote]
@@ -92,9 +92,9 @@ def _speaker_before(text: str, start: int, quote: int, actors: list[Match]) -> s
 
 def _speaker_after(text: str, end: int, actors: list[Match]) -> str | None:
     """“…,” Peskov said. — or “…,” said Peskov."""
-    lead = _AFTER.match(text[end:])
-    at = end + (lead.end() if lead else 0)
-    for m in actors:
+    lead = _AFTER.match(text, end)  # at `end`, not on a copy of the rest of the paragraph
+    at = lead.end() if lead else end
+    for m in spanned(actors, at, at + 1):
         if m.start == at:
             rest = text[m.end : m.end + 20]
             said_before = lead is not None and _VERB.search(lead.group(0)) is not None
