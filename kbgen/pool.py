@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import forked
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -37,6 +38,9 @@ def ordered_map(
     `lost(job, why)` instead; the build goes on with the others. `func` must catch
     its own expected failures: this is the net under it, not the way to report them.
     """
+    # here: a build of a few sources never starts a pool, nor imports one (13 ms)
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = deque(list(jobs[i : i + chunksize]) for i in range(0, len(jobs), chunksize))
     window: deque[tuple[list[J], Future[list[R]]]] = deque()
     pool: Any = None
@@ -74,6 +78,8 @@ def _each(func: Callable[[J], R], chunk: list[J]) -> list[R]:
 
 def _one_by_one(func: Callable[[J], R], chunk: list[J], lost: Callable[[J, str], R]) -> Iterator[R]:
     """The jobs of a chunk that failed as a whole, each alone, to tell which one it was."""
+    from concurrent.futures.process import BrokenProcessPool
+
     pool: Any = None
     try:
         for job in chunk:
