@@ -39,10 +39,20 @@ _DISCLAIMER = re.compile(
     r"|\bopiniones expresadas\b|\bn'engagent que\b",
     re.I,
 )
+# A photo credit, by its shape: "(Photo by X via Getty Images)", "Photograph: X/AP", "Image
+# credit", "X/Reuters". Never a news agency's name alone: articles quote and report on
+# Reuters, the EPA and AFP, and a caption without a credit reads as the article's text.
+_AGENCY = (
+    r"(?:reuters|afp|epa|ap|tass|ria novosti|getty(?: images)?|shutterstock|alamy|efe|anadolu"
+    r"|xinhua|pa|sputnik|bloomberg|dpa|ansa)"
+)
+CAPTION_MAX = 800  # characters: a caption with its credit is a line or two, never a long paragraph
 _CAPTION = re.compile(
-    r"\((photo|image|foto|picture)[^)]*\)|\b(photo|image|foto|picture) (by|credit|courtesy)\b"
-    r"|\b(getty images|reuters|shutterstock|afp|ap photo|epa|ria novosti|tass)\b"
-    r"|^(photo|image|foto)\s*:|\bphotograph\s*:",
+    r"\((?:photo|image|foto|picture|photograph)s?\b[^)]*\)"
+    r"|\b(?:photo|image|foto|picture|photograph)s?\s*(?:by|credit|courtesy)\b"
+    r"|^(?:image|picture)s?\s*:|\b(?:photo|foto|photograph)s?\s*:"
+    r"|\bgetty images\b|\bshutterstock\b|\bap photo\b"
+    rf"|\w\s*/\s*{_AGENCY}(?!\w)",
     re.I,
 )
 
@@ -56,16 +66,25 @@ class Layout:
     author_roles: tuple[tuple[str, str], ...]  # (name line, affiliation line) pairs
     labels: tuple[tuple[str, str], ...]  # ("keywords", "US, Russia"), ("issn", ...)
     sections: tuple[Section, ...]
+    dropped: tuple[tuple[str, str], ...] = ()  # (rule, text) of prose-like blocks removed
 
 
 def words(text: str) -> int:
     return len(text.split())
 
 
+# a sentence's end; a short one counts only with a full stop ("He declined to comment."),
+# as headings ask questions ("A fresh start under Trump?")
+_SENTENCE_END = re.compile(r"(?P<last>\S)[\"”’)]?(?P<mark>[.!?…])[\"”’)]?$")
+
+
 def is_prose(text: str) -> bool:
     """A sentence or more of running text, as opposed to a label or heading."""
     n = words(text)
-    return n >= 15 or (n >= 6 and bool(re.search(r"[.!?…][\"”’)]?\s*$", text.strip())))
+    end = _SENTENCE_END.search(text.strip())
+    if end is None:
+        return n >= 15
+    return n >= 6 or (n >= 3 and end["mark"] == "." and end["last"].isalpha())
 
 
 def is_heading_like(text: str) -> bool:
@@ -74,8 +93,13 @@ def is_heading_like(text: str) -> bool:
         0 < words(t) <= 16
         and len(t) <= 160
         and not re.search(r"[.,;]$", t)
-        and (t[0].isupper() or t[0].isdigit() or not t[0].isalpha())
+        and _capitalised(t)
     )
+
+
+def _capitalised(t: str) -> bool:
+    """Starts as a heading does: a capital, a digit, a quote, or a name like "iTunes"."""
+    return t[0].isupper() or t[0].isdigit() or not t[0].isalpha() or t[1:2].isupper()
 
 
 def label(text: str) -> tuple[str, str] | None:
@@ -101,7 +125,9 @@ def _is_byline(text: str) -> bool:
 
 def _captions(blocks: tuple[Block, ...]) -> set[int]:
     """Photo captions and credits, and lines a page repeats back to back (alt text)."""
-    found = {i for i, b in enumerate(blocks) if _CAPTION.search(b.text)}
+    found = {
+        i for i, b in enumerate(blocks) if len(b.text) <= CAPTION_MAX and _CAPTION.search(b.text)
+    }
     for i in range(1, len(blocks)):
         if blocks[i].text == blocks[i - 1].text:
             found |= {i - 1, i}
@@ -138,38 +164,89 @@ def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
     return found
 
 
-def _title(blocks: tuple[Block, ...], end: int, skip: set[int]) -> tuple[str | None, int]:
-    """The last heading-like block before the byline, joined with a line it continues."""
+def _title(
+    blocks: tuple[Block, ...], end: int, skip: set[int], name: str
+) -> tuple[str | None, int]:
+    """The page's headline among the blocks before `end` (its byline, or its first prose).
+
+    The one the file's name spells ("japan-turns-to-beer-alternatives.txt", a browser's "Save
+    as" of the page's title) when there is one; else the last heading-like block, which on a
+    saved page sits right above the byline, below the site's menus. A headline that ends in
+    "." or "?" counts when nothing but page furniture comes before it.
+    """
+    first = _first_content(blocks, skip)
     candidates = [
         i
         for i in range(end)
         if i not in skip
-        and is_heading_like(blocks[i].text)
+        and (is_heading_like(blocks[i].text) or (i == first and _headline_shaped(blocks[i].text)))
         and not clutter.clutter_rule(blocks[i].text)
         and not label(blocks[i].text)
     ]
     if not candidates:
         return None, -1
-    i = candidates[-1]
+    named = [i for i in candidates if _spelled_by(name, blocks[i].text)]
+    i = (named or candidates)[-1]
     text = blocks[i].text.strip()
     if i - 1 in candidates and blocks[i - 1].text.rstrip().endswith(":"):
         text = f"{blocks[i - 1].text.strip()} {text}"
     return re.sub(r"[\s*†‡]+$", "", text), i
 
 
-def analyse(raw: RawDoc) -> Layout:
-    """Split a document into title, metadata lines and cleaned sections."""
+def _first_content(blocks: tuple[Block, ...], skip: set[int]) -> int:
+    """The first block that is neither page furniture nor a caption."""
+    return next(
+        (
+            i
+            for i, b in enumerate(blocks)
+            if i not in skip and not clutter.clutter_rule(b.text) and not clutter.is_separator(b.text)
+        ),
+        -1,
+    )
+
+
+_SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)]?\s+[\"“‘(]?[A-Z]")
+
+
+def _headline_shaped(text: str) -> bool:
+    """One short sentence ("Could Yukos be a blessing in disguise?", "Rivals of the £400
+    Apple..."): a headline, when it opens the page."""
+    t = text.strip()
+    return (
+        0 < words(t) <= 16
+        and len(t) <= 160
+        and not _SENTENCE_INSIDE.search(t)
+        and _capitalised(t)
+    )
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.casefold())
+
+
+def _spelled_by(name: str, text: str) -> bool:
+    """Whether a file's name spells this line: most of the words of each are the other's."""
+    stem = re.sub(r"\.[^.]*$", "", name.rsplit("/", 1)[-1])
+    ours, theirs = _tokens(stem), _tokens(text)
+    if len(theirs) < 2 or len(ours) < 2:
+        return False
+    common = len(set(ours) & set(theirs))
+    return common / max(len(set(ours)), len(set(theirs))) >= 0.75
+
+
+def analyse(raw: RawDoc, name: str = "") -> Layout:
+    """Split a document into title, metadata lines and cleaned sections. `name` is the
+    source's file name, which often spells its headline."""
     blocks = raw.blocks
     captions = _captions(blocks) if not raw.structured else set()
     meta_idx = [] if raw.structured else _header_meta(blocks, captions)
     if raw.structured:
         title, title_i, body_from = None, -1, 0
     elif meta_idx:
-        title, title_i = _title(blocks, meta_idx[0], captions)
+        title, title_i = _title(blocks, meta_idx[0], captions, name)
         body_from = meta_idx[-1] + 1
     else:
-        first_prose = next((i for i, b in enumerate(blocks) if is_prose(b.text)), len(blocks))
-        title, title_i = _title(blocks, first_prose, captions)
+        title, title_i = _title(blocks, _first_prose(blocks, captions), captions, name)
         body_from = title_i + 1
     labels: list[tuple[str, str]] = []
     standfirst = [
@@ -203,6 +280,42 @@ def analyse(raw: RawDoc) -> Layout:
         ),
         labels=tuple(labels + body_labels),
         sections=sections,
+        dropped=_dropped(blocks, sections, captions, body_from, {title_i, *meta_idx}),
+    )
+
+
+def _dropped(
+    blocks: tuple[Block, ...],
+    sections: tuple[Section, ...],
+    captions: set[int],
+    body_from: int,
+    used: set[int],
+) -> tuple[tuple[str, str], ...]:
+    """(rule, text) of each block that reads like prose and is in no section: cleaning may
+    remove a caption or a newsletter prompt, never a sentence of the article unsaid."""
+    kept = {b.text for section in sections for b in section.blocks}
+    out = []
+    for i, b in enumerate(blocks):
+        if i in used or b.text in kept or not is_prose(b.text):
+            continue
+        if i in captions:
+            rule = "caption"
+        else:
+            rule = clutter.clutter_rule(b.text) or ("page header" if i < body_from else "page footer")
+        out.append((rule, b.text))
+    return tuple(out)
+
+
+def _first_prose(blocks: tuple[Block, ...], skip: set[int]) -> int:
+    """The first block of running text, but for a headline that opens the page."""
+    first = _first_content(blocks, skip)
+    return next(
+        (
+            i
+            for i, b in enumerate(blocks)
+            if is_prose(b.text) and not (i == first and _headline_shaped(b.text))
+        ),
+        len(blocks),
     )
 
 
@@ -234,13 +347,21 @@ def _role(block: Block, after_related: bool) -> str:
         return "references"
     if _FOOTNOTE.match(text) and block.kind == "para":
         return "footnote"
-    if after_related:
+    if after_related and not _running_text(text):
         return "drop"
     if block.kind == "heading" or (
-        block.kind == "para" and is_heading_like(text) and not is_prose(text)
+        # a short line of plain text is a heading; a Markdown author marks theirs
+        block.kind == "para" and not block.markup and is_heading_like(text) and not is_prose(text)
     ):
         return "heading"
     return "para"
+
+
+def _running_text(text: str) -> bool:
+    """A paragraph of the article's own, not a related story's one-line teaser: several
+    sentences, or a long one."""
+    n = words(text)
+    return n >= 50 or (n >= 20 and bool(_SENTENCE_INSIDE.search(text)))
 
 
 def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str, str]]]:
@@ -248,7 +369,9 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
     after_related = False
     for block in blocks:
         role = _role(block, after_related)
-        after_related = after_related or role == "related"
+        # a "Related:" list ends where running text resumes: a marker inside an article
+        # ("You might also like: …" between two paragraphs) does not end the article
+        after_related = role == "related" or (after_related and role != "para")
         roles.append(role)
     last_body = max(
         (
@@ -259,6 +382,7 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
         default=-1,
     )
     last_body = _closing_list(blocks, roles, last_body)
+    footer = _footer_start(blocks, roles, last_body)
     body: list[Block] = []
     about: list[Block] = []
     notes: list[Block] = []
@@ -266,6 +390,7 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
     labels: list[tuple[str, str]] = []
     for i, (block, role) in enumerate(zip(blocks, roles, strict=True)):
         in_tail = i > last_body
+        closing = in_tail and i < footer and role in ("para", "heading")
         if role == "label":
             labels.append(label(block.text) or ("keywords", ""))
         elif role == "bio" and (in_tail or _is_last_prose(blocks, roles, i)):
@@ -275,7 +400,7 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
             refs.append(block)
         elif role in ("footnote", "notes") and (in_tail or role == "notes"):
             notes.append(block)
-        elif in_tail or role in ("drop", "related"):
+        elif (in_tail and not closing) or role in ("drop", "related"):
             continue
         elif role == "heading":
             kind = "heading" if block.kind in ("para", "heading") else block.kind
@@ -289,6 +414,23 @@ def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str,
         ("references", refs),
     )
     return tuple(Section(name, tuple(bs)) for name, bs in parts if bs), labels
+
+
+def _footer_start(blocks: list[Block], roles: list[str], last_body: int) -> int:
+    """Where the page's footer starts: at the first block after the last prose paragraph that
+    a clutter rule names ("Share", "Topics", "Back to top", "Privacy policy", a separator),
+    or at a list of links (items of one to three words). The lines before it close the
+    article (a team line, "He declined to comment.", a results table); a page that ends
+    without such a marker ends on its own text."""
+    return next(
+        (
+            i
+            for i in range(last_body + 1, len(roles))
+            if roles[i] in ("drop", "related")
+            or (blocks[i].kind == "item" and words(blocks[i].text) < 4)
+        ),
+        len(roles),
+    )
 
 
 def _closing_list(blocks: list[Block], roles: list[str], last_body: int) -> int:

@@ -144,6 +144,9 @@ def _build(args: argparse.Namespace) -> int:
     if not args.quiet:
         for line in report.plan.lines(routine=args.dry_run or args.verbose):
             print(line)
+        if args.dry_run or args.verbose:
+            for line in report.removed:
+                print(line)
         if report.vault_created:
             print(f"kbgen: created vault {config.vault} from the template")
         print(report.summary())

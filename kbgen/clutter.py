@@ -48,6 +48,15 @@ _WHOLE_LINE: dict[str, str] = {
     "advertisement": r"advertisement|advertising|sponsored( content)?|publicidad|anzeige|publicité|реклама",
     "cookie-banner": r"(uso|aviso|política|pol[ií]tica) de cookies|cookie (policy|settings|notice|preferences)"
     r"|(accept|reject|allow)( all)?( cookies)?|aceptar( cookies)?|tout accepter|alle akzeptieren",
+    "site-links": r"(privacy|cookie)( policy| notice| settings)?|terms( (of|and) (use|service|conditions))?"
+    r"|terms & conditions|contact( us)?|about( us)?|imprint|impressum|aviso legal|mentions légales"
+    r"|datenschutz(erklärung)?|accessibility|site ?map|careers|jobs|advertise( with us)?"
+    r"|help( centre| center)?|faq|rss( feeds?)?|all rights reserved\.?",
+    # "© 2017 Guardian News and Media Limited", "Copyright 2017 Foo Inc." (a year or the sign:
+    # "Copyright infringement is rife, the BPI said." is a sentence)
+    "copyright": r"(©|\(c\)|copyright\s*©|copyright(?=\s*\d{4}))\s*(\d{4}(\s*[-–]\s*\d{4})?)?"
+    r"[^.!?]{0,100}\.?"
+    r"( all rights reserved\.?)?",
     "comment-form": r"your email address will not be published\.?( required fields are marked \*?)?"
     r"|required fields are marked \*?|name\s*\*?|email\s*\*?|website|save my name.*",
 }
@@ -62,6 +71,24 @@ _CONSENT = re.compile(
     re.I,
 )
 _COMMENT_FORM = re.compile(r"your email address will not be published", re.I)
+
+# Calls to action a page puts between or after the paragraphs, each a sentence of its own:
+# named by their shape (an imperative and what it asks for), and only in a short block, so
+# that an article that reports on a newsletter or a privacy policy keeps its sentences.
+_PROMPTS: dict[str, re.Pattern[str]] = {
+    "newsletter": re.compile(
+        r"\b(subscribe|sign up|sign-up|register|get)\b[^.!?]{0,80}"
+        r"\b(newsletters?|in your inbox|to your inbox|email updates|daily briefing)\b",
+        re.I,
+    ),
+    "consent": re.compile(
+        r"\byou (agree|consent) to (our|the)\b[^.!?]{0,40}\b(privacy|terms|policy|cookies?)\b",
+        re.I,
+    ),
+    "teaser": re.compile(r"^(read more|more|see also|watch|listen)\s*:\s+\S", re.I),
+    "video-caption": re.compile(r"\S.*\bCLOSE$"),
+}
+PROMPT_MAX = 300  # characters: a prompt is a sentence or two, never a paragraph of its own
 
 # After these, what follows belongs to other articles, not this one.
 RELATED = "related"
@@ -84,6 +111,10 @@ def clutter_rule(text: str) -> str | None:
         return "cookie-banner"
     if _COMMENT_FORM.search(line) and len(line) < 200:
         return "comment-form"
+    if len(line) <= PROMPT_MAX:
+        for name, prompt in _PROMPTS.items():
+            if prompt.search(line):
+                return name
     return None
 
 

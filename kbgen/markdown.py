@@ -123,7 +123,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 DATE_KEYS = frozenset(
-    {"published", "first_mentioned", "last_mentioned", "first_article", "last_article"}
+    {"published", "updated", "first_mentioned", "last_mentioned", "first_article", "last_article"}
 )
 
 

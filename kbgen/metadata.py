@@ -112,13 +112,22 @@ def _authors(layout: Layout, stated: dict[str, object]) -> tuple[list[str], list
     return list(dict.fromkeys(names)), affiliations
 
 
+_UPDATED = re.compile(r"\b(updated|actualizado|mis à jour|aktualisiert)\b", re.I)
+
+
 def _published(layout: Layout, stated: dict[str, object]) -> str | None:
     value = stated.get("published")
     if value:
         return dates.normalise_stated(str(value))
+    return _dated(layout, updated=False)
+
+
+def _dated(layout: Layout, updated: bool) -> str | None:
+    """The first date the header states, in a segment that says "Updated" or one that does not
+    ("Published 2 May 2017 | Updated 3 May 2017")."""
     for line in layout.meta_lines:
         for segment in line.split("|"):
-            if re.search(r"\b(updated|actualizado|mis à jour|aktualisiert)\b", segment, re.I):
+            if bool(_UPDATED.search(segment)) != updated:
                 continue
             found = dates.find_date(segment)
             if found:
@@ -195,6 +204,7 @@ def read_metadata(layout: Layout, stated: dict[str, object], page: list[str]) ->
         title=_clean(stated.get("title")) or _clean(layout.title),
         authors=tuple(authors),
         published=_published(layout, stated),
+        updated=_dated(layout, updated=True),
         publisher=_publisher(stated, texts[::-1]),
         language=_language(stated, layout, body),
         keywords=tuple(dict.fromkeys(_keywords(layout, stated))),

@@ -50,6 +50,7 @@ class Metadata:
     title: str | None = None
     authors: tuple[str, ...] = ()
     published: str | None = None  # ISO YYYY-MM-DD (or YYYY-MM, YYYY when that is all it says)
+    updated: str | None = None  # stated only as "Updated …": a date, but not the published one
     publisher: str | None = None
     language: str | None = None
     keywords: tuple[str, ...] = ()
@@ -63,6 +64,7 @@ class Article:
     digest: str  # sha256 of the source bytes
     meta: Metadata
     sections: tuple[Section, ...]
+    dropped: tuple[tuple[str, str], ...] = ()  # (rule, text) of prose-like blocks cleaning removed
 
 
 @dataclass(frozen=True)

@@ -233,7 +233,10 @@ def is_person_name(text: str) -> bool:
     for token in tokens:
         if token.lower() in _PARTICLES:
             continue
-        if token.lower().strip(".'’") in _NOT_NAME or not _NAME_TOKEN.match(token):
+        initial = len(token) == 2 and token[0].isupper() and token[1] == "."  # "Lee A. Dean"
+        if (token.lower().strip(".'’") in _NOT_NAME and not initial) or not _NAME_TOKEN.match(
+            token
+        ):
             return False
         named += 1
     return named >= 2

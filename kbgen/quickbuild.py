@@ -22,7 +22,7 @@ from .names import Wanted, stem_of
 from .notes import SourceRef
 from .plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
 from .quick import Ending, Record
-from .reading import Reading, parse_all, read_if_changed
+from .reading import Reading, parse_all, read_if_changed, removal_lines
 from .render import Prepared
 from .report import Report
 from .sources import SourceFile
@@ -222,6 +222,7 @@ def _written(
     wanted = edits.wanted | set(edits.ids.values())
     folders = folders_of(staying_put(state, located), wanted)
     report.parsed = len(parsed)
+    report.removed = removal_lines(parsed)
     plan = Plan(pinned=pinned_notes(state, located), notices=list(record.notices))
     after = after_of(state)
     reading = Reading(parsed=parsed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +138,20 @@ def parse_all(
     if bar is not None:
         bar.close()
     return out
+
+
+def removal_lines(parsed: Mapping[str, Prepared]) -> list[str]:
+    """A line for each prose-like block cleaning removed from a source (`kbgen build -v`)."""
+    return [
+        f"removed {path} ({rule}): {_excerpt(text)}"
+        for path in sorted(parsed)
+        for rule, text in parsed[path].dropped
+    ]
+
+
+def _excerpt(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= width else flat[: width - 1] + "…")
 
 
 _MATCHER: Matcher | None = None  # the worker processes' matcher, inherited through fork

@@ -116,6 +116,7 @@ class Prepared:
     body: str  # with pending links (see `bind`)
     actors: tuple[str, ...]  # entity keys, in order of first mention
     issues: tuple[str, ...]
+    dropped: tuple[tuple[str, str], ...] = ()  # `Article.dropped`, for `kbgen build -v`
 
 
 def prepare_source(article: Article, linked: tuple[LinkedBlock, ...]) -> Prepared:
@@ -133,6 +134,7 @@ def prepare_source(article: Article, linked: tuple[LinkedBlock, ...]) -> Prepare
         "\n\n".join(parts) + "\n",
         _ordered(linked, "actor"),
         _ordered(linked, "issue"),
+        article.dropped,
     )
 
 
@@ -145,6 +147,7 @@ def render_source(prepared: Prepared, *, kbgen_id: str, stem: str, targets: Targ
         "title": meta.title,
         "authors": [wikilink(targets.authors[a]) for a in meta.authors if a in targets.authors],
         "published": meta.published,
+        "updated": meta.updated,
         "publisher": meta.publisher,
         "language": meta.language,
         "url": meta.url,

@@ -49,6 +49,8 @@ class Report:
     peak_mb: dict[str, float] = field(default_factory=dict)  # peak memory at each stage's end
     # the notes whose properties feed the catalog (kbgen watch looks at these)
     catalog_notes: list[str] = field(default_factory=list)
+    # a line per prose-like block cleaning removed from a source read (`reading.removal_lines`)
+    removed: list[str] = field(default_factory=list)
     map_written: bool = False  # Map.canvas was drawn again (it is not a note: no plan action)
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 

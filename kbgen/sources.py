@@ -130,8 +130,8 @@ def parse(rel: str, data: bytes) -> Article:
         raw = reader(text)
     except ValueError as exc:
         raise SourceError(rel, str(exc)) from exc
-    layout = clean.analyse(raw)
+    layout = clean.analyse(raw, rel)
     if not any(s.name == "body" and s.blocks for s in layout.sections):
         raise SourceError(rel, "no article text found after removing page clutter")
     meta = metadata.read_metadata(layout, raw.stated, [b.text for b in raw.blocks])
-    return Article(source=rel, digest=digest(data), meta=meta, sections=layout.sections)
+    return Article(rel, digest(data), meta, layout.sections, layout.dropped)

@@ -57,7 +57,7 @@ from .plan import (
 )
 from .plural import counted
 from .quick import Ending
-from .reading import Parsed, Reading, parse_paths, read_sources
+from .reading import Parsed, Reading, parse_paths, read_sources, removal_lines
 from .reduce import Reduction, pages_by_entity
 from .reducer import Reducer
 from .render import Targets, render_source
@@ -239,6 +239,7 @@ def update(
             store, new, gone, totals, refs, stems, targets, catalog, promoted, all_new=all_new
         )
         report.parsed = len(reading.parsed)
+        report.removed = removal_lines(reading.parsed)
         plan = Plan(pinned=pinned_notes(state, located))
         after = after_of(state)
         stale = set(state.notes) - wanted_ids - protected
