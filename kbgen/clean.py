@@ -69,19 +69,21 @@ class Layout:
     dropped: tuple[tuple[str, str], ...] = ()  # (rule, text) of prose-like blocks removed
 
 
-def words(text: str) -> int:
-    return len(text.split())
+def words(text: str, enough: int = 100) -> int:
+    """How many words `text` has, counted up to `enough` and no further: every caller asks
+    whether a block is short, and a transcript's one paragraph may hold millions."""
+    return len(text.split(maxsplit=enough)) if len(text) > enough * 20 else len(text.split())
 
 
 # a sentence's end; a short one counts only with a full stop ("He declined to comment."),
 # as headings ask questions ("A fresh start under Trump?")
-_SENTENCE_END = re.compile(r"(?P<last>\S)[\"”’)]?(?P<mark>[.!?…])[\"”’)]?$")
+_SENTENCE_END = re.compile(r"(?P<last>\S)[\"”’)]?(?P<mark>[.!?…])[\"”’)]?\s*$")
 
 
 def is_prose(text: str) -> bool:
     """A sentence or more of running text, as opposed to a label or heading."""
     n = words(text)
-    end = _SENTENCE_END.search(text.strip())
+    end = _SENTENCE_END.search(text, max(0, len(text.rstrip()) - 6))
     if end is None:
         return n >= 15
     return n >= 6 or (n >= 3 and end["mark"] == "." and end["last"].isalpha())

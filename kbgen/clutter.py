@@ -107,9 +107,9 @@ def clutter_rule(text: str) -> str | None:
         for name, pattern in _WHOLE.items():
             if pattern.fullmatch(line):
                 return name
-    if _COOKIE_WORDS.search(line) and _CONSENT.search(line) and len(line) < 700:
+    if len(line) < 700 and _COOKIE_WORDS.search(line) and _CONSENT.search(line):
         return "cookie-banner"
-    if _COMMENT_FORM.search(line) and len(line) < 200:
+    if len(line) < 200 and _COMMENT_FORM.search(line):
         return "comment-form"
     if len(line) <= PROMPT_MAX:
         for name, prompt in _PROMPTS.items():

@@ -223,8 +223,13 @@ _INSTITUTION = re.compile(
 )
 
 
+NAME_MAX = 120  # characters: longer is never a name, and is not cleaned to find out
+
+
 def is_person_name(text: str) -> bool:
     """Two to four capitalised words (initials and particles allowed), nothing else."""
+    if len(text) > NAME_MAX:
+        return False
     text = clean_name(text)
     tokens = text.split()
     if not 2 <= len(tokens) <= 5 or any(ch.isdigit() for ch in text):
@@ -298,4 +303,4 @@ def byline_name(text: str) -> str:
 
 
 def is_byline_name(text: str) -> bool:
-    return is_person_name(byline_name(text))
+    return len(text) <= 2 * NAME_MAX and is_person_name(byline_name(text))
