@@ -35,7 +35,10 @@ def main(sources: Path, out: Path, catalogs: list[Path]) -> int:
     for name, phrases in catalog_terms(catalogs).items():
         matcher.add(name, list(nlp.tokenizer.pipe(phrases)))
     files = sorted(
-        Path(d, f) for d, _dirs, names in os.walk(sources) for f in names if f.endswith(".md")
+        Path(d, f)
+        for d, _dirs, names in os.walk(sources)
+        for f in names
+        if f.endswith((".md", ".txt"))
     )
     texts = (p.read_text(encoding="utf-8") for p in files)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,16 @@
     python3 dev.py bench --sizes 2000    # any sizes
     python3 dev.py bench --no-record     # print only, leave RESULTS.md alone
 
-For each N it generates a synthetic corpus from the demo articles
-(tests/corpus.py: distinct titles, 4–9 paragraphs each) and times, each as a
-whole process with its peak memory (max RSS):
+For each N it generates a corpus and times, each as a whole process with its peak memory
+(max RSS), the steps below. Two corpora (`--corpus`):
+
+- synthetic  (default) made from the demo articles (tests/corpus.py: Markdown with
+             frontmatter, distinct titles, 4–9 paragraphs each)
+- bbc        real saved articles: the 2,095 BBC News articles of ../shared/corpora/bbc
+             (`--bbc DIR`) as plain text, copied round until there are N, each copy's
+             headline given " (copy K)" so that every title is distinct
+
+The steps:
 
 - floor     a plain Python loop reading every source and writing the same bytes
 - cold      `kbgen build` into an empty vault
@@ -49,6 +56,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,13 +163,15 @@ def _toggle_entry(extra: Path, i: int) -> None:
     extra.write_text(text + (RARE_ENTRY if i % 2 == 0 else ""), encoding="utf-8")
 
 
-def bench_size(n: int, out: Path, times: int) -> dict[str, Figure]:
+def bench_size(
+    n: int, out: Path, times: int, write: Callable[[Path, int], None]
+) -> dict[str, Figure]:
     work, trash = out / str(n), out / TRASH
     sources, vault, copy, peer_out = (work / d for d in ("sources", "vault", "copy", "peer"))
     extra = work / "extra.yaml"
     print(f"N = {n:,}: corpus in {sources}", flush=True)
     _aside(work, trash)
-    write_corpus(sources, n)
+    write(sources, n)
     extra.write_text(EXTRA, encoding="utf-8")
     build = [*KBGEN, "build", "--sources", sources, "--vault", vault, "--catalog", extra, "-q"]
     slow = times if n < 5000 else 1
@@ -184,6 +194,26 @@ def bench_size(n: int, out: Path, times: int) -> dict[str, Figure]:
     figures["new entry"] = repeat("new entry", slow, lambda i: _toggle_entry(extra, i), build)
     figures["peer"] = peer
     return figures
+
+
+def bbc_corpus(articles: Path) -> Callable[[Path, int], None]:
+    """N real articles from the BBC corpus's folders, copied round with distinct headlines."""
+    originals = sorted(p for p in articles.rglob("*.txt") if p.is_file())
+    if not originals:
+        sys.exit(f"bench: no .txt articles under {articles} (--bbc DIR)")
+
+    def write(sources: Path, n: int) -> None:
+        sources.mkdir(parents=True)
+        for i in range(n):
+            copy, original = divmod(i, len(originals))
+            text = originals[original].read_text(encoding="utf-8")
+            if copy:
+                head, sep, rest = text.partition("\n")
+                text = f"{head} (copy {copy}){sep}{rest}"
+            name = f"{original:04d}-{copy:02d}-{originals[original].name}"
+            (sources / name).write_text(text, encoding="utf-8")
+
+    return write
 
 
 def machine() -> str:
@@ -233,12 +263,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=BENCH / "out")
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--corpus", choices=("synthetic", "bbc"), default="synthetic")
+    parser.add_argument("--bbc", type=Path, default=ROOT.parent / "shared" / "corpora" / "bbc")
     args = parser.parse_args()
     compileall.compile_dir(ROOT / "kbgen", quiet=1)
-    results = {n: bench_size(n, args.out, args.repeat) for n in args.sizes}
+    write = write_corpus if args.corpus == "synthetic" else bbc_corpus(args.bbc)
+    results = {n: bench_size(n, args.out, args.repeat, write) for n in args.sizes}
     help_run = repeat("kbgen --help", args.repeat, lambda i: None, [*KBGEN, "--help"])
     report = (
-        f"\n### {dt.date.today().isoformat()} — {machine()}\n\n{table(results)}\n\n"
+        f"\n### {dt.date.today().isoformat()} — {args.corpus} corpus — {machine()}\n\n"
+        f"{table(results)}\n\n"
         f"`kbgen --help` start-up: {help_run.seconds:.3f} s, {help_run.peak_mb:.0f} MB.\n"
     )
     record(report, not args.no_record, "bench")
