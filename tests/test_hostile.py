@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import SEEDS, run_build
+from corpus import write_corpus
 
 WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.I)
 ILLEGAL = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -208,11 +209,16 @@ GARBAGE: dict[str, tuple[bytes, str]] = {
 }
 
 
-def test_a_folder_of_garbage_next_to_good_articles(tmp_path: Path) -> None:
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("filler", [0, 220], ids=["in-process", "pool"])
+def test_a_folder_of_garbage_next_to_good_articles(tmp_path: Path, filler: int) -> None:
     """Issue 6, done means: every good article built, each bad file named with its reason,
-    nothing outside the vault touched, nothing the user wrote lost."""
+    nothing outside the vault touched, nothing the user wrote lost; in a build of a few
+    sources, and in one of hundreds, which a pool of workers reads (it hung on the first
+    source that failed there)."""
     sources, vault, outside = tmp_path / "sources", tmp_path / "vault", tmp_path / "outside"
     shutil.copytree(SEEDS, sources)
+    write_corpus(sources / "more", filler, seed=9)
     for name, (data, _) in GARBAGE.items():
         (sources / name).write_bytes(data)
     (sources / "folder.txt").mkdir()  # a folder, whatever its name: looked into, not read
@@ -233,7 +239,7 @@ def test_a_folder_of_garbage_next_to_good_articles(tmp_path: Path) -> None:
     assert "folder.txt" not in reasons
     assert "dangling.txt" in reasons
     assert "outside the sources folder" in reasons["escape.txt"]
-    assert len(list((vault / "Sources").glob("*.md"))) == 5
+    assert len(list((vault / "Sources").glob("*.md"))) == 5 + filler
     assert mine.read_text(encoding="utf-8").endswith("[[Vladimir Putin]].\n")
     assert {p: p.read_bytes() for p in around} == around
     assert not [
