@@ -24,6 +24,7 @@ _LABELS = {
     "orphan": "orphan  {path}  (its source is gone; kept because you wrote in it)",
     "delete": "delete  {path}  ({detail})",
     "kept": "keep    {path}  ({detail})",
+    "saving": "wait    {path}  ({detail})",
 }
 
 
@@ -117,6 +118,6 @@ class Plan:
         """
         skip = () if routine else ("create", "update")
         out = []
-        for kind in (*WRITE_KINDS, "delete", "kept"):
+        for kind in (*WRITE_KINDS, "delete", "kept", "saving"):
             out += [a.line() for a in self.actions if a.kind == kind and kind not in skip]
         return out + [n for n in self.notices if routine or not n.startswith(ROUTINE_NOTICES)]

@@ -42,7 +42,9 @@ class OnDisk(NamedTuple):  # a tuple: a build makes one per note, ten thousand a
     # once its part of the build is written (`update._let_go`)
     pristine: bool = False  # what kbgen last rendered, give or take frontmatter formatting
     moved: bool = False  # found by its kbgen_id away from its recorded path
-    damaged: str | None = None  # "empty" or "truncated": never read as the user's text
+    # "empty" or "truncated": never read as the user's text; "saving": cut short by an editor
+    # that is writing it in place right now (`SAVING_SECONDS`), left alone until it is done
+    damaged: str | None = None
     unread: bool = False
     stat: os.stat_result | None = None  # taken just before `data` was read
     aliases: tuple[str, ...] | None = None  # an edited actor or issue note's aliases
@@ -118,6 +120,8 @@ def _read(
     if data is None:
         return OnDisk(None, None)
     disk = _judge(rec, path, data, moved, store)
+    if st is not None and time.time_ns() - st.st_mtime_ns < SAVING_SECONDS * 1e9:
+        disk = _still_saving(disk, rec, data, store)
     aliases = None if disk.pristine or disk.damaged else note_aliases(kbgen_id, data)
     return disk._replace(stat=st, aliases=aliases)
 
@@ -145,6 +149,29 @@ def _judge(rec: NoteRecord, path: str, data: bytes, moved: bool, store: Store) -
     if rendered.startswith(data) and not data.endswith(b"\n"):
         return OnDisk(path, data, moved=moved, damaged="truncated")
     return OnDisk(path, data, pristine=_same_content(data, base), moved=moved)
+
+
+SAVING_SECONDS = 3.0  # a note cut short this recently is being saved, not edited down
+
+
+def _still_saving(disk: OnDisk, rec: NoteRecord, data: bytes, store: Store) -> OnDisk:
+    """A note modified in the last seconds, judged again: an editor that saves in place
+    (Node's `fs.writeFile`, vim with `backupcopy=yes`, some sync clients) empties the note,
+    then writes it, and read in between it is empty or cut short: shorter than kbgen last saw
+    it, or than kbgen's last version of it. That is taken for a save in progress, not the user
+    deleting their text: the note is left for a later build, never restored or merged from.
+    (A user who did cut the note that very moment has it merged a build later.)"""
+    if disk.damaged:
+        return disk._replace(damaged="saving")
+    if disk.pristine:
+        return disk
+    known = rec.stat[0] if rec.stat is not None else 0
+    if len(data) < known:
+        return disk._replace(damaged="saving")
+    base = store.text(rec.base) if rec.base else None
+    if base is not None and len(data) < len(base.encode("utf-8")):
+        return disk._replace(damaged="saving")
+    return disk
 
 
 def _same_content(data: bytes, base: str) -> bool:
@@ -230,6 +257,9 @@ def _plan_note(
             return _rendering("create", note, data, rendered=True)
         detail = "deleted in the vault while its source is still in sources/"
         return _rendering("restore", note, data, detail=detail, rendered=True)
+    if disk.damaged == "saving":
+        detail = "being saved by an editor right now; left for the next build"
+        return Action("saving", note.kbgen_id, disk.path or note.path, detail=detail)
     if disk.damaged:
         detail = f"was {disk.damaged}; nothing of yours was in it"
         return _rendering("restore", note, data, expect=disk.data, detail=detail, rendered=True)
@@ -297,6 +327,8 @@ def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
     """A note nothing renders any more: deleted if untouched, else kept and marked."""
     if disk.data is None or disk.path is None:
         return Action("forget", kbgen_id, rec.path)
+    if disk.damaged == "saving":
+        return None  # looked at again once the editor is done
     if disk.pristine or disk.damaged:
         return Action("delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated")
     if rec.orphaned:
@@ -398,7 +430,7 @@ class Execution:
 
     def _send(self, batch: _Batch) -> None:
         if batch:
-            items = [(self.vault / a.path, cast(bytes, a.data)) for a, _ in batch]
+            items = [(self.vault / a.path, cast(bytes, a.data), a.expect) for a, _ in batch]
             self._under_way[-1].append((batch, self.writer.write_all(items)))
 
     def finish(self, leaving: int = 0) -> None:
@@ -409,7 +441,10 @@ class Execution:
         for batch, outcome in (b for part in done for b in part):
             written, failed = outcome()
             for (action, disk), stat in zip(batch, written, strict=False):
-                self._record(action, disk, stat)
+                if stat == vault_mod.NOT_WRITTEN:  # the user saved it meanwhile: theirs stands
+                    self.plan.skipped.append(action.path)
+                else:
+                    self._record(action, disk, stat)
             if failed is not None:
                 n, exc = failed
                 raise _write_failed(self.vault, batch[n][0], exc) from exc
@@ -427,6 +462,9 @@ class Execution:
         vault = self.vault
         if action.kind == "unchanged" and action.base is None and disk is not None and disk.unread:
             return  # not rendered, not read: its record stands as it is (the common case)
+        if action.kind == "saving":  # its record stands: read again by the next build
+            self.plan.skipped.append(action.path)
+            return
         if action.kind in ("delete", "forget"):
             if action.kind == "delete" and _still(vault / action.path, action.expect):
                 vault_mod.remove(vault / action.path)
@@ -439,9 +477,12 @@ class Execution:
                 self.plan.skipped.append(action.path)
                 return
             try:
-                stat = self.writer.write(target, data)
+                stat = self.writer.write(target, data, None if action.old_path else action.expect)
             except OSError as exc:
                 raise _write_failed(vault, action, exc) from exc
+            if stat == vault_mod.NOT_WRITTEN:
+                self.plan.skipped.append(action.path)
+                return
             if action.old_path and _still(vault / action.old_path, action.expect):
                 vault_mod.remove(vault / action.old_path)
         self._record(action, disk, stat)

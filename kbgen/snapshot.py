@@ -33,7 +33,7 @@ from .state import DB_NAME, STATE_DIR, key_of
 
 FILE = "snapshot.json"
 VERSION = 4
-QUIET_KINDS = frozenset({"unchanged", "kept", "forget"})  # actions that write nothing
+QUIET_KINDS = frozenset({"unchanged", "kept", "forget", "saving"})  # actions that write nothing
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,9 @@ def staying_put(state: State, located: Mapping[str, OnDisk]) -> dict[str, str]:
     renamable = {
         kbgen_id
         for kbgen_id, disk in located.items()
-        if not disk.moved and not state.notes[kbgen_id].pinned and (disk.pristine or disk.damaged)
+        if not disk.moved
+        and not state.notes[kbgen_id].pinned
+        and (disk.pristine or disk.damaged in ("empty", "truncated"))
     }
     return {
         kbgen_id: disk.path

@@ -29,6 +29,10 @@ LOCK_FILE = ".kbgen/lock"
 
 # A note's stat just after kbgen wrote it (None if it could not be taken), and when it was taken
 Written = tuple[os.stat_result | None, int]
+# What `Writer.write` gives for a note it did not write, or put back as it was, because the
+# note no longer held what the build planned against: the user saved it meanwhile
+NOT_WRITTEN: Written = (None, -1)
+UNCHECKED = b"\0kbgen: write whatever the file holds"  # `expect` for a file no one else writes
 # What writing a batch of notes did: each written note's `Written`, in order, up to the first
 # that failed, and that one's index and error
 Outcome = tuple[list[Written], tuple[int, OSError] | None]
@@ -64,29 +68,31 @@ class Writer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def write(self, path: Path, data: bytes) -> Written:
-        """Write `path` now; its stat just after."""
+    def write(self, path: Path, data: bytes, expect: bytes | None = UNCHECKED) -> Written:
+        """Write `path` now, if it still holds `expect` (None: if it does not exist); its stat
+        just after, or `NOT_WRITTEN` when it did not hold that, or an editor saved it while
+        it was being replaced (`_replace_if`)."""
         self._folder(path.parent)
         tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
         try:
             _write_durably(tmp, data)
-            os.replace(tmp, path)
-        except BaseException:
+            if not _replace_if(tmp, path, data, expect):
+                return NOT_WRITTEN
+        finally:
             tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-            raise
         now = time.time_ns()  # before the stat, as `state.stat_key` wants it
         try:
             return os.stat(path), now
         except OSError:
             return None, now
 
-    def write_all(self, items: list[tuple[Path, bytes]]) -> Callable[[], Outcome]:
+    def write_all(self, items: list[tuple[Path, bytes, bytes | None]]) -> Callable[[], Outcome]:
         """Write each (path, bytes), stopping at the first that fails: now, or shared between
         the helper processes if there are any (each path is written once: in any order). The
         returned function gives the `Outcome`, waiting for it if need be: the notes written
         before the first failure in `items`' order (those another helper wrote after it are
         left to the journal, as a killed build's are)."""
-        for path, _ in items:
+        for path, _, _ in items:
             self._folder(path.parent)  # made here: `close` fsyncs what this process knows of
         if self._helper is None or not items:
             done = _write_each(self, items)
@@ -134,11 +140,11 @@ class Writer:
         self._folders.clear()
 
 
-def _write_each(writer: Writer, items: list[tuple[Path, bytes]]) -> Outcome:
+def _write_each(writer: Writer, items: list[tuple[Path, bytes, bytes | None]]) -> Outcome:
     done: list[Written] = []
-    for n, (path, data) in enumerate(items):
+    for n, (path, data, expect) in enumerate(items):
         try:
-            done.append(writer.write(path, data))
+            done.append(writer.write(path, data, expect))
         except OSError as exc:
             return done, (n, exc)
     return done, None
@@ -147,11 +153,71 @@ def _write_each(writer: Writer, items: list[tuple[Path, bytes]]) -> Outcome:
 _HELPERS_WRITER: Writer | None = None  # in the helper process: its folders made once each
 
 
-def _write_in_helper(items: list[tuple[Path, bytes]]) -> Outcome:
+def _write_in_helper(items: list[tuple[Path, bytes, bytes | None]]) -> Outcome:
     global _HELPERS_WRITER
     if _HELPERS_WRITER is None:
         _HELPERS_WRITER = Writer()
     return _write_each(_HELPERS_WRITER, items)
+
+
+def _replace_if(tmp: Path, path: Path, data: bytes, expect: bytes | None) -> bool:
+    """Put `tmp` (holding `data`) at `path` if `path` holds `expect`, and keep a save that
+    lands meanwhile.
+
+    An editor saving the note between kbgen's look and its rename writes into the file about
+    to be replaced, and the rename would drop it. So the note is first linked aside: the link
+    keeps that file, and what it holds once the rename is done says whether a save landed in
+    it. If one did, the user's file is put back (and the next build merges it), with what
+    they added to kbgen's new file since, if anything; a save that replaced kbgen's new file
+    whole is the newer, and is left. A file system without hard links (FAT, some shares) is
+    written with the look alone.
+    """
+    if expect == UNCHECKED:
+        os.replace(tmp, path)
+        return True
+    if expect is None:  # a new note: never over a file that appeared meanwhile
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:
+            if path.exists():
+                return False
+            os.replace(tmp, path)
+        return True
+    aside = path.parent / f"{TEMP_PREFIX}{os.getpid()}-aside-{path.name}"
+    try:
+        os.link(path, aside)
+    except FileNotFoundError:
+        return False
+    except OSError:  # no hard links here: look, then replace
+        if read_bytes(path) != expect:
+            return False
+        os.replace(tmp, path)
+        return True
+    try:
+        if read_bytes(aside) != expect:
+            return False
+        _keep_mode(aside, tmp)
+        os.replace(tmp, path)
+        if read_bytes(aside) == expect:
+            return True
+        # saved meanwhile: the user's file goes back, with what they added to ours since
+        now = read_bytes(path)
+        if now is not None and now.startswith(data):
+            if len(now) > len(data):
+                with open(aside, "ab") as fh:
+                    fh.write(now[len(data) :])
+            os.replace(aside, path)
+        return False  # else their later save, whole, stands
+    finally:
+        aside.unlink(missing_ok=True)
+
+
+def _keep_mode(old: Path, new: Path) -> None:
+    """The note keeps its permissions (a private 0600 note stays private)."""
+    with contextlib.suppress(OSError):
+        os.chmod(new, os.stat(old).st_mode & 0o7777)
 
 
 def _write_durably(path: Path, data: bytes) -> None:

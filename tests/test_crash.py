@@ -30,8 +30,8 @@ from kbgen import vault as vault_mod
 
 ARTICLES = 240
 
-# Runs `kbgen build`, killing itself just before its N-th os.replace (a temp
-# file written and fsynced, not yet renamed into place), with parts of 25 notes
+# Runs `kbgen build`, killing itself just before it puts its N-th note in place (a temp file
+# written and fsynced, not yet renamed over the note, or linked as a new one), with parts of 25 notes
 # (`update.PART`): earlier parts are journaled and written, later ones not yet.
 # Most notes are renamed by the build's forked writing processes: the count is
 # shared with them (a lock around it: two of them rename at once), and the build is killed
@@ -42,16 +42,18 @@ n = int(sys.argv[1])
 build = os.getpid()
 calls = mmap.mmap(-1, 8)  # shared with the forked children
 counting = multiprocessing.Lock()
-real_replace = os.replace
-def replace(src, dst):
-    with counting:
-        count = struct.unpack("q", calls[:8])[0] + 1
-        calls[:8] = struct.pack("q", count)
-    if count == n:
-        os.kill(build, signal.SIGKILL)
-        os.kill(os.getpid(), signal.SIGKILL)
-    real_replace(src, dst)
-os.replace = replace
+def counted(real):
+    def put(src, dst, *args, **kwargs):
+        if os.path.basename(src).startswith(".kbgen-tmp-") and "-aside-" not in str(src):
+            with counting:
+                count = struct.unpack("q", calls[:8])[0] + 1
+                calls[:8] = struct.pack("q", count)
+            if count == n:
+                os.kill(build, signal.SIGKILL)
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real(src, dst, *args, **kwargs)
+    return put
+os.replace, os.link = counted(os.replace), counted(os.link)  # a new note is linked in place
 import kbgen.update
 kbgen.update.PART = 25  # killed between parts, and within one
 from kbgen.cli import main
@@ -258,19 +260,21 @@ import os, signal, sys, time
 n, pid_file, victim = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 build = os.getpid()
 calls = 0
-real_replace = os.replace
-def replace(src, dst):
-    global calls
-    if os.getpid() != build:
-        calls += 1
-        if calls == 1:
-            with open(pid_file, "a") as f:
-                f.write(f"{os.getpid()}\\n")
-        if calls == n:
-            os.kill(build if victim == "build" else os.getpid(), signal.SIGKILL)
-            time.sleep(5)  # the build is dead: this process must die with it, not go on
-    real_replace(src, dst)
-os.replace = replace
+def counted(real):
+    def put(src, dst, *args, **kwargs):
+        global calls
+        note = os.path.basename(src).startswith(".kbgen-tmp-") and "-aside-" not in str(src)
+        if note and os.getpid() != build:
+            calls += 1
+            if calls == 1:
+                with open(pid_file, "a") as f:
+                    f.write(f"{os.getpid()}\\n")
+            if calls == n:
+                os.kill(build if victim == "build" else os.getpid(), signal.SIGKILL)
+                time.sleep(5)  # the build is dead: this process must die with it, not go on
+        return real(src, dst, *args, **kwargs)
+    return put
+os.replace, os.link = counted(os.replace), counted(os.link)  # a new note is linked in place
 import kbgen.update
 kbgen.update.PART = 25
 from kbgen.cli import main

@@ -111,7 +111,7 @@ def test_the_cli_reports_a_write_error_in_one_line_and_exits_2(
 ) -> None:
     sources, vault = built
 
-    def failing(self: vault_mod.Writer, path: Path, data: bytes) -> None:
+    def failing(self: vault_mod.Writer, path: Path, data: bytes, *expect: bytes | None) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(vault_mod.Writer, "write", failing)
