@@ -39,20 +39,20 @@ _DISCLAIMER = re.compile(
     r"|\bopiniones expresadas\b|\bn'engagent que\b",
     re.I,
 )
-# A photo credit, by its shape: "(Photo by X via Getty Images)", "Photograph: X/AP", "Image
-# credit", "X/Reuters". Never a news agency's name alone: articles quote and report on
-# Reuters, the EPA and AFP, and a caption without a credit reads as the article's text.
+# A photo credit, by its shape: "(Photo by X via Getty Images)", "Photograph: X/AP" opening a
+# line or after its sentence, "X/Reuters" or "Getty Images" ending it. Never an agency's or a
+# photo library's name in running text: articles report on Reuters, the EPA, Getty Images.
 _AGENCY = (
     r"(?:reuters|afp|epa|ap|tass|ria novosti|getty(?: images)?|shutterstock|alamy|efe|anadolu"
     r"|xinhua|pa|sputnik|bloomberg|dpa|ansa)"
 )
+_CREDIT_WORD = r"(?:photo|image|foto|picture|photograph)\s*(?::|by\b|credit\b|courtesy\b)"
 CAPTION_MAX = 800  # characters: a caption with its credit is a line or two, never a long paragraph
 _CAPTION = re.compile(
-    r"\((?:photo|image|foto|picture|photograph)s?\b[^)]*\)"
-    r"|\b(?:photo|image|foto|picture|photograph)s?\s*(?:by|credit|courtesy)\b"
-    r"|^(?:image|picture)s?\s*:|\b(?:photo|foto|photograph)s?\s*:"
-    r"|\bgetty images\b|\bshutterstock\b|\bap photo\b"
-    rf"|\w\s*/\s*{_AGENCY}(?!\w)",
+    rf"\({_CREDIT_WORD}[^)]*\)"  # (Photo by X via Getty Images)
+    rf"|(?:^|[.!?][\"”’)]?\s+){_CREDIT_WORD}"  # Photograph: X/AP
+    rf"|\w\s*/\s*{_AGENCY}\s*\)?\s*$"  # … Alexei Druzhinin/AP
+    r"|\b(?:via |\()?(?:getty images|shutterstock)\s*\)?\s*$|\bap photo\s*/",
     re.I,
 )
 
@@ -181,7 +181,7 @@ def _title(
         i
         for i in range(end)
         if i not in skip
-        and (is_heading_like(blocks[i].text) or (i == first and _headline_shaped(blocks[i].text)))
+        and (is_heading_like(blocks[i].text) or (i == first and _headline_shaped(blocks[i], name)))
         and not clutter.clutter_rule(blocks[i].text)
         and not label(blocks[i].text)
     ]
@@ -210,16 +210,20 @@ def _first_content(blocks: tuple[Block, ...], skip: set[int]) -> int:
 _SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)]?\s+[\"“‘(]?[A-Z]")
 
 
-def _headline_shaped(text: str) -> bool:
-    """One short sentence ("Could Yukos be a blessing in disguise?", "Rivals of the £400
-    Apple..."): a headline, when it opens the page."""
-    t = text.strip()
-    return (
+def _headline_shaped(block: Block, name: str) -> bool:
+    """One short sentence opening the page, as a headline is ("Could Yukos be a blessing in
+    disguise?", "Rivals of the £400 Apple..."). One that ends in a full stop reads as the
+    article's first sentence too ("Police arrested a man in Leeds."): a headline only when
+    the file's name spells it."""
+    t = block.text.strip()
+    if not (
         0 < words(t) <= 16
         and len(t) <= 160
         and not _SENTENCE_INSIDE.search(t)
         and _capitalised(t)
-    )
+    ):
+        return False
+    return not t.endswith(".") or t.endswith("..") or _spelled_by(name, t)
 
 
 def _tokens(text: str) -> list[str]:
@@ -248,7 +252,7 @@ def analyse(raw: RawDoc, name: str = "") -> Layout:
         title, title_i = _title(blocks, meta_idx[0], captions, name)
         body_from = meta_idx[-1] + 1
     else:
-        title, title_i = _title(blocks, _first_prose(blocks, captions), captions, name)
+        title, title_i = _title(blocks, _first_prose(blocks, captions, name), captions, name)
         body_from = title_i + 1
     labels: list[tuple[str, str]] = []
     standfirst = [
@@ -308,14 +312,14 @@ def _dropped(
     return tuple(out)
 
 
-def _first_prose(blocks: tuple[Block, ...], skip: set[int]) -> int:
+def _first_prose(blocks: tuple[Block, ...], skip: set[int], name: str) -> int:
     """The first block of running text, but for a headline that opens the page."""
     first = _first_content(blocks, skip)
     return next(
         (
             i
             for i, b in enumerate(blocks)
-            if is_prose(b.text) and not (i == first and _headline_shaped(b.text))
+            if is_prose(b.text) and not (i == first and _headline_shaped(b, name))
         ),
         len(blocks),
     )

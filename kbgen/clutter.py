@@ -54,7 +54,7 @@ _WHOLE_LINE: dict[str, str] = {
     r"|help( centre| center)?|faq|rss( feeds?)?|all rights reserved\.?",
     # "© 2017 Guardian News and Media Limited", "Copyright 2017 Foo Inc." (a year or the sign:
     # "Copyright infringement is rife, the BPI said." is a sentence)
-    "copyright": r"(©|\(c\)|copyright\s*©|copyright(?=\s*\d{4}))\s*(\d{4}(\s*[-–]\s*\d{4})?)?"
+    "copyright": r"(©|(\(c\)|copyright)(?=\s*\d{4})|copyright\s*©)\s*(\d{4}(\s*[-–]\s*\d{4})?)?"
     r"[^.!?]{0,100}\.?"
     r"( all rights reserved\.?)?",
     "comment-form": r"your email address will not be published\.?( required fields are marked \*?)?"
@@ -77,7 +77,7 @@ _COMMENT_FORM = re.compile(r"your email address will not be published", re.I)
 # that an article that reports on a newsletter or a privacy policy keeps its sentences.
 _PROMPTS: dict[str, re.Pattern[str]] = {
     "newsletter": re.compile(
-        r"\b(subscribe|sign up|sign-up|register|get)\b[^.!?]{0,80}"
+        r"\b(subscribe|sign up|sign-up|register)\b[^.!?]{0,80}"
         r"\b(newsletters?|in your inbox|to your inbox|email updates|daily briefing)\b",
         re.I,
     ),

@@ -120,8 +120,8 @@ def _read(
     if data is None:
         return OnDisk(None, None)
     disk = _judge(rec, path, data, moved, store)
-    if st is not None and time.time_ns() - st.st_mtime_ns < SAVING_SECONDS * 1e9:
-        disk = _still_saving(disk, rec, data, store)
+    if st is not None and 0 <= time.time_ns() - st.st_mtime_ns < SAVING_SECONDS * 1e9:
+        disk = _still_saving(disk, rec, data, store)  # (an mtime ahead of the clock is not)
     aliases = None if disk.pristine or disk.damaged else note_aliases(kbgen_id, data)
     return disk._replace(stat=st, aliases=aliases)
 
@@ -161,10 +161,10 @@ def _still_saving(disk: OnDisk, rec: NoteRecord, data: bytes, store: Store) -> O
     it, or than kbgen's last version of it. That is taken for a save in progress, not the user
     deleting their text: the note is left for a later build, never restored or merged from.
     (A user who did cut the note that very moment has it merged a build later.)"""
+    if disk.pristine or sha(data) == rec.written:  # as kbgen left it (a merge it just wrote)
+        return disk
     if disk.damaged:
         return disk._replace(damaged="saving")
-    if disk.pristine:
-        return disk
     known = rec.stat[0] if rec.stat is not None else 0
     if len(data) < known:
         return disk._replace(damaged="saving")
@@ -478,6 +478,8 @@ class Execution:
                 return
             try:
                 stat = self.writer.write(target, data, None if action.old_path else action.expect)
+                if self.writer.settle():
+                    stat = vault_mod.NOT_WRITTEN
             except OSError as exc:
                 raise _write_failed(vault, action, exc) from exc
             if stat == vault_mod.NOT_WRITTEN:

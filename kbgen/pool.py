@@ -64,8 +64,12 @@ def ordered_map(
             except BrokenProcessPool:
                 _shut(pool)
                 pool = None
+                # the broken pool's other chunks go to the next pool, in order, before the rest:
+                # the one at fault breaks that too, until it is the first and is run alone
+                chunks.extendleft(reversed([c for c, _ in window]))
+                window.clear()
                 results = list(_one_by_one(func, chunk, lost))
-            except Exception:  # the result could not be pickled in the worker
+            except (Exception, SystemExit):  # a result that could not be pickled, or an exit
                 results = list(_one_by_one(func, chunk, lost))
             yield from results
     finally:
@@ -91,7 +95,7 @@ def _one_by_one(func: Callable[[J], R], chunk: list[J], lost: Callable[[J, str],
                 _shut(pool)
                 pool = None
                 yield lost(job, DIED)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 yield lost(job, f"{type(exc).__name__}: {exc}")
     finally:
         _shut(pool)

@@ -333,6 +333,12 @@ class Stems(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
+# Sources a reduced note may look up one query at a time before all are read in one: Candidates
+# cites nearly every source of a corpus no catalog entry covers (9,916 of 10,000 BBC articles:
+# 20,000 queries, 1.8 s of a one-edit build)
+ONE_BY_ONE_AT_MOST = 200
+
+
 class Refs(Mapping[str, SourceRef]):
     """Every source as the reduced notes show it, from the state; the changed ones as now."""
 
@@ -340,10 +346,15 @@ class Refs(Mapping[str, SourceRef]):
         self._store, self._stems, self._records = store, stems, records
         self._count = store.count_sources()
         self._known: dict[str, SourceRef] = {}
+        self._asked = 0  # sources looked up one by one
 
     def __getitem__(self, path: str) -> SourceRef:
         ref = self._known.get(path)
+        if ref is None and self._asked == ONE_BY_ONE_AT_MOST:
+            self._known.update(self._all())
+            ref = self._known.get(path)
         if ref is None:
+            self._asked += 1
             rec = self._records.get(path) or self._store.source_record(path)
             if rec is None:
                 raise KeyError(path)
@@ -359,8 +370,11 @@ class Refs(Mapping[str, SourceRef]):
 
     def values(self) -> list[SourceRef]:  # type: ignore[override]
         """All of them, in path order (Home lists the newest): one query, not one a source."""
-        out = []
+        return list(self._all().values())
+
+    def _all(self) -> dict[str, SourceRef]:
+        out = {}
         for path, rec, note_path in self._store.sources_with_notes():
             rec = self._records.get(path, rec)
-            out.append(SourceRef(stem_of(note_path), rec.title, rec.published, rec.publisher))
+            out[path] = SourceRef(stem_of(note_path), rec.title, rec.published, rec.publisher)
         return out

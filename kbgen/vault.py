@@ -56,6 +56,9 @@ class Writer:
 
     def __init__(self, background: bool = False) -> None:
         self._folders: set[Path] = set()
+        # notes replaced whose old file is still linked aside: (aside, note, data, expect)
+        self._asides: list[tuple[Path, Path, bytes, bytes]] = []
+        self._renamed_at = 0.0
         self._helper: Any = None
         if background:
             from . import forked  # here: forked imports this module
@@ -76,8 +79,12 @@ class Writer:
         tmp = path.parent / f"{TEMP_PREFIX}{os.getpid()}-{path.name}"
         try:
             _write_durably(tmp, data)
-            if not _replace_if(tmp, path, data, expect):
+            replaced = _replace_if(tmp, path, data, expect)
+            if not replaced:
                 return NOT_WRITTEN
+            if isinstance(replaced, Path):  # the old file, kept aside a while (`settle`)
+                self._asides.append((replaced, path, data, cast(bytes, expect)))
+                self._renamed_at = time.monotonic()
         finally:
             tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
         now = time.time_ns()  # before the stat, as `state.stat_key` wants it
@@ -131,7 +138,29 @@ class Writer:
             folder.mkdir(parents=True, exist_ok=True)
             self._folders.add(folder)
 
+    def settle(self) -> set[Path]:
+        """The notes written since the last call whose old file took a save after all, put
+        back as `_replace_if` does (the caller counts them as not written).
+
+        An editor may have opened the note just before kbgen's rename and write into the old
+        file just after kbgen looked at it: the old file is kept aside until the batch is
+        written, and at least `SETTLE_SECONDS` after the last rename, then looked at again."""
+        if not self._asides:
+            return set()
+        time.sleep(max(0.0, self._renamed_at + SETTLE_SECONDS - time.monotonic()))
+        asides, self._asides = self._asides, []
+        back = set()
+        for aside, path, data, expect in asides:
+            try:
+                if read_bytes(aside) != expect:
+                    _put_back(aside, path, data)
+                    back.add(path)
+            finally:
+                aside.unlink(missing_ok=True)
+        return back
+
     def close(self) -> None:
+        self.settle()
         if self._helper is not None:
             self._helper.shutdown(wait=True, cancel_futures=True)
             self._helper = None
@@ -142,12 +171,16 @@ class Writer:
 
 def _write_each(writer: Writer, items: list[tuple[Path, bytes, bytes | None]]) -> Outcome:
     done: list[Written] = []
+    failed = None
     for n, (path, data, expect) in enumerate(items):
         try:
             done.append(writer.write(path, data, expect))
         except OSError as exc:
-            return done, (n, exc)
-    return done, None
+            failed = (n, exc)
+            break
+    back = writer.settle()
+    written = zip(items[: len(done)], done, strict=True)
+    return [NOT_WRITTEN if path in back else w for (path, _, _), w in written], failed
 
 
 _HELPERS_WRITER: Writer | None = None  # in the helper process: its folders made once each
@@ -160,7 +193,10 @@ def _write_in_helper(items: list[tuple[Path, bytes, bytes | None]]) -> Outcome:
     return _write_each(_HELPERS_WRITER, items)
 
 
-def _replace_if(tmp: Path, path: Path, data: bytes, expect: bytes | None) -> bool:
+SETTLE_SECONDS = 0.02  # how long a replaced note's old file is watched for a late save
+
+
+def _replace_if(tmp: Path, path: Path, data: bytes, expect: bytes | None) -> bool | Path:
     """Put `tmp` (holding `data`) at `path` if `path` holds `expect`, and keep a save that
     lands meanwhile.
 
@@ -170,7 +206,8 @@ def _replace_if(tmp: Path, path: Path, data: bytes, expect: bytes | None) -> boo
     it. If one did, the user's file is put back (and the next build merges it), with what
     they added to kbgen's new file since, if anything; a save that replaced kbgen's new file
     whole is the newer, and is left. A file system without hard links (FAT, some shares) is
-    written with the look alone.
+    written with the look alone. True, or the aside path still linked (`Writer.settle` looks
+    at it again): written; False: not.
     """
     if expect == UNCHECKED:
         os.replace(tmp, path)
@@ -195,23 +232,32 @@ def _replace_if(tmp: Path, path: Path, data: bytes, expect: bytes | None) -> boo
             return False
         os.replace(tmp, path)
         return True
+    kept = False
     try:
         if read_bytes(aside) != expect:
             return False
         _keep_mode(aside, tmp)
         os.replace(tmp, path)
         if read_bytes(aside) == expect:
-            return True
-        # saved meanwhile: the user's file goes back, with what they added to ours since
-        now = read_bytes(path)
-        if now is not None and now.startswith(data):
-            if len(now) > len(data):
-                with open(aside, "ab") as fh:
-                    fh.write(now[len(data) :])
-            os.replace(aside, path)
-        return False  # else their later save, whole, stands
+            kept = True
+            return aside
+        _put_back(aside, path, data)
+        return False
     finally:
-        aside.unlink(missing_ok=True)
+        if not kept:
+            aside.unlink(missing_ok=True)
+
+
+def _put_back(theirs: Path, path: Path, data: bytes) -> None:
+    """The user saved the note as kbgen replaced it: their file goes back, with what they
+    added to kbgen's new file since; a save that replaced kbgen's new file whole is the
+    newer, and stays."""
+    now = read_bytes(path)
+    if now is not None and now.startswith(data):
+        if len(now) > len(data):
+            with open(theirs, "ab") as fh:
+                fh.write(now[len(data) :])
+        os.replace(theirs, path)
 
 
 def _keep_mode(old: Path, new: Path) -> None:

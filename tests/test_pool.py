@@ -132,3 +132,21 @@ def test_two_killers_in_one_build_each_get_their_error(
     report = run_build(_corpus(tmp_path), vault)
     assert sorted(e.path for e in report.errors) == sorted(killers)
     assert len(list((vault / "Sources").glob("*.md"))) == COUNT - 2
+
+
+def _system_exit(rel: str, data: bytes) -> Any:
+    raise SystemExit(4)
+
+
+def test_a_source_that_exits_its_worker_with_systemexit_gets_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parse = kbgen.sources.parse
+
+    def failing(rel: str, data: bytes) -> Any:
+        return _system_exit(rel, data) if rel == BAD else parse(rel, data)
+
+    monkeypatch.setattr(kbgen.sources, "parse", failing)
+    report = run_build(_corpus(tmp_path), tmp_path / "vault")
+    assert [e.path for e in report.errors] == [BAD]
+    assert "SystemExit" in report.errors[0].reason

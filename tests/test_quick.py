@@ -402,9 +402,13 @@ def test_what_the_quick_path_leaves_to_the_full_one(
         assert "Mine." in (vault / "Actors" / "Vladimir Putin.md").read_text(encoding="utf-8")
 
 
-def test_names_and_refs_looked_up_by_key_are_the_full_paths_own(seed_vault: Path) -> None:
+@pytest.mark.parametrize("one_by_one", [200, 2])
+def test_names_and_refs_looked_up_by_key_are_the_full_paths_own(
+    seed_vault: Path, monkeypatch: pytest.MonkeyPatch, one_by_one: int
+) -> None:
     """`Stems` and `Refs` answer from the state a key at a time, and in full when iterated,
-    as the full path's dicts would."""
+    as the full path's dicts would; `Refs` reads every source at once after a few lookups."""
+    monkeypatch.setattr(kbgen.quickbuild, "ONE_BY_ONE_AT_MOST", one_by_one)
     from kbgen.names import stem_of
     from kbgen.notes import SourceRef
     from kbgen.state import State, Store
