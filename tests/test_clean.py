@@ -266,3 +266,57 @@ def test_an_article_ending_on_a_list_keeps_it_and_a_footer_list_is_still_dropped
     assert "sanctions stay in place for now" in body
     assert "talks continue in the autumn, officials said" in body
     assert not any("Privacy" in t or "Contact" in t for t in body)
+
+
+KEPT_SENTENCES = [
+    "The aide gave one instruction for the official photo: no flash, and no questions after.",
+    "An exhibition of photos by Dorothea Lange opens at the museum on Friday morning.",
+    "Students doubled the number of IB/AP courses they took in the last two years.",
+    "Shutterstock shares rose 5% on Monday after the company reported strong sales.",
+    "Getty Images said it would go public next year through a merger with a shell company.",
+    "The president did not get his daily briefing on Tuesday, officials said.",
+    "Writers get 90% of the revenue from their paid newsletters, Substack says.",
+    "(c) a ban on all imports of Russian oil and gas from the region by the end of the year.",
+    "Copyright infringement is rife, the BPI said.",
+    "Reuters reported that the EPA and AFP had both confirmed the figures on Tuesday.",
+]
+
+CREDITS = [
+    "Vladimir Putin at his annual press conference. Photograph: Alexei Druzhinin/AP",
+    "(Photo by Ulrich Baumgarten via Getty Images)",
+    "Protesters in Moscow on Sunday. Sergei Karpukhin/Reuters",
+    "The summit in Helsinki (AP Photo/Pablo Martinez Monsivais)",
+]
+
+
+def test_sentences_naming_photos_agencies_or_newsletters_are_text() -> None:
+    """Words a caption or a prompt uses, in running prose: none of these is furniture."""
+    lead = "A Title for the Test\n\nThe talks went on for hours, officials in both capitals said.\n\n"
+    text = lead + "\n\n".join(KEPT_SENTENCES) + "\n\nThe talks ended late on Sunday evening.\n"
+    article = parse("kept.txt", text.encode("utf-8"))
+    body = [b.text for s in article.sections for b in s.blocks]
+    assert [t for t in KEPT_SENTENCES if t not in body] == []
+    assert article.dropped == ()
+
+
+@pytest.mark.parametrize("credit", CREDITS)
+def test_a_caption_with_a_credit_is_removed_and_said(credit: str) -> None:
+    text = (
+        "A Title for the Test\n\n"
+        "The talks went on for hours, officials in both capitals said on Monday.\n\n"
+        f"{credit}\n\n"
+        "They ended late on Sunday evening, and no statement was issued afterwards.\n"
+    )
+    article = parse("credit.txt", text.encode("utf-8"))
+    assert credit not in [b.text for s in article.sections for b in s.blocks]
+
+
+def test_a_lead_sentence_with_no_headline_above_it_stays_in_the_body() -> None:
+    text = (
+        "Police have arrested a man after a stabbing in Leeds.\n\n"
+        "Officers were called to the scene on Monday evening, a spokesman said, and a man "
+        "was taken to hospital with injuries that are not thought to be life-threatening.\n"
+    )
+    article = parse("story-1234.txt", text.encode("utf-8"))
+    body = [b.text for s in article.sections for b in s.blocks]
+    assert body[0] == "Police have arrested a man after a stabbing in Leeds."

@@ -9,6 +9,7 @@ and every line it saved must be in the note once the builds are over.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -168,3 +169,33 @@ def test_builds_racing_an_editor_that_saves_in_place_slowly_lose_nothing(
     assert len(saved) == rounds and n >= 10, (len(saved), n)
     lost = [line for line in saved if line not in text]
     assert lost == [], f"{len(lost)} of {rounds} in-place saves lost over {n} racing builds"
+
+
+def test_a_merge_kbgen_just_wrote_is_not_a_save_under_way(
+    seed_vault: Path, seed_sources: Path
+) -> None:
+    """A note the user cut down, merged and written by kbgen a moment ago, is shorter than its
+    merge base: read again at once, it is kbgen's own write, not an editor's save."""
+    note = seed_vault / NOTE
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text[: len(text) // 2].rsplit("\n", 1)[0] + "\n\nMINE\n", encoding="utf-8")
+    time.sleep(SAVING_SECONDS + 0.1)  # the user's cut is no save under way
+    _source(seed_sources, 1)
+    assert run_build(seed_sources, seed_vault).plan.of("merge", "conflict")
+    _source(seed_sources, 2)
+    report = run_build(seed_sources, seed_vault)  # within seconds of kbgen's own write
+    assert report.plan.of("saving") == [] and NOTE not in report.plan.skipped
+    assert "round 2" in note.read_text(encoding="utf-8")
+
+
+def test_a_note_dated_in_the_future_is_not_a_save_under_way(
+    seed_vault: Path, seed_sources: Path
+) -> None:
+    """A sync client may keep another machine's mtime, ahead of this clock: not "recent"."""
+    note = seed_vault / NOTE
+    note.write_bytes(b"")
+    ahead = time.time() + 3600
+    os.utime(note, (ahead, ahead))
+    report = run_build(seed_sources, seed_vault)
+    assert report.plan.of("saving") == []
+    assert [a.path for a in report.plan.of("restore")] == [NOTE]
