@@ -48,6 +48,10 @@ _WHOLE_LINE: dict[str, str] = {
     "advertisement": r"advertisement|advertising|sponsored( content)?|publicidad|anzeige|publicité|реклама",
     "cookie-banner": r"(uso|aviso|política|pol[ií]tica) de cookies|cookie (policy|settings|notice|preferences)"
     r"|(accept|reject|allow)( all)?( cookies)?|aceptar( cookies)?|tout accepter|alle akzeptieren",
+    # an image viewer's controls, saved as text beside the caption
+    "image-controls": r"((enlarge|expand|zoom) (this )?(image|photo|picture)( toggle caption)?"
+    r"|(toggle|hide|show|close) caption|click to enlarge|view (the )?(full )?(gallery|image)"
+    r"|(image|photo|picture) \d+ (of|/) \d+|full ?screen)\s*:?",
     "site-links": r"(privacy|cookie)( policy| notice| settings)?|terms( (of|and) (use|service|conditions))?"
     r"|terms & conditions|contact( us)?|about( us)?|imprint|impressum|aviso legal|mentions légales"
     r"|datenschutz(erklärung)?|accessibility|site ?map|careers|jobs|advertise( with us)?"

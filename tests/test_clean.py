@@ -320,3 +320,19 @@ def test_a_lead_sentence_with_no_headline_above_it_stays_in_the_body() -> None:
     article = parse("story-1234.txt", text.encode("utf-8"))
     body = [b.text for s in article.sections for b in s.blocks]
     assert body[0] == "Police have arrested a man after a stabbing in Leeds."
+
+
+def test_an_image_viewers_controls_are_neither_title_nor_text() -> None:
+    """Seen on saved pages: "Enlarge this image" / "toggle caption" above a credit became the
+    note's title, and the article's headline was lost."""
+    text = (
+        "Senate passes climate bill after a long night\n\n"
+        "Enlarge this image\n\ntoggle caption\n\nAlex Wong/Getty Images\n\n"
+        "The Senate passed the climate bill late on Wednesday after a debate that ran "
+        "through the night, with three Republicans joining.\n\n"
+        "The bill now goes to the House, where its fate is less certain, aides said.\n"
+    )
+    article = parse("story.txt", text.encode("utf-8"))
+    assert article.meta.title == "Senate passes climate bill after a long night"
+    body = [b.text for s in article.sections for b in s.blocks]
+    assert [t.split()[0] for t in body] == ["The", "The"]
