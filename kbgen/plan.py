@@ -415,7 +415,9 @@ class Execution:
         for action in actions:
             disk = located.get(action.kbgen_id)
             if action.data is not None and action.old_path is None:
-                if _still(self.vault / action.path, action.expect):
+                # a note replaced is looked at by the writer itself (`Writer.write`); a new
+                # one's path may be taken by a note that moves away this build: tried last
+                if action.expect is not None or _still(self.vault / action.path, None):
                     batch.append((action, disk))
                 else:
                     self._taken.append((action, disk))
