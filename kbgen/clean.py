@@ -91,17 +91,17 @@ def is_prose(text: str) -> bool:
 
 def is_heading_like(text: str) -> bool:
     t = text.strip()
+    return _short_line(t) and not re.search(r"[.,;]$", t)
+
+
+def _short_line(t: str) -> bool:
+    """At most 16 words, starting as a heading does: a capital, a digit, a quote, or a name
+    like "iTunes"."""
     return (
         0 < words(t) <= 16
         and len(t) <= 160
-        and not re.search(r"[.,;]$", t)
-        and _capitalised(t)
+        and (t[0].isupper() or t[0].isdigit() or not t[0].isalpha() or t[1:2].isupper())
     )
-
-
-def _capitalised(t: str) -> bool:
-    """Starts as a heading does: a capital, a digit, a quote, or a name like "iTunes"."""
-    return t[0].isupper() or t[0].isdigit() or not t[0].isalpha() or t[1:2].isupper()
 
 
 def label(text: str) -> tuple[str, str] | None:
@@ -216,12 +216,7 @@ def _headline_shaped(block: Block, name: str) -> bool:
     article's first sentence too ("Police arrested a man in Leeds."): a headline only when
     the file's name spells it."""
     t = block.text.strip()
-    if not (
-        0 < words(t) <= 16
-        and len(t) <= 160
-        and not _SENTENCE_INSIDE.search(t)
-        and _capitalised(t)
-    ):
+    if not _short_line(t) or _SENTENCE_INSIDE.search(t):
         return False
     return not t.endswith(".") or t.endswith("..") or _spelled_by(name, t)
 
