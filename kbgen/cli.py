@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .errors import KbgenError
+from kbgen import __version__
+from kbgen.core.errors import KbgenError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .config import Config
+    from kbgen.core.config import Config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,7 +121,7 @@ def _positive(text: str) -> float:
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from . import config as config_mod
+    from kbgen.core import config as config_mod
 
     overrides = {
         "sources": args.sources,
@@ -133,7 +133,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .pipeline import build
+    from kbgen.build.pipeline import build
 
     config = _config(args)
     with _collector_paused(give_back=not args.process_ends):
@@ -181,7 +181,7 @@ def _watch(args: argparse.Namespace) -> int:
     interrupts it (kbgen's writes are crash-safe either way)."""
     import signal
 
-    from .watch import Watcher, WatchOptions
+    from kbgen.watch.watcher import Watcher, WatchOptions
 
     options = WatchOptions(
         quiet=args.quiet_period / 1000,
@@ -211,7 +211,7 @@ def _watch(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .vault import init
+    from kbgen.vault.files import init
 
     copied = init(args.vault)
     print(f"kbgen: {'created' if copied else 'kept existing settings in'} {args.vault}")

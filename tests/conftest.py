@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kbgen.config import Config
-from kbgen.pipeline import build
-from kbgen.report import Report
+from kbgen.build.pipeline import build
+from kbgen.build.report import Report
+from kbgen.core.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "sources"
@@ -27,10 +27,10 @@ def _trusted_stats(monkeypatch: pytest.MonkeyPatch) -> None:
     path, where kbgen relies on its stat cache (`python3 dev.py test` does both).
     """
     if os.environ.get("KBGEN_TRUST_STATS") == "1":
-        import kbgen.state
+        import kbgen.state.store
 
-        monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
-        monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
 
 
 @pytest.fixture(autouse=True)
@@ -39,18 +39,18 @@ def _no_save_under_way(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
     the last `SAVING_SECONDS` would be taken for an editor's save under way and left for a
     later build. `test_saves.py`, which races real saves against builds, keeps the window."""
     if request.module.__name__ != "test_saves":
-        import kbgen.plan
+        import kbgen.vault.plan
 
-        monkeypatch.setattr(kbgen.plan, "SAVING_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.vault.plan, "SAVING_SECONDS", 0.0)
 
 
 @pytest.fixture(autouse=True)
 def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds render, plan and write 7 notes at a time here (500 in use), so that every test
     crosses the seams between parts: what a build does must not depend on where they fall."""
-    import kbgen.update
+    import kbgen.build.update
 
-    monkeypatch.setattr(kbgen.update, "PART", 7)
+    monkeypatch.setattr(kbgen.build.update, "PART", 7)
 
 
 def run_build(sources: Path, vault: Path, **kwargs: object) -> Report:

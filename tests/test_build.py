@@ -13,7 +13,7 @@ import pytest
 from conftest import SEEDS, frontmatter_of, paths, run_build
 
 from kbgen.cli import main
-from kbgen.state import RACY_SECONDS
+from kbgen.state.store import RACY_SECONDS
 
 
 def _snapshot(vault: Path) -> dict[str, tuple[int, int]]:
@@ -114,19 +114,19 @@ def test_the_users_notes_are_read_again_only_when_their_stat_changed(
 ) -> None:
     """Every build looks at the properties of every note of the user's (a `type: actor` one is a
     link target); one whose stat is unchanged and old enough to trust is not read again."""
-    import kbgen.scan
-    import kbgen.state
-    from kbgen.scan import frontmatter_of as real_frontmatter_of
+    import kbgen.state.store
+    import kbgen.vault.scan
+    from kbgen.vault.scan import frontmatter_of as real_frontmatter_of
 
-    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
     reads: list[str] = []
 
     def reading(path: Path) -> dict[str, object]:
         reads.append(path.name)
         return real_frontmatter_of(path)
 
-    monkeypatch.setattr(kbgen.scan, "frontmatter_of", reading)
+    monkeypatch.setattr(kbgen.vault.scan, "frontmatter_of", reading)
     vault = tmp_path / "vault"
     vault.mkdir()
     for k in range(5):
@@ -292,7 +292,8 @@ def test_the_command_builds_with_the_collector_paused(
     10,000: `kbgen build` pauses it, and gives it back as it found it."""
     import gc
 
-    from kbgen import cli, pipeline
+    from kbgen import cli
+    from kbgen.build import pipeline
 
     seen: list[bool] = []
 
@@ -332,7 +333,7 @@ def test_a_worker_collects_whatever_its_parent_does() -> None:
     """Workers parse thousands of articles each: the pause is the main process's only."""
     import gc
 
-    from kbgen import forked
+    from kbgen.core import forked
 
     read, write = os.pipe()
     child = os.fork()
@@ -394,8 +395,8 @@ def test_a_build_of_few_sources_does_not_import_multiprocessing(
 
 
 def test_a_second_writer_on_the_same_vault_is_refused(seed_sources: Path, seed_vault: Path) -> None:
-    from kbgen import vault as vault_mod
-    from kbgen.errors import KbgenError
+    from kbgen.core.errors import KbgenError
+    from kbgen.vault import files as vault_mod
 
     with vault_mod.lock(seed_vault), pytest.raises(KbgenError, match="another kbgen"):
         run_build(seed_sources, seed_vault)
@@ -434,8 +435,8 @@ def test_state_from_kbgen_0_1_is_taken_over(seed_sources: Path, seed_vault: Path
 
 def test_the_suffixes_discovered_are_the_ones_there_are_readers_for() -> None:
     """discover() knows the suffixes without importing the readers (start-up time)."""
-    from kbgen.readers import READERS
-    from kbgen.sources import SUFFIXES
+    from kbgen.read.readers import READERS
+    from kbgen.read.sources import SUFFIXES
 
     assert set(READERS) == SUFFIXES
 
@@ -443,7 +444,7 @@ def test_the_suffixes_discovered_are_the_ones_there_are_readers_for() -> None:
 def test_a_windows_1252_file_with_a_stray_byte_is_still_text() -> None:
     """One byte Windows-1252 leaves undefined (0x81) must not turn every curly quote into a
     control character, and the article into "not text"."""
-    from kbgen.decode import decode
+    from kbgen.read.decode import decode
 
     sentence = "“Putin’s visit,” officials said, “was noted by everyone in Moscow.” "
     data = (sentence * 20).encode("cp1252") + b"\x81" + (sentence * 20).encode("cp1252")
@@ -461,10 +462,10 @@ def test_a_long_build_shows_its_writing_as_well_as_its_reading(
     """On a terminal a cold build of 10,000 articles spends 15–20 s rendering and writing after
     the reading bar is full: that has a bar too, counting notes. Shown from `BAR_FROM` items,
     after half a second (here at once, from one item)."""
-    import kbgen.report
+    import kbgen.build.report
 
-    monkeypatch.setattr(kbgen.report, "BAR_FROM", 1)
-    monkeypatch.setattr(kbgen.report, "BAR_DELAY", 0.0)
+    monkeypatch.setattr(kbgen.build.report, "BAR_FROM", 1)
+    monkeypatch.setattr(kbgen.build.report, "BAR_DELAY", 0.0)
     report = run_build(seed_sources, tmp_path / "vault", progress=True)
     err = capsys.readouterr().err
     assert "reading" in err and f"{report.sources}/{report.sources}" in err
@@ -475,8 +476,8 @@ def test_a_long_build_shows_its_writing_as_well_as_its_reading(
 
 
 def test_the_summary_says_one_source_and_one_note_in_the_singular() -> None:
-    from kbgen.actions import Action, Plan
-    from kbgen.report import Report
+    from kbgen.build.report import Report
+    from kbgen.vault.actions import Action, Plan
 
     one = Report(sources=1, plan=Plan([Action("create", "source:a", "Sources/A.md")]))
     assert one.summary().startswith("kbgen: 1 source read, 0 failed · wrote 1 note (1 new, ")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, frontmatter_of, run_build
 
-from kbgen.candidates import find_candidates
-from kbgen.catalog import load
-from kbgen.extract import Matcher
-from kbgen.promotion import promoted_in, render_candidates
+from kbgen.link.candidates import find_candidates
+from kbgen.link.catalog import load
+from kbgen.link.extract import Matcher
+from kbgen.render.promotion import promoted_in, render_candidates
 
 
 @functools.cache

@@ -111,7 +111,7 @@ def test_a_no_op_build_does_not_touch_the_map(tmp_path: Path) -> None:
 
 
 def test_only_nodes_the_user_moved_keep_their_place() -> None:
-    from kbgen.canvas import geometry, merged_with
+    from kbgen.render.canvas import geometry, merged_with
 
     def node(i: str, x: int) -> dict[str, Any]:
         return {

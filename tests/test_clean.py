@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, SEEDS
 
-from kbgen.clutter import clutter_rule
-from kbgen.model import Article
-from kbgen.sources import parse
+from kbgen.core.model import Article
+from kbgen.read.clutter import clutter_rule
+from kbgen.read.sources import parse
 
 
 def _article(path: Path) -> Article:
@@ -291,7 +291,9 @@ CREDITS = [
 
 def test_sentences_naming_photos_agencies_or_newsletters_are_text() -> None:
     """Words a caption or a prompt uses, in running prose: none of these is furniture."""
-    lead = "A Title for the Test\n\nThe talks went on for hours, officials in both capitals said.\n\n"
+    lead = (
+        "A Title for the Test\n\nThe talks went on for hours, officials in both capitals said.\n\n"
+    )
     text = lead + "\n\n".join(KEPT_SENTENCES) + "\n\nThe talks ended late on Sunday evening.\n"
     article = parse("kept.txt", text.encode("utf-8"))
     body = [b.text for s in article.sections for b in s.blocks]

@@ -26,7 +26,7 @@ import pytest
 from conftest import run_build, vault_tree
 from corpus import write_corpus
 
-from kbgen import vault as vault_mod
+from kbgen.vault import files as vault_mod
 
 ARTICLES = 240
 
@@ -54,8 +54,8 @@ def counted(real):
         return real(src, dst, *args, **kwargs)
     return put
 os.replace, os.link = counted(os.replace), counted(os.link)  # a new note is linked in place
-import kbgen.update
-kbgen.update.PART = 25  # killed between parts, and within one
+import kbgen.build.update
+kbgen.build.update.PART = 25  # killed between parts, and within one
 from kbgen.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -275,8 +275,8 @@ def counted(real):
         return real(src, dst, *args, **kwargs)
     return put
 os.replace, os.link = counted(os.replace), counted(os.link)  # a new note is linked in place
-import kbgen.update
-kbgen.update.PART = 25
+import kbgen.build.update
+kbgen.build.update.PART = 25
 from kbgen.cli import main
 sys.exit(main(sys.argv[4:]))
 """
@@ -311,15 +311,15 @@ def test_a_killed_build_takes_its_writing_process_with_it(corpus: Corpus, tmp_pa
     _finish_and_compare(corpus.after, vault, corpus.fresh)
 
 
-# Runs `kbgen build`; the forked process that renders the reduced notes (`kbgen.reducer`)
+# Runs `kbgen build`; the forked process that renders the reduced notes (`kbgen.build.reducer`)
 # writes its pid to the file named in argv[1] as it starts on its first chunk, then kills the
 # build ("build") or itself ("reducer").
 KILL_FROM_REDUCER = """
 import os, signal, sys, time
 pid_file, victim = sys.argv[1], sys.argv[2]
 build = os.getpid()
-import kbgen.reducer
-render_chunk = kbgen.reducer._render_chunk
+import kbgen.build.reducer
+render_chunk = kbgen.build.reducer._render_chunk
 def chunk(ids):
     if os.getpid() != build:
         with open(pid_file, "w") as f:
@@ -327,9 +327,9 @@ def chunk(ids):
         os.kill(build if victim == "build" else os.getpid(), signal.SIGKILL)
         time.sleep(5)  # the build is dead: this process must die with it, not go on
     return render_chunk(ids)
-kbgen.reducer._render_chunk = chunk
-import kbgen.update
-kbgen.update.PART = 25
+kbgen.build.reducer._render_chunk = chunk
+import kbgen.build.update
+kbgen.build.update.PART = 25
 from kbgen.cli import main
 sys.exit(main(sys.argv[3:]))
 """

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kbgen.catalog import Catalog, load_builtin, parse_catalog
-from kbgen.extract import Matcher, sentence_spans
+from kbgen.link.catalog import Catalog, load_builtin, parse_catalog
+from kbgen.link.extract import Matcher, sentence_spans
 
 TEST_CATALOG = """
 honorifics: [Mr., Gen., President]
@@ -80,14 +80,14 @@ def test_shipped_catalog_is_large_enough_and_consistent() -> None:
     issues = [e for e in catalog.entities if e.type == "issue"]
     assert len(actors) >= 60 and len(issues) >= 12
     assert all(e.description and (e.kind or e.type == "issue") for e in catalog.entities)
-    from kbgen.catalog import check_aliases
+    from kbgen.link.catalog import check_aliases
 
     check_aliases(catalog)  # no alias belongs to two entries
 
 
 def test_two_entries_sharing_an_alias_is_an_error() -> None:
-    from kbgen.catalog import check_aliases
-    from kbgen.errors import KbgenError
+    from kbgen.core.errors import KbgenError
+    from kbgen.link.catalog import check_aliases
 
     catalog = parse_catalog(
         "actors:\n  - {name: A, aliases: [X]}\n  - {name: B, aliases: [X]}\n", "t"
@@ -108,8 +108,8 @@ def test_sentences_do_not_break_at_honorifics() -> None:
 
 def test_block_ids_of_a_paragraph_repeated_thousands_of_times_cost_linear_time() -> None:
     """A source repeating one paragraph n times must not cost n² lookups (hostile input)."""
-    from kbgen.extract import link_article
-    from kbgen.model import Article, Block, Metadata, Section
+    from kbgen.core.model import Article, Block, Metadata, Section
+    from kbgen.link.extract import link_article
 
     class CountingSet(set[str]):
         lookups = 0
@@ -123,7 +123,7 @@ def test_block_ids_of_a_paragraph_repeated_thousands_of_times_cost_linear_time()
     article = Article("x.txt", "0" * 64, Metadata(), (Section("body", blocks),))
     ids = [lb.block_id for lb in link_article(article, Matcher(load_builtin()))]
     assert len(set(ids)) == n
-    from kbgen.names import numbered
+    from kbgen.core.names import numbered
 
     used = CountingSet()
     counters: dict[str, int] = {}

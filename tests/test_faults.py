@@ -16,9 +16,9 @@ import pytest
 from conftest import SEEDS, run_build, vault_tree
 from corpus import write_corpus
 
-from kbgen import vault as vault_mod
 from kbgen.cli import main
-from kbgen.errors import KbgenError
+from kbgen.core.errors import KbgenError
+from kbgen.vault import files as vault_mod
 
 
 def _edit_sources(sources: Path) -> None:
@@ -89,7 +89,7 @@ def test_a_full_disk_at_the_state_commit_is_reported_and_recovered(
 ) -> None:
     sources, vault = built
     expected = _expected(tmp_path, sources, vault)
-    from kbgen import state as state_mod
+    from kbgen.state import store as state_mod
 
     real_commit = state_mod.Store.commit
 
@@ -182,19 +182,19 @@ def test_a_kbgen_bug_on_one_source_fails_that_source_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An unexpected exception while reading one article is that article's error, not the build's."""
-    import kbgen.readers
+    import kbgen.read.readers
 
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
     (sources / "trap.txt").write_text("Title\n\nA body paragraph about Putin.\n", encoding="utf-8")
-    real = kbgen.readers.READERS[".txt"]
+    real = kbgen.read.readers.READERS[".txt"]
 
     def reader(text: str) -> object:
         if "A body paragraph about Putin." in text:
             raise RuntimeError("boom")
         return real(text)
 
-    monkeypatch.setitem(kbgen.readers.READERS, ".txt", reader)
+    monkeypatch.setitem(kbgen.read.readers.READERS, ".txt", reader)
     report = run_build(sources, tmp_path / "vault")
     assert [e.path for e in report.errors] == ["trap.txt"]
     assert "RuntimeError: boom" in report.errors[0].reason

@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from test_hostile import _obsidian_reads, assert_legal_name, build_titled, outside_code
 from test_index import same_tally
 
-from kbgen import names
-from kbgen.catalog import load_builtin
-from kbgen.errors import SourceError
-from kbgen.extract import Matcher, link_article
-from kbgen.index import contributions, tallied
-from kbgen.render import Targets, prepare_source, render_source
-from kbgen.sources import SUFFIXES, is_editor_temp, is_source_name, parse
+from kbgen.core import names
+from kbgen.core.errors import SourceError
+from kbgen.link.catalog import load_builtin
+from kbgen.link.extract import Matcher, link_article
+from kbgen.link.index import contributions, tallied
+from kbgen.read.sources import SUFFIXES, is_editor_temp, is_source_name, parse
+from kbgen.render.source import Targets, prepare_source, render_source
 
 CATALOG = load_builtin()
 MATCHER = Matcher(CATALOG)

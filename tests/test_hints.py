@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kbgen.hints import Debouncer, Hint, classify
+from kbgen.watch.hints import Debouncer, Hint, classify
 
 ROOTS = {"sources": "/w/sources", "vault": "/w/vault"}
 

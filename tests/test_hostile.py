@@ -287,7 +287,7 @@ def test_an_unreadable_source_is_named(tmp_path: Path, monkeypatch: pytest.Monke
                 raise PermissionError(13, "Permission denied", str(file))
             return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
 
-        monkeypatch.setattr("kbgen.sources.open", denied, raising=False)
+        monkeypatch.setattr("kbgen.read.sources.open", denied, raising=False)
     report = run_build(sources, vault)
     assert [(e.path, e.reason) for e in report.errors] == [
         ("locked.txt", "cannot read the file: permission denied")

@@ -20,10 +20,10 @@ import pytest
 from conftest import SEEDS, frontmatter_of, run_build, vault_tree
 from corpus import write_corpus
 
-from kbgen.config import Config
-from kbgen.pipeline import build
-from kbgen.report import Report
-from kbgen.state import RACY_SECONDS
+from kbgen.build.pipeline import build
+from kbgen.build.report import Report
+from kbgen.core.config import Config
+from kbgen.state.store import RACY_SECONDS
 
 ENTRY = """\
 actors:
@@ -304,7 +304,7 @@ def test_user_edits_survive_when_stats_are_trusted(corpus: tuple[Path, Path]) ->
 
 
 def test_stats_are_read_back_as_stored_and_in_the_older_text_form() -> None:
-    from kbgen.state import _stat_in, _stat_out
+    from kbgen.state.store import _stat_in, _stat_out
 
     for key in [(0, 0, 0, 0), (12, -5_000_000_000, 1_700_000_000_123_456_789, 2**64 - 1)]:
         assert _stat_in(_stat_out(key)) == key

@@ -7,10 +7,10 @@ from pathlib import Path
 from conftest import SEEDS
 from corpus import write_corpus
 
-from kbgen.catalog import load_builtin
-from kbgen.extract import Matcher, link_article
-from kbgen.index import Tallied, contributions, tallied
-from kbgen.sources import parse
+from kbgen.link.catalog import load_builtin
+from kbgen.link.extract import Matcher, link_article
+from kbgen.link.index import Tallied, contributions, tallied
+from kbgen.read.sources import parse
 
 MATCHER = Matcher(load_builtin())
 

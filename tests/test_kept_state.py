@@ -14,13 +14,13 @@ import pytest
 from conftest import vault_tree
 from corpus import write_corpus
 
-import kbgen.plan
-import kbgen.state
-import kbgen.vault
-from kbgen.config import Config
-from kbgen.listings import Kept
-from kbgen.pipeline import build
-from kbgen.state import State, Store
+import kbgen.state.store
+import kbgen.vault.files
+import kbgen.vault.plan
+from kbgen.build.listings import Kept
+from kbgen.build.pipeline import build
+from kbgen.core.config import Config
+from kbgen.state.store import State, Store
 
 Edit = Callable[[Path], object]
 
@@ -176,7 +176,9 @@ def test_a_build_that_fails_half_way_leaves_the_next_one_to_load_the_state_afres
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(kbgen.vault.Writer, "write", disk_full)  # after the journal, before any write
+        patch.setattr(
+            kbgen.vault.files.Writer, "write", disk_full
+        )  # after the journal, before any write
         with pytest.raises(Exception, match="No space left"):
             build(config, store=store, parallel=False)
     assert _database(config.vault).pending  # the journal a killed build leaves
@@ -196,20 +198,20 @@ def test_locating_again_with_the_same_records_and_stats_sees_every_change(tmp_pa
     kept = Kept()
     listing = kept.listing(config, time.time_ns() + 10**9)  # stats old enough to trust
     state = store.load()
-    first = kbgen.plan.locate(state, config.vault, {}, store, listing.notes)
-    assert kbgen.plan.locate(state, config.vault, {}, store, listing.notes) == first
+    first = kbgen.vault.plan.locate(state, config.vault, {}, store, listing.notes)
+    assert kbgen.vault.plan.locate(state, config.vault, {}, store, listing.notes) == first
     note = next(i for i, d in first.items() if i.startswith("src-") and d.unread)
     path = state.notes[note].path
     with (config.vault / path).open("a", encoding="utf-8") as f:
         f.write("\nMy own line.\n")
     kept.look_again("vault", path)
     listed = kept.listing(config, time.time_ns() + 10**9).notes
-    again = kbgen.plan.locate(state, config.vault, {}, store, listed)
+    again = kbgen.vault.plan.locate(state, config.vault, {}, store, listed)
     assert not again[note].unread and not again[note].pristine
     assert {i: d for i, d in again.items() if i != note} == {
         i: d for i, d in first.items() if i != note
     }
     other = next(i for i, d in again.items() if i != note and d.unread)
     state.notes[other] = state.notes[other]._replace(stat=None)  # a record of another build
-    assert not kbgen.plan.locate(state, config.vault, {}, store, listed)[other].unread
+    assert not kbgen.vault.plan.locate(state, config.vault, {}, store, listed)[other].unread
     store.close()

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-import kbgen.extract
-from kbgen.catalog import load_builtin
-from kbgen.extract import Matcher, link_article
-from kbgen.index import contributions
-from kbgen.render import prepare_source
-from kbgen.sources import parse
+import kbgen.link.extract
+from kbgen.link.catalog import load_builtin
+from kbgen.link.extract import Matcher, link_article
+from kbgen.link.index import contributions
+from kbgen.read.sources import parse
+from kbgen.render.source import prepare_source
 
 _SENTENCE = (
     'Putin told Trump on 3 March 2017 that sanctions would stay, and "we will not give up '
@@ -47,10 +47,10 @@ class _Counted(tuple):  # type: ignore[type-arg]
 def _work(n: int, matcher: Matcher, monkeypatch: pytest.MonkeyPatch) -> int:
     text = "A long transcript\n\n" + "".join(_SENTENCE.format(i=i) for i in range(n)) + "\n"
     article = parse("long.txt", text.encode("utf-8"))
-    spans = kbgen.extract.sentence_spans
-    monkeypatch.setattr(kbgen.extract, "sentence_spans", lambda t: _Counted(spans(t)))
-    for module in ("kbgen.index", "kbgen.quotes"):
-        monkeypatch.setattr(f"{module}.sentence_spans", kbgen.extract.sentence_spans)
+    spans = kbgen.link.extract.sentence_spans
+    monkeypatch.setattr(kbgen.link.extract, "sentence_spans", lambda t: _Counted(spans(t)))
+    for module in ("kbgen.link.index", "kbgen.link.quotes"):
+        monkeypatch.setattr(f"{module}.sentence_spans", kbgen.link.extract.sentence_spans)
     linked = link_article(article, matcher)
     linked = tuple(
         type(lb)(lb.section, lb.block, lb.block_id, _Counted(lb.matches)) for lb in linked

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kbgen.merge import CONFLICT_HEAD, merge_note
+from kbgen.vault.merge import CONFLICT_HEAD, merge_note
 
 FRONTMATTER = "---\ntype: source\ntitle: T\nkbgen_id: src-1\n---\n"
 TOUCHING = ("rewrite", "delete", "highlight")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, frontmatter_of, paths, run_build
 
-from kbgen.config import Config
-from kbgen.pipeline import build
-from kbgen.report import Report
+from kbgen.build.pipeline import build
+from kbgen.build.report import Report
+from kbgen.core.config import Config
 
 ARTICLE = """---
 title: Sanctions and the Reset

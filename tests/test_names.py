@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbgen.names import Wanted, _allocate
+from kbgen.core.names import Wanted, _allocate
 
 
 def test_of_two_notes_whose_old_names_fold_alike_the_first_keeps_its_name() -> None:

@@ -7,7 +7,7 @@ import heapq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kbgen.notes import SourceRef, newest, newest_first
+from kbgen.render.notes import SourceRef, newest, newest_first
 
 DATES = st.sampled_from(
     [None, "", "2016", "2017", "2017-03", "2017-03-14", "2017-03-02", "2016-12-31", "2017-3-1"]

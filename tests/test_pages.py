@@ -19,8 +19,8 @@ from corpus import write_corpus
 from test_incremental import _build, _same_as_cold, _settle, _written, random_changes
 from test_vault_valid import BLOCK_ID, WIKILINK, _notes, _resolve
 
-from kbgen import notes as notes_mod
-from kbgen.report import Report
+from kbgen.build.report import Report
+from kbgen.render import notes as notes_mod
 
 PUTIN = Path("Actors") / "Vladimir Putin.md"
 

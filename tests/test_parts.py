@@ -12,9 +12,9 @@ import pytest
 from conftest import run_build, vault_tree
 from corpus import write_corpus
 
-import kbgen.reducer
-import kbgen.update
-from kbgen.model import Note
+import kbgen.build.reducer
+import kbgen.build.update
+from kbgen.core.model import Note
 
 
 def test_the_notes_of_a_part_are_let_go_before_the_part_after_next_is_planned(
@@ -25,7 +25,7 @@ def test_the_notes_of_a_part_are_let_go_before_the_part_after_next_is_planned(
     write_corpus(tmp_path / "sources", 60)
     alive: list[weakref.WeakSet[Note]] = []
     parts: list[int] = []
-    plan_notes = kbgen.update.plan_notes  # type: ignore[attr-defined]
+    plan_notes = kbgen.build.update.plan_notes  # type: ignore[attr-defined]
 
     def spy(notes: list[Note], *args: Any, **kwargs: Any) -> Any:
         held = sum(len(part) for part in alive[:-1])
@@ -34,13 +34,13 @@ def test_the_notes_of_a_part_are_let_go_before_the_part_after_next_is_planned(
         parts.append(len(notes))
         return plan_notes(notes, *args, **kwargs)
 
-    monkeypatch.setattr(kbgen.update, "plan_notes", spy)
+    monkeypatch.setattr(kbgen.build.update, "plan_notes", spy)
     assert run_build(tmp_path / "sources", tmp_path / "vault").ok
-    assert len(parts) > 10 and max(parts) <= kbgen.update.PART
+    assert len(parts) > 10 and max(parts) <= kbgen.build.update.PART
 
     monkeypatch.undo()  # the same vault, built in one part
-    monkeypatch.setattr(kbgen.update, "PART", 100_000)
-    monkeypatch.setattr(kbgen.update, "PART_CHARS", 10**12)
+    monkeypatch.setattr(kbgen.build.update, "PART", 100_000)
+    monkeypatch.setattr(kbgen.build.update, "PART_CHARS", 10**12)
     assert run_build(tmp_path / "sources", tmp_path / "whole").ok
     assert vault_tree(tmp_path / "vault") == vault_tree(tmp_path / "whole")
 
@@ -49,20 +49,22 @@ def test_reduced_notes_rendered_aside_make_the_vault_and_report_of_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A cold build of many notes has a forked process render the reduced notes
-    (`kbgen.reducer`), and takes them as they come between parts of sources: the vault, and
+    (`kbgen.build.reducer`), and takes them as they come between parts of sources: the vault, and
     the report's list of what was written, are those of a build that renders everything
     itself, whatever the timing."""
     write_corpus(tmp_path / "sources", 60)
     taken: list[int] = []
 
-    class Counted(kbgen.reducer.Reducer):
+    class Counted(kbgen.build.reducer.Reducer):
         def _take(self) -> list[Note]:
             chunk = super()._take()
             taken.append(len(chunk))
             return chunk
 
-    monkeypatch.setattr(kbgen.update, "Reducer", Counted)
-    monkeypatch.setattr(kbgen.reducer, "BUDGET", 40)  # many chunks, so some come between parts
+    monkeypatch.setattr(kbgen.build.update, "Reducer", Counted)
+    monkeypatch.setattr(
+        kbgen.build.reducer, "BUDGET", 40
+    )  # many chunks, so some come between parts
     aside = run_build(tmp_path / "sources", tmp_path / "aside")
     assert aside.ok and len(taken) > 5
     assert sum(taken) == len([a for a in aside.plan.actions if "/Sources/" not in f"/{a.path}"])
@@ -78,4 +80,4 @@ def test_reduced_notes_are_rendered_aside_only_in_a_build_of_every_source() -> N
     connection, which must not cross a fork: such a Reduction is refused outright."""
     partial = types.SimpleNamespace(all_new=False)
     with pytest.raises(ValueError, match="every source"):
-        kbgen.reducer.Reducer(partial, ["actor:x"])  # type: ignore[arg-type]
+        kbgen.build.reducer.Reducer(partial, ["actor:x"])  # type: ignore[arg-type]

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from conftest import run_build
 
-import kbgen.sources
-from kbgen import forked
-from kbgen.errors import SourceError
+import kbgen.read.sources
+from kbgen.core import forked
+from kbgen.core.errors import SourceError
 
 COUNT = 230  # above reading._PARALLEL_FROM, so that a pool of workers reads them
 BAD = "s117.txt"
@@ -103,12 +103,12 @@ def test_a_build_with_a_pool_ends_whatever_one_source_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     failure, reason = FAILURES[kind]
-    parse = kbgen.sources.parse
+    parse = kbgen.read.sources.parse
 
     def failing(rel: str, data: bytes) -> Any:
         return failure(rel, data) if rel == BAD else parse(rel, data)
 
-    monkeypatch.setattr(kbgen.sources, "parse", failing)  # the workers are forked: they see it
+    monkeypatch.setattr(kbgen.read.sources, "parse", failing)  # the workers are forked: they see it
     vault = tmp_path / "vault"
     report = run_build(_corpus(tmp_path), vault)
     assert [e.path for e in report.errors] == [BAD]
@@ -121,13 +121,13 @@ def test_a_build_with_a_pool_ends_whatever_one_source_does(
 def test_two_killers_in_one_build_each_get_their_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parse = kbgen.sources.parse
+    parse = kbgen.read.sources.parse
     killers = {"s003.txt", "s200.txt"}
 
     def failing(rel: str, data: bytes) -> Any:
         return _kill(rel, data) if rel in killers else parse(rel, data)
 
-    monkeypatch.setattr(kbgen.sources, "parse", failing)
+    monkeypatch.setattr(kbgen.read.sources, "parse", failing)
     vault = tmp_path / "vault"
     report = run_build(_corpus(tmp_path), vault)
     assert sorted(e.path for e in report.errors) == sorted(killers)
@@ -141,12 +141,12 @@ def _system_exit(rel: str, data: bytes) -> Any:
 def test_a_source_that_exits_its_worker_with_systemexit_gets_its_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    parse = kbgen.sources.parse
+    parse = kbgen.read.sources.parse
 
     def failing(rel: str, data: bytes) -> Any:
         return _system_exit(rel, data) if rel == BAD else parse(rel, data)
 
-    monkeypatch.setattr(kbgen.sources, "parse", failing)
+    monkeypatch.setattr(kbgen.read.sources, "parse", failing)
     report = run_build(_corpus(tmp_path), tmp_path / "vault")
     assert [e.path for e in report.errors] == [BAD]
     assert "SystemExit" in report.errors[0].reason

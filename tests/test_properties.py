@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbgen.properties import chunks, merge, split_note, with_status
+from kbgen.vault.properties import chunks, merge, split_note, with_status
 
 BASE = "type: source\ntitle: Old title\ntags:\n  - russia\nkbgen_id: src-1\n"
 

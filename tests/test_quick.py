@@ -20,10 +20,10 @@ import pytest
 from conftest import run_build, vault_tree
 from corpus import article, seed_paragraphs, write_corpus
 
-import kbgen.quick
-import kbgen.quickbuild
-import kbgen.state
-from kbgen.report import Report
+import kbgen.build.quick
+import kbgen.build.quickbuild
+import kbgen.state.store
+from kbgen.build.report import Report
 
 STEPS = 24
 SETTLE = 0.12  # beyond the racy window: stats taken after it are trusted (kbgen/state.py)
@@ -47,17 +47,19 @@ class _Pair:
         self.root = root
         self.sides = {name: root / name for name in ("quick", "full")}
         self.quick_builds = 0
-        load = kbgen.quick.load
+        load = kbgen.build.quick.load
         full_vault = self.vault("full")
-        monkeypatch.setattr(kbgen.quick, "load", lambda v: None if v == full_vault else load(v))
-        build_changed = kbgen.quickbuild.build_changed
+        monkeypatch.setattr(
+            kbgen.build.quick, "load", lambda v: None if v == full_vault else load(v)
+        )
+        build_changed = kbgen.build.quickbuild.build_changed
 
         def counted(*args: object, **kwargs: object) -> object:
             ending = build_changed(*args, **kwargs)  # type: ignore[arg-type]
             self.quick_builds += ending is not None
             return ending
 
-        monkeypatch.setattr(kbgen.quickbuild, "build_changed", counted)
+        monkeypatch.setattr(kbgen.build.quickbuild, "build_changed", counted)
 
     def sources(self, side: str) -> Path:
         return self.sides[side] / "sources"
@@ -314,18 +316,18 @@ def settled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
     sources, vault = tmp_path / "sources", tmp_path / "vault"
     write_corpus(sources, 40, seed=3)
     taken: list[int] = []
-    build_changed = kbgen.quickbuild.build_changed
+    build_changed = kbgen.build.quickbuild.build_changed
 
     def counted(*args: object, **kwargs: object) -> object:
         ending = build_changed(*args, **kwargs)  # type: ignore[arg-type]
         taken.append(ending is not None)
         return ending
 
-    monkeypatch.setattr(kbgen.quickbuild, "build_changed", counted)
+    monkeypatch.setattr(kbgen.build.quickbuild, "build_changed", counted)
     for _ in range(2):
         run_build(sources, vault, parallel=False)
         time.sleep(SETTLE)
-    assert kbgen.quick.load(vault) is not None
+    assert kbgen.build.quick.load(vault) is not None
     taken.clear()  # with every stat trusted, the second build took it already
     return sources, vault, taken
 
@@ -345,7 +347,7 @@ def test_an_edit_takes_the_quick_path_and_loads_no_whole_state(
     def no_whole_state(self: object) -> object:
         raise AssertionError("the quick path loaded every record")
 
-    monkeypatch.setattr(kbgen.state.Store, "load", no_whole_state)
+    monkeypatch.setattr(kbgen.state.store.Store, "load", no_whole_state)
     _edit(sources, 3)
     time.sleep(SETTLE)
     report = run_build(sources, vault, parallel=False)
@@ -354,7 +356,7 @@ def test_an_edit_takes_the_quick_path_and_loads_no_whole_state(
     written = {a.path for a in report.plan.writes}
     assert any(p.startswith("Sources/") for p in written)
     assert "Actors/Vladimir Putin.md" in written
-    record = kbgen.quick.load(vault)
+    record = kbgen.build.quick.load(vault)
     assert record is not None  # and the next build may take it again
     assert report.plan.unlisted_unchanged + len(report.plan.actions) == record.wanted
 
@@ -378,13 +380,13 @@ def _user_line(sources: Path, vault: Path) -> None:
 def _journal_left(sources: Path, vault: Path) -> None:
     """What a build killed between its journal and its commit leaves."""
     _edit(sources)
-    store = kbgen.state.Store(vault)
+    store = kbgen.state.store.Store(vault)
     store.journal([("home", "Home.md", "0" * 64, "1" * 64)], {})
     store.close()
 
 
 def _many(sources: Path, vault: Path) -> None:
-    for k in range(kbgen.quick.AT_MOST + 1):
+    for k in range(kbgen.build.quick.AT_MOST + 1):
         _edit(sources, k)
 
 
@@ -408,20 +410,20 @@ def test_names_and_refs_looked_up_by_key_are_the_full_paths_own(
 ) -> None:
     """`Stems` and `Refs` answer from the state a key at a time, and in full when iterated,
     as the full path's dicts would; `Refs` reads every source at once after a few lookups."""
-    monkeypatch.setattr(kbgen.quickbuild, "ONE_BY_ONE_AT_MOST", one_by_one)
-    from kbgen.names import stem_of
-    from kbgen.notes import SourceRef
-    from kbgen.state import State, Store
+    monkeypatch.setattr(kbgen.build.quickbuild, "ONE_BY_ONE_AT_MOST", one_by_one)
+    from kbgen.core.names import stem_of
+    from kbgen.render.notes import SourceRef
+    from kbgen.state.store import State, Store
 
     store = Store(seed_vault, readonly=True)
     try:
         whole = store.load()
-        stems = kbgen.quickbuild.Stems(store, State())
+        stems = kbgen.build.quickbuild.Stems(store, State())
         assert dict(stems) == {i: stem_of(r.path) for i, r in whole.notes.items()}
         assert len(stems) == len(whole.notes)
         with pytest.raises(KeyError):
             stems["actor:nobody"]
-        refs = kbgen.quickbuild.Refs(store, kbgen.quickbuild.Stems(store, State()), {})
+        refs = kbgen.build.quickbuild.Refs(store, kbgen.build.quickbuild.Stems(store, State()), {})
         expected = {
             p: SourceRef(stem_of(whole.notes[r.id].path), r.title, r.published, r.publisher)
             for p, r in whole.sources.items()
@@ -443,7 +445,7 @@ def test_a_build_the_snapshot_answers_does_not_read_the_record(
     def unread(_: Path) -> None:
         raise AssertionError("the record was read by a build the snapshot answers")
 
-    monkeypatch.setattr(kbgen.quick, "load", unread)
+    monkeypatch.setattr(kbgen.build.quick, "load", unread)
     report = run_build(sources, vault, parallel=False)
     assert "snapshot" in report.timings
 
@@ -457,7 +459,7 @@ def test_a_build_with_a_failing_source_leaves_no_record(
     time.sleep(SETTLE)
     report = run_build(sources, vault, parallel=False)
     assert [e.path for e in report.errors] == ["broken.md"]
-    assert kbgen.quick.load(vault) is None
+    assert kbgen.build.quick.load(vault) is None
     (sources / "broken.md").unlink()
     _edit(sources)
     time.sleep(SETTLE)

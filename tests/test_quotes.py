@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, run_build
 
-from kbgen.catalog import load
-from kbgen.extract import Matcher
-from kbgen.quotes import find_quotes
+from kbgen.link.catalog import load
+from kbgen.link.extract import Matcher
+from kbgen.link.quotes import find_quotes
 
 
 @functools.cache
@@ -91,7 +91,7 @@ def test_an_actor_note_collects_its_quotes_with_links_to_their_paragraphs(tmp_pa
 def test_a_paged_actor_keeps_its_quotes_in_its_own_note(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kbgen import notes
+    from kbgen.render import notes
 
     monkeypatch.setattr(notes, "PAGED_FROM", 2)
     sources = tmp_path / "sources"

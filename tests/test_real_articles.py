@@ -16,7 +16,7 @@ import pytest
 from conftest import FIXTURES, SEEDS, frontmatter_of, run_build
 
 from kbgen import cli
-from kbgen.sources import parse
+from kbgen.read.sources import parse
 
 BBC = FIXTURES / "bbc"
 

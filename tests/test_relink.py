@@ -19,13 +19,13 @@ from conftest import SEEDS, vault_tree
 from corpus import write_corpus
 from test_incremental import _build, _comparable, _settle
 
-from kbgen import relink
-from kbgen.catalog import load_builtin
-from kbgen.config import Config
-from kbgen.extract import Matcher, alias_words, fold, link_article, words_of
-from kbgen.pipeline import build
-from kbgen.sources import parse
-from kbgen.state import Store
+from kbgen.build.pipeline import build
+from kbgen.core.config import Config
+from kbgen.link import relink
+from kbgen.link.catalog import load_builtin
+from kbgen.link.extract import Matcher, alias_words, fold, link_article, words_of
+from kbgen.read.sources import parse
+from kbgen.state.store import Store
 
 PUTIN = """\
 actors:

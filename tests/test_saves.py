@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import run_build
 
-from kbgen.plan import SAVING_SECONDS
-from kbgen.vault import TEMP_PREFIX
+from kbgen.vault.files import TEMP_PREFIX
+from kbgen.vault.plan import SAVING_SECONDS
 
 ROUNDS = 12
 NOTE = "Actors/Vladimir Putin.md"

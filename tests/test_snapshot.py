@@ -17,23 +17,23 @@ from pathlib import Path
 import pytest
 from conftest import paths, run_build, vault_tree
 
-import kbgen.state
-from kbgen import snapshot
-from kbgen import vault as vault_mod
-from kbgen.config import Config
-from kbgen.errors import KbgenError
-from kbgen.pipeline import build
-from kbgen.report import Report
-from kbgen.state import RACY_SECONDS
-from kbgen.vault import MAP
+import kbgen.state.store
+from kbgen.build import snapshot
+from kbgen.build.pipeline import build
+from kbgen.build.report import Report
+from kbgen.core.config import Config
+from kbgen.core.errors import KbgenError
+from kbgen.state.store import RACY_SECONDS
+from kbgen.vault import files as vault_mod
+from kbgen.vault.files import MAP
 
 PUTIN = "Actors/Vladimir Putin.md"
 
 
 @pytest.fixture(autouse=True)
 def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
 
 
 def _replayed(report: Report) -> bool:
@@ -59,7 +59,7 @@ def _no_state(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(self: object) -> None:
         raise AssertionError("the state was loaded")
 
-    monkeypatch.setattr(kbgen.state.Store, "load", refuse)
+    monkeypatch.setattr(kbgen.state.store.Store, "load", refuse)
 
 
 def test_a_build_after_a_quiet_build_replays_its_report_without_loading_the_state(
@@ -200,7 +200,7 @@ def test_no_snapshot_is_left_while_a_stat_is_racy(
 ) -> None:
     vault = tmp_path / "vault"
     run_build(seed_sources, vault)
-    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 3600.0)  # every file "just modified"
+    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 3600.0)  # every file "just modified"
     for _ in range(2):
         report = run_build(seed_sources, vault)
         assert not report.plan.writes and not _replayed(report)
@@ -223,8 +223,8 @@ def test_a_build_that_writes_removes_the_snapshot_before_its_first_write(
     with pytest.raises(KbgenError):
         run_build(seed_sources, vault)
     monkeypatch.undo()
-    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
     assert seen == [False]
     report = run_build(seed_sources, vault)
     assert not _replayed(report) and paths(report, "create")
@@ -274,7 +274,21 @@ def test_a_build_the_snapshot_answers_imports_no_data_model(
     code = (
         "import sys; from kbgen.cli import main; "
         f"main(['build', '-q', '--sources', {str(seed_sources)!r}, '--vault', {str(vault)!r}]); "
-        "print(*(m in sys.modules for m in ('kbgen.model', 'yaml', 'markdown_it', 'kbgen.update')))"
+        "print(*(m in sys.modules for m in ('kbgen.core.model', 'yaml', 'markdown_it', 'kbgen.build.update')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"] * 4
+
+
+def test_the_code_digest_covers_every_module_in_every_stage_folder() -> None:
+    """A change to any module must invalidate the snapshot, wherever the module sits."""
+    import kbgen.build.update  # noqa: F401  (a module of the build stage, loaded for the check)
+
+    loaded = {
+        Path(m.__file__).resolve()
+        for name, m in list(sys.modules.items())
+        if name.startswith("kbgen.") and getattr(m, "__file__", None)
+    }
+    covered = {p.resolve() for p in snapshot.code_files()}
+    assert loaded <= covered
+    assert any(p.parent.name == "read" for p in covered)

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from conftest import SEEDS, run_build, vault_tree
 
-from kbgen.errors import KbgenError
-from kbgen.model import Contribution
-from kbgen.staged import Staged, as_rows
-from kbgen.state import NoteRecord, SourceRecord, State, Store
+from kbgen.core.errors import KbgenError
+from kbgen.core.model import Contribution
+from kbgen.state.staged import Staged, as_rows
+from kbgen.state.store import NoteRecord, SourceRecord, State, Store
 
 
 def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_staging_files_are_swept_only_where_signal_0_asks_whether_a_process_live
 ) -> None:
     """On Windows `os.kill(pid, 0)` sends CTRL_C_EVENT (0) instead of asking: there no other
     build's staging file is touched, and no process is signalled."""
-    import kbgen.staged as staged_mod
+    import kbgen.state.staged as staged_mod
 
     left = tmp_path / "kbgen-staged-999999-abc.sqlite"
     left.write_bytes(b"x")

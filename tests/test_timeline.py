@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS, frontmatter_of, run_build
 
-from kbgen import chronicle
-from kbgen.extract import sentence_spans
-from kbgen.notes import SourceRef
-from kbgen.timeline import find_dated
+from kbgen.link.extract import sentence_spans
+from kbgen.link.timeline import find_dated
+from kbgen.render import chronicle
+from kbgen.render.notes import SourceRef
 
 
 def _when(text: str, published: str | None = "2017-01-16") -> list[str]:

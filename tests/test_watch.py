@@ -25,11 +25,11 @@ import pytest
 from conftest import SEEDS, frontmatter_of
 from corpus import write_corpus
 
-import kbgen.watch
-from kbgen.config import Config
-from kbgen.observe import filesystem_type, start_observer
-from kbgen.scan import Signature, catalog_signature
-from kbgen.watch import GC_YOUNG, Watcher, WatchOptions, collect_between_syncs
+import kbgen.watch.watcher
+from kbgen.core.config import Config
+from kbgen.vault.scan import Signature, catalog_signature
+from kbgen.watch.observe import filesystem_type, start_observer
+from kbgen.watch.watcher import GC_YOUNG, Watcher, WatchOptions, collect_between_syncs
 
 QUIET = 0.05
 NOTE_004 = "Sources/US-Russia Relations under Trump Presidency Will The Reset Come to Pass.md"
@@ -340,7 +340,7 @@ def test_kbgen_own_writes_never_trigger_another_build(watching: Running) -> None
 def test_a_folder_kbgen_creates_in_the_vault_triggers_no_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kbgen import notes
+    from kbgen.render import notes
 
     monkeypatch.setattr(notes, "PAGED_FROM", 6)  # the sixth source naming Putin pages his quotes
     sources = tmp_path / "sources"
@@ -390,7 +390,9 @@ def test_the_periodic_rescan_catches_what_no_event_reported(
 ) -> None:
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
-    monkeypatch.setattr("kbgen.watch.classify", lambda *args: [])  # the OS drops every event
+    monkeypatch.setattr(
+        "kbgen.watch.watcher.classify", lambda *args: []
+    )  # the OS drops every event
     with started(sources, tmp_path / "vault", rescan=0.3):
         (sources / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
         wait_until((tmp_path / "vault" / "Sources" / "Arms talks in Geneva.md").exists)
@@ -495,18 +497,18 @@ def test_catalog_notes_are_read_again_only_when_their_stat_changed(
 ) -> None:
     """Around every build the watcher looks at every actor and issue note's properties; a note
     whose stat is what it was (and old enough to trust) is not read again."""
-    import kbgen.state
-    import kbgen.watch
+    import kbgen.state.store
+    import kbgen.watch.watcher
 
-    monkeypatch.setattr(kbgen.state, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
     reads: list[Path] = []
 
     def reading(path: Path) -> Signature:
         reads.append(path)
         return catalog_signature(path)
 
-    monkeypatch.setattr(kbgen.watch, "catalog_signature", reading)
+    monkeypatch.setattr(kbgen.watch.watcher, "catalog_signature", reading)
     note = tmp_path / "vault" / "Actors" / "Mine.md"
     note.parent.mkdir(parents=True)
     note.write_text("---\ntype: actor\naliases: [Mine]\n---\n")
@@ -570,8 +572,8 @@ def test_the_collector_is_frozen_between_syncs_and_restored_after(tmp_path: Path
 def test_warming_up_imports_the_parsers_of_the_kinds_of_source_listed_only() -> None:
     """The watcher's first sync after start-up need not import and compile the parse stack."""
     code = (
-        "import sys; from kbgen.reading import warm_up; warm_up({'.md', '.pdf'}); "
-        "print(*(m in sys.modules for m in ('markdown_it', 'kbgen.clean', 'trafilatura')))"
+        "import sys; from kbgen.build.reading import warm_up; warm_up({'.md', '.pdf'}); "
+        "print(*(m in sys.modules for m in ('markdown_it', 'kbgen.read.clean', 'trafilatura')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True", "False"]
@@ -581,7 +583,7 @@ def test_the_watcher_warms_up_the_parsers_of_the_sources_it_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     warmed: list[set[str]] = []
-    monkeypatch.setattr(kbgen.watch, "warm_up", warmed.append)
+    monkeypatch.setattr(kbgen.watch.watcher, "warm_up", warmed.append)
     sources = tmp_path / "sources"
     shutil.copytree(SEEDS, sources)
     (sources / "notes.md").write_text(NEW_ARTICLE, encoding="utf-8")
@@ -593,25 +595,25 @@ def test_the_watcher_warms_up_the_parsers_of_the_sources_it_found(
 def test_a_failure_while_warming_up_is_left_to_the_real_sources(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import kbgen.sources
-    from kbgen.reading import warm_up
+    import kbgen.read.sources
+    from kbgen.build.reading import warm_up
 
     def broken(rel: str, data: bytes) -> None:
         raise RuntimeError("a bug in a parser")
 
-    monkeypatch.setattr(kbgen.sources, "parse", broken)
+    monkeypatch.setattr(kbgen.read.sources, "parse", broken)
     warm_up({".md", ".txt"})  # no exception: the watcher goes on
 
 
 def test_a_sync_line_counts_failing_sources_in_words() -> None:
-    from kbgen.actions import Action, Plan
-    from kbgen.errors import SourceError
-    from kbgen.hints import Hint
-    from kbgen.report import Report
+    from kbgen.build.report import Report
+    from kbgen.core.errors import SourceError
+    from kbgen.vault.actions import Action, Plan
+    from kbgen.watch.hints import Hint
 
     hints = [Hint("sources", "a.txt", "modified")]
     plan = Plan([Action("update", "source:a", "Sources/A.md")])
     one = Report(errors=[SourceError("b.txt", "binary file")], plan=plan)
-    assert ": 1 updated, 1 source failing (" in str(kbgen.watch.sync_line(one, hints, 0.1))
+    assert ": 1 updated, 1 source failing (" in str(kbgen.watch.watcher.sync_line(one, hints, 0.1))
     two = Report(errors=[SourceError(f"{c}.txt", "binary file") for c in "bc"], plan=plan)
-    assert ": 1 updated, 2 sources failing (" in str(kbgen.watch.sync_line(two, hints, 0.1))
+    assert ": 1 updated, 2 sources failing (" in str(kbgen.watch.watcher.sync_line(two, hints, 0.1))

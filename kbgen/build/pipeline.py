@@ -1,0 +1,173 @@
+"""One build: list the sources and the vault, then bring the vault up to date under its lock.
+
+The listings come first because they are all a no-op build needs: when
+they match the snapshot of the last build that wrote nothing, that build's
+report is the answer (kbgen/snapshot.py). Otherwise `update` runs the build
+proper (kbgen/update.py), which renders every note and decides every write
+before the first write happens; full and incremental builds are the same
+code path there, and a note whose bytes are unchanged is never written.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from kbgen.build import quick, snapshot
+from kbgen.build.listings import Kept, list_all
+from kbgen.build.report import Report
+from kbgen.core.config import Config
+from kbgen.core.errors import KbgenError
+from kbgen.state.store import Store
+from kbgen.vault import files as vault_mod
+from kbgen.vault.actions import Action, Plan
+from kbgen.vault.files import MAP
+
+
+def build(
+    config: Config,
+    *,
+    dry_run: bool = False,
+    progress: bool = False,
+    parallel: bool = True,
+    store: Store | None = None,
+    kept: Kept | None = None,
+) -> Report:
+    """Bring the vault up to date with the sources.
+
+    `parallel=False` parses in this process only: `kbgen watch` has threads,
+    and forking a process that has threads can deadlock the child. `store`
+    is the vault's state kept open between builds by `kbgen watch`, and
+    `kept` the listings it keeps up to date from the events it sees; a build
+    that fails closes the one and forgets the other, so the next one starts
+    afresh.
+    """
+    started = time.perf_counter()
+    report = Report(dry_run=dry_run)
+    vault = config.vault
+    _check_folders(config)
+    if not dry_run:
+        report.vault_created = vault_mod.init(vault)
+        vault_mod.check_writable(vault)
+    with vault_mod.lock(vault, readonly=dry_run):
+        start = snapshot.inputs(config, [vault / MAP])
+        listed_at = time.time_ns()
+        listing = kept.listing(config, listed_at) if kept is not None else list_all(config)
+        listed, temps = listing.notes, listing.temps
+        found = (listing.sources, listing.errors)
+        replay = snapshot.load(vault) if not temps else None
+        # the listings' digest, taken only when there is a snapshot to compare it with
+        digest = snapshot.key(start, *found, listed, listed_at) if replay is not None else None
+        if replay is not None and replay.key == digest:
+            _replayed(report, replay)
+            report.seconds = time.perf_counter() - started
+            return report
+        # the change-driven path: `kbgen build` only, where the last build left its record
+        quickly = not dry_run and store is None and kept is None and not temps
+        record = quick.load(vault) if quickly else None
+        if not dry_run:
+            snapshot.forget(vault)
+            quick.forget(vault)
+            for temp in temps:
+                temp.unlink(missing_ok=True)
+        usable = store is not None and store.vault == vault and not dry_run
+        state = store if store is not None and usable else Store(vault, readonly=dry_run)
+        done = False
+        try:
+            ending = None
+            if record is not None:
+                ending = quick.update(config, state, report, listing, record, start.hexdigest())
+            if ending is None:
+                from kbgen.build.update import update  # not needed by a build the snapshot answers
+
+                ending = update(config, state, report, listed, found, progress, parallel)
+            done = True
+        except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
+            raise KbgenError(
+                f"{state.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
+                "as this build made it; the next build finishes the job."
+            ) from exc
+        finally:
+            if not (done and state is store):
+                state.close()
+            if kept is not None and done:
+                _look_again(kept, report)
+            elif kept is not None:
+                kept.forget()
+        if quickly and ending is not None:
+            after = snapshot.inputs(config, [vault / MAP]).hexdigest()
+            kept_record = quick.record_of(ending, report, listed, listed_at, after, vault)
+            if kept_record is not None:
+                quick.save(vault, kept_record)
+        if not dry_run and not temps and _wrote_nothing(report):
+            if replay is None:  # the listings it was built from, not digested yet
+                digest = snapshot.key(start, *found, listed, listed_at)
+            if digest is not None:
+                snapshot.save(vault, _replay_of(report, digest))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+_LOOK_AGAIN_AT_MOST = 1000  # notes written by one build, beyond which a full listing is cheaper
+
+
+def _look_again(kept: Kept, report: Report) -> None:
+    """After a build: the notes it wrote or deleted (or one changed under it: all of them)."""
+    touched = [a for a in report.plan.actions if a.kind != "unchanged"]
+    if len(touched) > _LOOK_AGAIN_AT_MOST or report.plan.skipped:
+        kept.forget()
+        return
+    for action in touched:
+        kept.look_again("vault", action.path)
+        if action.old_path:
+            kept.look_again("vault", action.old_path)
+
+
+def _wrote_nothing(report: Report) -> bool:
+    """A build after which the vault is as its listing found it (the snapshot's condition)."""
+    plan = report.plan
+    return (
+        not report.map_written
+        and not report.vault_created
+        and not plan.skipped
+        and all(a.kind in snapshot.QUIET_KINDS for a in plan.actions)
+    )
+
+
+def _replay_of(report: Report, digest: str) -> snapshot.Replay:
+    return snapshot.Replay(
+        key=digest,
+        sources=report.sources,
+        errors=list(report.errors),
+        actions=[
+            (a.kind, a.kbgen_id, a.path, a.detail)
+            for a in report.plan.actions
+            if a.kind != "unchanged"
+        ],
+        unchanged=report.plan.count("unchanged"),
+        notices=list(report.plan.notices),
+        catalog_notes=list(report.catalog_notes),
+    )
+
+
+def _replayed(report: Report, replay: snapshot.Replay) -> None:
+    """A build whose inputs are exactly the last quiet build's reports what that build did."""
+    report.sources = replay.sources
+    report.errors = list(replay.errors)
+    report.plan = Plan(
+        actions=[Action(k, i, p, detail=d) for k, i, p, d in replay.actions],
+        notices=list(replay.notices),
+        unlisted_unchanged=replay.unchanged,
+    )
+    report.catalog_notes = list(replay.catalog_notes)
+    report.lap("snapshot")
+
+
+def _check_folders(config: Config) -> None:
+    """A vault inside the sources folder would be read back as articles, chased by `watch`."""
+    sources, vault = config.sources.resolve(), config.vault.resolve()
+    if vault.is_relative_to(sources):
+        raise KbgenError(
+            f"{config.vault}: the vault is inside the sources folder {config.sources}; kbgen "
+            "would read its own notes as articles. Put the vault beside the sources folder."
+        )

@@ -1,0 +1,1 @@
+"""What every stage shares: plain data, errors, names, Markdown, options, forked processes."""

@@ -1,0 +1,1 @@
+"""Rendering notes from an article and from the contributions of many (pure)."""

@@ -1,0 +1,1 @@
+"""What kbgen remembers between builds: the state database and the staged contributions of one build."""
