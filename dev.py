@@ -2,7 +2,7 @@
 """Quick-start entry point: needs nothing but Python 3.11+ and pip.
 
     python3 dev.py demo    # install kbgen into .venv, build vault/ from sources/
-    python3 dev.py test    # install kbgen + test tools into .venv, run lint, types, tests
+    python3 dev.py test    # install kbgen + test tools into .venv, run lint, types, imports, tests
     python3 dev.py bench   # install kbgen + spaCy into .venv, run bench/run.py
     python3 dev.py latency # install kbgen into .venv, run bench/latency.py (kbgen watch)
     python3 dev.py soak    # an hour of kbgen watch under simulated use (bench/soak.py)
@@ -58,6 +58,7 @@ def test(args: list[str]) -> int:
     for step in (
         [BIN / "ruff", "check", "kbgen", "tests", "bench", "dev.py"],
         [BIN / "mypy"],
+        [BIN / "lint-imports", "--no-cache"],  # each stage imports only those below it
     ):
         print("dev.py: $", " ".join(Path(str(s)).name for s in step), flush=True)
         if _run(*step):

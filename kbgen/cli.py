@@ -151,6 +151,7 @@ def _build(args: argparse.Namespace) -> int:
             print(f"kbgen: created vault {config.vault} from the template")
         print(report.summary())
         if args.verbose:
+            print(report.path_line())
             print(report.timing_line())
     return 0 if report.ok else 1
 

@@ -27,10 +27,10 @@ def _trusted_stats(monkeypatch: pytest.MonkeyPatch) -> None:
     path, where kbgen relies on its stat cache (`python3 dev.py test` does both).
     """
     if os.environ.get("KBGEN_TRUST_STATS") == "1":
-        import kbgen.state.store
+        import kbgen.core.filestat
 
-        monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
-        monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.core.filestat, "COARSE_RACY_SECONDS", 0.0)
 
 
 @pytest.fixture(autouse=True)

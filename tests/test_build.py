@@ -13,7 +13,8 @@ import pytest
 from conftest import SEEDS, frontmatter_of, paths, run_build
 
 from kbgen.cli import main
-from kbgen.state.store import RACY_SECONDS
+from kbgen.core.filestat import RACY_SECONDS
+from kbgen.vault.lock import lock
 
 
 def _snapshot(vault: Path) -> dict[str, tuple[int, int]]:
@@ -114,12 +115,12 @@ def test_the_users_notes_are_read_again_only_when_their_stat_changed(
 ) -> None:
     """Every build looks at the properties of every note of the user's (a `type: actor` one is a
     link target); one whose stat is unchanged and old enough to trust is not read again."""
-    import kbgen.state.store
+    import kbgen.core.filestat
     import kbgen.vault.scan
     from kbgen.vault.scan import frontmatter_of as real_frontmatter_of
 
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "COARSE_RACY_SECONDS", 0.0)
     reads: list[str] = []
 
     def reading(path: Path) -> dict[str, object]:
@@ -396,9 +397,8 @@ def test_a_build_of_few_sources_does_not_import_multiprocessing(
 
 def test_a_second_writer_on_the_same_vault_is_refused(seed_sources: Path, seed_vault: Path) -> None:
     from kbgen.core.errors import KbgenError
-    from kbgen.vault import files as vault_mod
 
-    with vault_mod.lock(seed_vault), pytest.raises(KbgenError, match="another kbgen"):
+    with lock(seed_vault), pytest.raises(KbgenError, match="another kbgen"):
         run_build(seed_sources, seed_vault)
     assert run_build(seed_sources, seed_vault, dry_run=True).ok  # reading needs no lock
 

@@ -23,7 +23,7 @@ from corpus import write_corpus
 from kbgen.build.pipeline import build
 from kbgen.build.report import Report
 from kbgen.core.config import Config
-from kbgen.state.store import RACY_SECONDS
+from kbgen.core.filestat import RACY_SECONDS
 
 ENTRY = """\
 actors:

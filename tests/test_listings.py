@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+import kbgen.core.filestat
 import kbgen.state.store
-from kbgen.build.listings import Kept, Listing, list_all
+from kbgen.build.listings import Area, Kept, Listing, list_all
 from kbgen.build.pipeline import build
 from kbgen.core.config import Config
 from kbgen.core.errors import KbgenError
-from kbgen.state.store import key_of
-from kbgen.watch.hints import Area
+from kbgen.core.filestat import key_of
 
 NAMES = ["a.md", "b.txt", "c.html", "d.markdown", "sub/e.md", "sub/f.txt", "x.docx", ".h.md"]
 NOTES = ["N.md", "Actors/P.md", "Sources/S.md", "x.canvas", ".obsidian/w.md"]
@@ -36,8 +36,8 @@ def _plain(listing: Listing) -> tuple[object, ...]:
 @pytest.fixture
 def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
     """No racy window: every kept stat is trusted, so the path-by-path upkeep is what is tested."""
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "COARSE_RACY_SECONDS", 0.0)
 
 
 def _step(rng: random.Random, config: Config, outside: Path) -> list[tuple[Area, str]]:
@@ -95,7 +95,7 @@ def test_kept_listings_equal_a_full_listing_when_told_every_change(
 def test_a_change_it_was_not_told_of_is_seen_while_the_stat_is_too_recent_to_trust(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 5.0)  # (KBGEN_TRUST_STATS sets none)
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 5.0)  # (KBGEN_TRUST_STATS sets none)
     config = Config(sources=tmp_path / "sources", vault=tmp_path / "vault")
     config.sources.mkdir()
     config.vault.mkdir()

@@ -23,7 +23,7 @@ from corpus import article, seed_paragraphs, write_corpus
 import kbgen.build.quick
 import kbgen.build.quickbuild
 import kbgen.state.store
-from kbgen.build.report import Report
+from kbgen.build.report import Declined, Report
 
 STEPS = 24
 SETTLE = 0.12  # beyond the racy window: stats taken after it are trusted (kbgen/state.py)
@@ -56,7 +56,7 @@ class _Pair:
 
         def counted(*args: object, **kwargs: object) -> object:
             ending = build_changed(*args, **kwargs)  # type: ignore[arg-type]
-            self.quick_builds += ending is not None
+            self.quick_builds += not isinstance(ending, Declined)
             return ending
 
         monkeypatch.setattr(kbgen.build.quickbuild, "build_changed", counted)
@@ -320,7 +320,7 @@ def settled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path
 
     def counted(*args: object, **kwargs: object) -> object:
         ending = build_changed(*args, **kwargs)  # type: ignore[arg-type]
-        taken.append(ending is not None)
+        taken.append(not isinstance(ending, Declined))
         return ending
 
     monkeypatch.setattr(kbgen.build.quickbuild, "build_changed", counted)
@@ -352,6 +352,7 @@ def test_an_edit_takes_the_quick_path_and_loads_no_whole_state(
     time.sleep(SETTLE)
     report = run_build(sources, vault, parallel=False)
     assert taken == [True]
+    assert report.path == "quick"
     assert report.parsed == 1
     written = {a.path for a in report.plan.writes}
     assert any(p.startswith("Sources/") for p in written)
@@ -390,9 +391,18 @@ def _many(sources: Path, vault: Path) -> None:
         _edit(sources, k)
 
 
-@pytest.mark.parametrize("change", [_retitle_first, _new_source, _user_line, _journal_left, _many])
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (_retitle_first, "a changed source's title, date or publisher is not the same"),
+        (_new_source, "a source was added"),
+        (_user_line, "a note is not as the last build left it"),
+        (_journal_left, "kbgen's state changed since the last build"),
+        (_many, f"{kbgen.build.quick.AT_MOST + 1} sources changed"),
+    ],
+)
 def test_what_the_quick_path_leaves_to_the_full_one(
-    settled: tuple[Path, Path, list[int]], change: Callable[[Path, Path], None]
+    settled: tuple[Path, Path, list[int]], change: Callable[[Path, Path], None], why: str
 ) -> None:
     sources, vault, taken = settled
     change(sources, vault)
@@ -400,6 +410,9 @@ def test_what_the_quick_path_leaves_to_the_full_one(
     report = run_build(sources, vault, parallel=False)
     assert report.ok
     assert not any(taken), "the quick path went on where it could not be sure"
+    assert report.path == "full"
+    assert [d.shortcut for d in report.declined] == ["snapshot", "quick"]
+    assert why in report.declined[-1].reason
     if change is _user_line:
         assert "Mine." in (vault / "Actors" / "Vladimir Putin.md").read_text(encoding="utf-8")
 

@@ -17,13 +17,15 @@ from pathlib import Path
 import pytest
 from conftest import paths, run_build, vault_tree
 
+import kbgen.core.filestat
 import kbgen.state.store
 from kbgen.build import snapshot
 from kbgen.build.pipeline import build
 from kbgen.build.report import Report
+from kbgen.cli import main
 from kbgen.core.config import Config
 from kbgen.core.errors import KbgenError
-from kbgen.state.store import RACY_SECONDS
+from kbgen.core.filestat import RACY_SECONDS
 from kbgen.vault import files as vault_mod
 from kbgen.vault.files import MAP
 
@@ -32,12 +34,12 @@ PUTIN = "Actors/Vladimir Putin.md"
 
 @pytest.fixture(autouse=True)
 def _no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "COARSE_RACY_SECONDS", 0.0)
 
 
 def _replayed(report: Report) -> bool:
-    return "snapshot" in report.timings
+    return report.path == "snapshot" and "snapshot" in report.timings
 
 
 def _settled(sources: Path, vault: Path, **options: object) -> Report:
@@ -200,7 +202,7 @@ def test_no_snapshot_is_left_while_a_stat_is_racy(
 ) -> None:
     vault = tmp_path / "vault"
     run_build(seed_sources, vault)
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 3600.0)  # every file "just modified"
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 3600.0)  # every file "just modified"
     for _ in range(2):
         report = run_build(seed_sources, vault)
         assert not report.plan.writes and not _replayed(report)
@@ -223,8 +225,8 @@ def test_a_build_that_writes_removes_the_snapshot_before_its_first_write(
     with pytest.raises(KbgenError):
         run_build(seed_sources, vault)
     monkeypatch.undo()
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "COARSE_RACY_SECONDS", 0.0)
     assert seen == [False]
     report = run_build(seed_sources, vault)
     assert not _replayed(report) and paths(report, "create")
@@ -292,3 +294,20 @@ def test_the_code_digest_covers_every_module_in_every_stage_folder() -> None:
     covered = {p.resolve() for p in snapshot.code_files()}
     assert loaded <= covered
     assert any(p.parent.name == "read" for p in covered)
+
+
+def test_verbose_says_which_path_ran_and_why_a_shortcut_declined(
+    seed_sources: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    vault = tmp_path / "vault"
+    args = ["build", "-v", "--sources", str(seed_sources), "--vault", str(vault)]
+    main(args)
+    assert "kbgen: path: full (snapshot declined: " in capsys.readouterr().out
+    _settled(seed_sources, vault)
+    main(args)
+    assert "kbgen: path: snapshot\n" in capsys.readouterr().out
+    (seed_sources / "new.txt").write_text("A new title\n\nVladimir Putin spoke.\n", "utf-8")
+    main(args)
+    out = capsys.readouterr().out
+    assert "snapshot declined: the sources, the notes or the options changed" in out
+    assert "quick declined: a source was added" in out

@@ -25,6 +25,7 @@ import pytest
 from conftest import SEEDS, frontmatter_of
 from corpus import write_corpus
 
+import kbgen.core.filestat
 import kbgen.watch.watcher
 from kbgen.core.config import Config
 from kbgen.vault.scan import Signature, catalog_signature
@@ -500,8 +501,8 @@ def test_catalog_notes_are_read_again_only_when_their_stat_changed(
     import kbgen.state.store
     import kbgen.watch.watcher
 
-    monkeypatch.setattr(kbgen.state.store, "RACY_SECONDS", 0.0)
-    monkeypatch.setattr(kbgen.state.store, "COARSE_RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(kbgen.core.filestat, "COARSE_RACY_SECONDS", 0.0)
     reads: list[Path] = []
 
     def reading(path: Path) -> Signature:

@@ -17,13 +17,28 @@ import os
 import stat as stat_mod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+from kbgen.core import filestat
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
-from kbgen.read.sources import OUTSIDE, SourceFile, discover, inside
-from kbgen.state import store as state
+from kbgen.read.sources import OUTSIDE, SourceFile, discover, inside, is_source_name
 from kbgen.vault import files as vault_mod
-from kbgen.watch.hints import Area, relevant
+
+Area = Literal["sources", "vault"]  # the two folders a build lists
+
+
+def relevant(area: Area, rel: str, is_dir: bool) -> bool:
+    """What `sources.discover` or `vault.listing` would see: no hidden parts, the right suffixes."""
+    parts = rel.split("/")
+    if any(p.startswith(".") for p in parts):  # .obsidian, .kbgen, .trash, kbgen's temp files
+        return False
+    if is_dir:
+        return True
+    name = parts[-1]
+    if area == "vault":
+        return name.endswith(".md")
+    return is_source_name(name)
 
 
 @dataclass
@@ -123,14 +138,16 @@ def _updated(
 
 def _racy(listing: Listing, listed_at_ns: int) -> set[tuple[Area, str]]:
     """Paths whose stat was taken too soon after their last change to be trusted later."""
-    limits = state.racy_limits(listed_at_ns)
+    limits = filestat.racy_limits(listed_at_ns)
     again: set[tuple[Area, str]] = {
-        ("vault", rel) for rel, st in listing.notes.items() if state.is_racy(st.st_mtime_ns, limits)
+        ("vault", rel)
+        for rel, st in listing.notes.items()
+        if filestat.is_racy(st.st_mtime_ns, limits)
     }
     again |= {
         ("sources", f.rel)
         for f in listing.sources
-        if f.stat is None or state.is_racy(f.stat.st_mtime_ns, limits)
+        if f.stat is None or filestat.is_racy(f.stat.st_mtime_ns, limits)
     }
     return again
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 
 from kbgen.build import quick, snapshot
-from kbgen.build.listings import Kept, list_all
-from kbgen.build.report import Report
+from kbgen.build.listings import Kept, Listing, list_all
+from kbgen.build.report import Declined, Report
 from kbgen.core.config import Config
 from kbgen.core.errors import KbgenError
 from kbgen.state.store import Store
 from kbgen.vault import files as vault_mod
 from kbgen.vault.actions import Action, Plan
 from kbgen.vault.files import MAP
+from kbgen.vault.lock import lock
 
 
 def build(
@@ -49,22 +51,25 @@ def build(
     if not dry_run:
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
-    with vault_mod.lock(vault, readonly=dry_run):
+    with lock(vault, readonly=dry_run):
         start = snapshot.inputs(config, [vault / MAP])
         listed_at = time.time_ns()
         listing = kept.listing(config, listed_at) if kept is not None else list_all(config)
         listed, temps = listing.notes, listing.temps
         found = (listing.sources, listing.errors)
-        replay = snapshot.load(vault) if not temps else None
-        # the listings' digest, taken only when there is a snapshot to compare it with
-        digest = snapshot.key(start, *found, listed, listed_at) if replay is not None else None
-        if replay is not None and replay.key == digest:
-            _replayed(report, replay)
-            report.seconds = time.perf_counter() - started
-            return report
+        replay = snapshot.load(vault) if not temps else Declined("snapshot", _TEMPS)
+        digest = None  # the listings' digest, taken only when there is a snapshot to compare
+        if isinstance(replay, snapshot.Replay):
+            digest = snapshot.key(start, *found, listed, listed_at)
+            if replay.key == digest:
+                _replayed(report, replay)
+                report.seconds = time.perf_counter() - started
+                return report
+            replay = Declined("snapshot", "the sources, the notes or the options changed")
+        report.declined.append(replay)
         # the change-driven path: `kbgen build` only, where the last build left its record
         quickly = not dry_run and store is None and kept is None and not temps
-        record = quick.load(vault) if quickly else None
+        record = _record(dry_run, quickly, temps, vault)
         if not dry_run:
             snapshot.forget(vault)
             quick.forget(vault)
@@ -75,8 +80,10 @@ def build(
         done = False
         try:
             ending = None
-            if record is not None:
-                ending = quick.update(config, state, report, listing, record, start.hexdigest())
+            if isinstance(record, quick.Record):
+                ending = _quickly(config, state, report, listing, record, start.hexdigest())
+            else:
+                report.declined.append(record)
             if ending is None:
                 from kbgen.build.update import update  # not needed by a build the snapshot answers
 
@@ -100,12 +107,54 @@ def build(
             if kept_record is not None:
                 quick.save(vault, kept_record)
         if not dry_run and not temps and _wrote_nothing(report):
-            if replay is None:  # the listings it was built from, not digested yet
+            if digest is None:  # the listings it was built from, not digested yet
                 digest = snapshot.key(start, *found, listed, listed_at)
             if digest is not None:
                 snapshot.save(vault, _replay_of(report, digest))
     report.seconds = time.perf_counter() - started
     return report
+
+
+_TEMPS = "kbgen's temp files are in the vault (a build was stopped)"
+
+
+def _record(
+    dry_run: bool, quickly: bool, temps: list[Path], vault: Path
+) -> quick.Record | Declined:
+    """The last build's record, which the quick path starts from, or why there is none."""
+    if dry_run:
+        return Declined("quick", "a dry run")
+    if temps:
+        return Declined("quick", _TEMPS)
+    if not quickly:
+        return Declined("quick", "`kbgen watch` builds the full way")
+    record = quick.load(vault)
+    if record is None:
+        return Declined("quick", "no record: the last build was not a clean `kbgen build`")
+    return record
+
+
+def _quickly(
+    config: Config,
+    state: Store,
+    report: Report,
+    listing: Listing,
+    record: quick.Record,
+    inputs: str,
+) -> quick.Ending | None:
+    """The quick path's build, or None (nothing written, the reason reported)."""
+    found = quick.changed_sources(config.vault, listing, record, inputs)
+    if isinstance(found, Declined):
+        report.declined.append(found)
+        return None
+    from kbgen.build.quickbuild import build_changed  # the rendering stack, once needed
+
+    ending = build_changed(config, state, report, listing, record, *found)
+    if isinstance(ending, Declined):
+        report.declined.append(ending)
+        return None
+    report.path = "quick"
+    return ending
 
 
 _LOOK_AGAIN_AT_MOST = 1000  # notes written by one build, beyond which a full listing is cheaper
@@ -160,6 +209,7 @@ def _replayed(report: Report, replay: snapshot.Replay) -> None:
         unlisted_unchanged=replay.unchanged,
     )
     report.catalog_notes = list(replay.catalog_notes)
+    report.path = "snapshot"
     report.lap("snapshot")
 
 

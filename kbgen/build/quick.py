@@ -19,8 +19,9 @@ only where it must decide what the full path (kbgen/update.py) would:
   month or day page, or Timeline period appears or goes), so every name is
   the one the last build gave, and stays.
 
-Anything else, and `update` returns None before it has written anything: the
-full path runs, as it always did. tests/test_quick.py runs both paths over
+Anything else, and `changed_sources` or `quickbuild.build_changed` says why
+(`Declined`, shown by `kbgen build -v`) before anything is written: the full
+path runs, as it always did. tests/test_quick.py runs both paths over
 random sequences of edits and compares the vaults and the states.
 """
 
@@ -39,10 +40,10 @@ from typing import TYPE_CHECKING
 
 from kbgen.build import snapshot
 from kbgen.build.listings import Listing
-from kbgen.build.report import Report
-from kbgen.core.config import Config
+from kbgen.build.report import Declined, Report
+from kbgen.core.filestat import StatKey, any_racy, key_of, sha
 from kbgen.read.sources import SourceFile
-from kbgen.state.store import STATE_DIR, StatKey, Store, any_racy, key_of, sha
+from kbgen.state.store import STATE_DIR
 from kbgen.vault import files as vault_mod
 
 if TYPE_CHECKING:  # a build the snapshot answers imports this module, not the data model
@@ -190,57 +191,57 @@ def _source_stats(ending: Ending) -> dict[str, StatKey | None]:
 
 
 def _any_racy(keys: list[StatKey | None], listed_at_ns: int) -> bool:
-    """Whether a stat is unknown or was too recent to trust (`state.any_racy`)."""
+    """Whether a stat is unknown or was too recent to trust (`filestat.any_racy`)."""
     return None in keys or any_racy([key[1] for key in keys if key is not None], listed_at_ns)
 
 
 # -- the build ----------------------------------------------------------------
 
 
-def update(
-    config: Config,
-    store: Store,
-    report: Report,
-    listing: Listing,
-    record: Record,
-    inputs: str,
-) -> Ending | None:
-    """Build the few sources that changed since the record's build, or None (nothing done,
-    nothing written) when the full path must: see the module's docstring."""
-    found = _changed_sources(config.vault, listing, record, inputs)
-    if found is None:
-        return None
-    from kbgen.build.quickbuild import build_changed  # the rendering stack, only once it is needed
-
-    changed, listed = found
-    return build_changed(config, store, report, listing, record, changed, listed)
-
-
-def _changed_sources(
+def changed_sources(
     vault: Path, listing: Listing, record: Record, inputs: str
-) -> tuple[list[SourceFile], dict[str, StatKey]] | None:
+) -> tuple[list[SourceFile], dict[str, StatKey]] | Declined:
     """The sources whose stat changed, if everything else is as the record says; and the
-    notes' stats, which the next record is made from."""
-    if record.inputs != inputs or record.state != snapshot.state_stat(vault):
-        return None
+    notes' stats, which the next record is made from. Else why the full path must run."""
+    if record.inputs != inputs:
+        return _declined("kbgen's code, the options, the catalog files or Map.canvas changed")
+    if record.state != snapshot.state_stat(vault):
+        return _declined("kbgen's state changed since the last build")
     notes = listing.notes
-    if listing.temps or listing.errors or any(p not in notes for p in record.racy):
-        return None
+    if listing.temps:
+        return _declined("kbgen's temp files are in the vault (a build was stopped)")
+    if listing.errors:
+        return _declined("a source cannot be listed")
+    if any(p not in notes for p in record.racy):
+        return _declined("a note the last build wrote just before it ended is gone")
     listed = dict(zip(notes, map(key_of, notes.values()), strict=True))
     trusted = {p: k for p, k in listed.items() if p not in record.racy} if record.racy else listed
     if vault_digest(trusted, trusted.values()) != record.vault:
-        return None
+        return _declined("a note is not as the last build left it (edited, added, moved or gone)")
     for path, (_, written) in record.racy.items():
         data = vault_mod.read_bytes(vault / path)
         if data is None or sha(data) != written:
-            return None
-    known = record.sources
-    if len(listing.sources) != len(known):
-        return None
+            return _declined("a note the last build wrote just before it ended changed since")
+    return _changed(listing.sources, record.sources, listed)
+
+
+def _changed(
+    sources: list[SourceFile], known: Mapping[str, StatKey | None], listed: dict[str, StatKey]
+) -> tuple[list[SourceFile], dict[str, StatKey]] | Declined:
+    if len(sources) != len(known):
+        return _declined(f"a source was {'added' if len(sources) > len(known) else 'deleted'}")
     changed = []
-    for f in listing.sources:
-        if f.rel not in known or f.stat is None:
-            return None  # a new source, or a dangling link: the full path says what to do
+    for f in sources:
+        if f.rel not in known:
+            return _declined("a source was renamed or replaced")  # the full path says how
+        if f.stat is None:
+            return _declined(f"{f.rel} is a link to nothing")
         if known[f.rel] != key_of(f.stat):
             changed.append(f)
-    return (changed, listed) if len(changed) <= AT_MOST else None
+    if len(changed) > AT_MOST:
+        return _declined(f"{len(changed)} sources changed (the quick path takes {AT_MOST})")
+    return changed, listed
+
+
+def _declined(reason: str) -> Declined:
+    return Declined("quick", reason)

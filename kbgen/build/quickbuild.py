@@ -14,7 +14,7 @@ from kbgen.build.changes import Inputs, notes_to_render
 from kbgen.build.listings import Listing
 from kbgen.build.quick import Ending, Record
 from kbgen.build.reading import Reading, parse_all, read_if_changed, removal_lines
-from kbgen.build.report import Report
+from kbgen.build.report import Declined, Report
 from kbgen.build.update import (
     digests_of,
     draw_map,
@@ -39,16 +39,18 @@ from kbgen.build.update import (
 )
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
+from kbgen.core.filestat import StatKey
+from kbgen.core.keys import CANDIDATES, Totals
 from kbgen.core.names import Wanted, stem_of
 from kbgen.link import relink
 from kbgen.link.catalog import Catalog, author_id
-from kbgen.link.index import CANDIDATES, Tally, Totals
+from kbgen.link.index import Tally
 from kbgen.read.sources import SourceFile
 from kbgen.render import promotion
 from kbgen.render.notes import SourceRef
 from kbgen.render.source import Prepared
 from kbgen.state.staged import Staged
-from kbgen.state.store import SourceRecord, State, StatKey, Store
+from kbgen.state.store import SourceRecord, State, Store
 from kbgen.vault.actions import Plan
 from kbgen.vault.plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
 
@@ -61,31 +63,31 @@ def build_changed(
     record: Record,
     changed: list[SourceFile],
     listed: dict[str, StatKey],
-) -> Ending | None:
-    """The build of the sources whose stat changed, or None (nothing written) when it finds
-    what only the full path may do: a source that fails or is shown differently, a note that
-    appears or goes, a note not where or as the last build left it."""
+) -> Ending | Declined:
+    """The build of the sources whose stat changed, or why not (nothing written) when it
+    finds what only the full path may do: a source that fails or is shown differently, a note
+    that appears or goes, a note not where or as the last build left it."""
     catalog = catalog_of(record)
     if catalog is None or store.meta("fingerprint") != fingerprint_of(catalog):
-        return None
+        return _declined("the catalog is not the last build's")
     if store.meta("entities") != record.entities:
-        return None
+        return _declined("the catalog's entries are not the last build's")
     before = store.load_some([], [f.rel for f in changed]).sources
     if len(before) != len(changed):
-        return None
+        return _declined("a changed source has no record in the state")
     try:
         same, todo, stats = read_changed(changed, before)
     except SourceError:
-        return None
+        return _declined("a changed source cannot be read")
     new = Staged()
     try:
         edits = _edits(store, catalog, before, same, todo, stats, new)
-        if edits is None:
-            return None
+        if isinstance(edits, Declined):
+            return edits
         report.lap("read")
         found = _reached_notes(store, config.vault, listing, record, edits)
-        if found is None:
-            return None
+        if isinstance(found, Declined):
+            return found
         report.lap("vault")
         ending = _written(config.vault, store, report, listing, record, edits, *found)
         return dataclasses.replace(ending, listed=listed, unsure=frozenset(record.racy))
@@ -147,8 +149,8 @@ def _edits(
     todo: list[tuple[SourceFile, bytes]],
     stats: dict[str, StatKey | None],
     new: Staged,
-) -> _Edits | None:
-    """The sources parsed and their contributions staged in `new`, or None if one fails, is
+) -> _Edits | Declined:
+    """The sources parsed and their contributions staged in `new`, or why not: one fails, is
     shown differently (title, date, publisher), or makes a note appear or go."""
     old_totals: Totals = store.totals()
     tally = Tally(old_totals)
@@ -156,20 +158,22 @@ def _edits(
     matcher = lambda: matcher_for(catalog)  # noqa: E731
     parsed = parse_all(todo, matcher, False, errors, False, lambda p: take_parsed(p, tally, new))
     if errors:
-        return None
+        return _declined("a changed source fails to read")
     records = dict(same)
     for path, prepared in parsed.items():
         meta, rec = prepared.meta, before[path]
         shown = (meta.title, meta.published, meta.publisher)
         if shown != (rec.title, rec.published, rec.publisher):
-            return None  # shown differently in every note that lists it
+            # shown differently in every note that lists it
+            return _declined("a changed source's title, date or publisher is not the same")
         records[path] = SourceRecord(prepared.digest, rec.id, *shown, stats[path])
     old = taken_away(store, set(parsed), tally)
     now = {source: digests_of(new[source]) for source in new}
     totals = tally.totals()
     wanted = _wanted(catalog, totals)
     if wanted != _wanted(catalog, old_totals):
-        return None  # a note appears or goes: names may change
+        # names may change
+        return _declined("a note appears or goes (an entity, author, month, day or period)")
     ids = {w.kbgen_id for w in wanted}
     return _Edits(catalog, parsed, records, before, new, old, now, totals, old_totals, ids)
 
@@ -181,20 +185,24 @@ def _wanted(catalog: Catalog, totals: Totals) -> list[Wanted]:
 
 def _reached_notes(
     store: Store, vault: Path, listing: Listing, record: Record, edits: _Edits
-) -> tuple[State, dict[str, OnDisk], set[str]] | None:
+) -> tuple[State, dict[str, OnDisk], set[str]] | Declined:
     """The records of the notes the edits reach (and of every entity note, which Map.canvas
-    shows), where each is, and which to render; None if one is not where or as the last
+    shows), where each is, and which to render; or why not: one is not where or as the last
     build left it."""
     reach = edits.reached({})
     entities = {e.key for e in edits.entities if not e.user_note}
     written = {kbgen_id for kbgen_id, _ in record.racy.values()}
     state = store.load_some(reach | entities | {CANDIDATES, "home"} | written, edits.records)
     if not reach <= state.notes.keys() or len(state.sources) != len(edits.records):
-        return None
+        return _declined("a note the edits reach has no record in the state")
     located = locate(state, vault, {}, store, listing.notes)
     if any(d.path is None or d.moved or d.damaged for d in located.values()):
-        return None
+        return _declined("a note the edits reach is not where or as the last build left it")
     return state, located, edits.reached(located)
+
+
+def _declined(reason: str) -> Declined:
+    return Declined("quick", reason)
 
 
 def _written(

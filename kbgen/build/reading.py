@@ -13,18 +13,13 @@ from kbgen.build.report import progress_bar
 from kbgen.core import forked, pool
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
+from kbgen.core.filestat import StatKey, key_of, stat_key
 from kbgen.link.extract import Matcher, link_article, words_of
 from kbgen.link.index import Tallied, contributions
 from kbgen.read.sources import SourceFile, digest, read_bytes
 from kbgen.render.source import Prepared, prepare_source
 from kbgen.state.staged import Row, as_rows
-from kbgen.state.store import (
-    SourceRecord,
-    State,
-    StatKey,
-    key_of,
-    stat_key,
-)
+from kbgen.state.store import SourceRecord, State
 
 
 @dataclass(frozen=True)

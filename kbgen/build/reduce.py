@@ -15,18 +15,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from kbgen.core.model import Entity, Note
-from kbgen.link.catalog import Catalog
-from kbgen.link.index import (
+from kbgen.core.keys import (
     CANDIDATES,
+    TIMELINE,
     Totals,
-    day_of,
     is_page,
     month_page,
     page_owner,
     page_period,
+    period_page,
 )
-from kbgen.link.timeline import TIMELINE, period_page
+from kbgen.core.model import Entity, Note
+from kbgen.link.catalog import Catalog
+from kbgen.link.index import day_of
 from kbgen.render import promotion
 from kbgen.render.chronicle import render_period, render_periods
 from kbgen.render.notes import (

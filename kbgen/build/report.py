@@ -35,6 +35,14 @@ def _peak_mb() -> float:
     return kb / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS
 
 
+@dataclass(frozen=True)
+class Declined:
+    """A shortcut a build did not take, and why: `kbgen build -v` says it."""
+
+    shortcut: str  # "snapshot" or "quick"
+    reason: str
+
+
 @dataclass
 class Report:
     sources: int = 0
@@ -52,6 +60,8 @@ class Report:
     # a line per prose-like block cleaning removed from a source read (`reading.removal_lines`)
     removed: list[str] = field(default_factory=list)
     map_written: bool = False  # Map.canvas was drawn again (it is not a note: no plan action)
+    path: str = "full"  # the way the build went: "snapshot", "quick" or "full"
+    declined: list[Declined] = field(default_factory=list)  # the shortcuts not taken, in order
     _mark: float = field(default_factory=time.perf_counter, repr=False)
 
     def lap(self, stage: str) -> None:
@@ -66,6 +76,11 @@ class Report:
             f"{k} {v:.2f} s ({self.peak_mb.get(k, 0):.0f} MB)" for k, v in self.timings.items()
         )
         return f"kbgen: time (peak memory so far): {stages}"
+
+    def path_line(self) -> str:
+        """`kbgen: path: full (snapshot declined: …; quick declined: …)`."""
+        why = "; ".join(f"{d.shortcut} declined: {d.reason}" for d in self.declined)
+        return f"kbgen: path: {self.path}" + (f" ({why})" if why else "")
 
     @property
     def ok(self) -> bool:

@@ -25,11 +25,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kbgen.build.report import Declined
+from kbgen.core import filestat
 from kbgen.core.config import Config
 from kbgen.core.errors import KbgenError, SourceError
+from kbgen.core.filestat import key_of
 from kbgen.read.sources import SourceFile
-from kbgen.state import store as state
-from kbgen.state.store import DB_NAME, STATE_DIR, key_of
+from kbgen.state.store import DB_NAME, STATE_DIR
 
 FILE = "snapshot.json"
 VERSION = 4
@@ -97,7 +99,7 @@ def key(
     stats = [f.stat for f in files] + list(notes.values())
     known = [st for st in stats if st is not None]  # None: a dangling link, reading it says why
     mtimes = array("q", [st.st_mtime_ns for st in known])
-    if state.any_racy(mtimes, listed_at_ns):
+    if filestat.any_racy(mtimes, listed_at_ns):
         return None
     h = start.copy()
     h.update(
@@ -121,12 +123,14 @@ def _file_bytes(path: Path) -> bytes:
     return repr(key_of(st)).encode() + path.read_bytes()
 
 
-def load(vault: Path) -> Replay | None:
-    """The replay the last quiet build left, if any (its `key` says for which inputs)."""
+def load(vault: Path) -> Replay | Declined:
+    """The replay the last quiet build left (its `key` says for which inputs), or why none."""
     try:
         data = json.loads((vault / STATE_DIR / FILE).read_text(encoding="utf-8"))
-        if data.get("version") != VERSION or data.get("state") != state_stat(vault):
-            return None  # another kbgen's, or the state was deleted, restored or replaced
+        if data.get("version") != VERSION:
+            return Declined("snapshot", "the snapshot is another version's of kbgen")
+        if data.get("state") != state_stat(vault):  # the state deleted, restored or replaced
+            return Declined("snapshot", "kbgen's state changed since the snapshot")
         return Replay(
             key=str(data["key"]),
             sources=int(data["sources"]),
@@ -136,8 +140,10 @@ def load(vault: Path) -> Replay | None:
             notices=list(data["notices"]),
             catalog_notes=list(data["catalog_notes"]),
         )
+    except FileNotFoundError:
+        return Declined("snapshot", "none: the last build wrote, failed or was not settled")
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # missing, damaged or from another kbgen: build the slow way
+        return Declined("snapshot", "the snapshot cannot be read")
 
 
 def save(vault: Path, replay: Replay) -> None:

@@ -24,6 +24,16 @@ from kbgen.build.report import Report, progress_bar
 from kbgen.core import forked
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
+from kbgen.core.keys import (
+    CANDIDATES,
+    TIMELINE,
+    Totals,
+    day_page,
+    is_page,
+    month_page,
+    page_owner,
+    page_period,
+)
 from kbgen.core.model import Contribution, Entity, Note
 from kbgen.core.names import Naming, Wanted, allocate, fold_key, stem_of
 from kbgen.core.plural import counted
@@ -31,19 +41,7 @@ from kbgen.link import catalog as catalog_mod
 from kbgen.link import relink
 from kbgen.link.catalog import author_id
 from kbgen.link.extract import Matcher
-from kbgen.link.index import (
-    CANDIDATES,
-    Tally,
-    Totals,
-    day_of,
-    day_page,
-    is_page,
-    month_page,
-    page_owner,
-    page_period,
-    tallied,
-)
-from kbgen.link.timeline import TIMELINE
+from kbgen.link.index import Tally, day_of, tallied
 from kbgen.read.sources import SourceFile
 from kbgen.render import canvas, promotion
 from kbgen.render.notes import (

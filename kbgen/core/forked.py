@@ -15,8 +15,6 @@ import signal
 import sys
 from typing import Any
 
-from kbgen.vault import files as vault_mod
-
 
 def cores() -> int:
     """The cores this process may run on."""
@@ -45,14 +43,14 @@ def executor(processes: int) -> Any:
 
 
 def worker_start(parent: int) -> None:
-    """A worker holds no lock of its parent's, and dies with it (a killed build leaves none).
+    """A worker dies with its parent (a killed build leaves none; the vault's lock is
+    forgotten at every fork, by `kbgen.vault.lock`).
 
     It takes none of its parent's signal handlers either: Ctrl-C is the parent's to handle,
     and the pool stops its workers with SIGTERM, which `kbgen watch`'s handler would catch.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    vault_mod.forget_inherited_locks()
     try:
         import ctypes
 

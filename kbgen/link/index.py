@@ -27,16 +27,16 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kbgen.core.keys import CANDIDATES, TIMELINE, Totals, page_id, period_page
 from kbgen.core.markdown import plain_text
 from kbgen.core.model import Article, Contribution, Match
 from kbgen.link.candidates import find_candidates, line_of
 from kbgen.link.catalog import author_id
 from kbgen.link.extract import LinkedBlock, sentence_at, sentence_spans, within_each
 from kbgen.link.quotes import find_quotes
-from kbgen.link.timeline import TIMELINE, find_dated, period_page, statement_line
+from kbgen.link.timeline import find_dated, statement_line
 
 NO_DATA = b"{}"  # a contribution whose lines and counts say it all (no day to tell, no names)
-CANDIDATES = "candidates"  # the kbgen_id of the Candidates note
 SOURCE_REF = "\x01"  # in a quotation's line, stands for the source's title, linked, and date
 SOURCE_NOTE = "\x00"  # in a quote line, stands for the source note's name (never in text)
 
@@ -116,40 +116,6 @@ def day_of(published: str | None) -> str | None:
     """The day of the month of a full date ("14" for 2017-03-14); None for a month, a year or
     no date: such a source has no day note in a month shown day by day."""
     return published[8:10] if published and len(published) == 10 else None
-
-
-def page_id(entity: str, period: str) -> str:
-    return f"{entity}@{period}"
-
-
-def day_page(month: str, day: str) -> str:
-    """The note of one day of a month page shown day by day (`actor:x@2017-03`, "14" →
-    `actor:x@2017-03-14`)."""
-    return f"{month}-{day}"
-
-
-def month_page(page: str) -> str:
-    """The month page whose contributions a page is made of: a day's month, else itself."""
-    owner, _, period = page.partition("@")
-    return f"{owner}@{period[:7]}" if len(period) == 10 else page
-
-
-def is_page(kbgen_id: str) -> bool:
-    return "@" in kbgen_id and kbgen_id.startswith(("actor:", "issue:"))
-
-
-def page_period(kbgen_id: str) -> str:
-    return kbgen_id.partition("@")[2]
-
-
-def page_owner(kbgen_id: str) -> str:
-    """The entity a mention page belongs to (`actor:x@2017-03` → `actor:x`)."""
-    return kbgen_id.partition("@")[0]
-
-
-# Vault-wide, per actor, issue, mention page and author note: [mentions, sources, the author's
-# name (None for entities), {entity: paragraphs shared}, for a month page {day: mentions}].
-Totals = dict[str, list[Any]]
 
 
 # Per note a source feeds: its mentions, the author's name (None for entities), and the

@@ -141,12 +141,7 @@ def _parts(published: str) -> tuple[int, int | None, int | None]:
 
 # The Timeline notes -------------------------------------------------------------------------
 
-TIMELINE = "timeline"  # the note listing the periods; each period's is timeline@YYYY-MM (or @YYYY)
 FOLDER = "Timeline"
-
-
-def period_page(period: str) -> str:
-    return f"{TIMELINE}@{period}"
 
 
 def statement_line(dated: Dated, entities: list[str], quote: str, block_id: str) -> str:

@@ -36,7 +36,7 @@ def node_id(key: str) -> str:
 def build_canvas(
     entities: Sequence[Entity], totals: Mapping[str, Sequence[Any]], paths: Mapping[str, str]
 ) -> dict[str, list[dict[str, Any]]]:
-    """The canvas kbgen would draw: `totals` as in `index.Totals`; `paths`: key → note path."""
+    """The canvas kbgen would draw: `totals` as in `keys.Totals`; `paths`: key → note path."""
     shown = [e for e in entities if e.key in totals and e.key in paths]
     mentions = {e.key: int(totals[e.key][0]) for e in shown}
     issues = _top([e for e in shown if e.type == "issue"], mentions, ISSUES_SHOWN)

@@ -17,10 +17,11 @@ from collections.abc import Set as AbstractSet
 from operator import itemgetter
 from typing import NamedTuple
 
+from kbgen.core.keys import TIMELINE
 from kbgen.core.markdown import frontmatter, wikilink
 from kbgen.core.model import Note
 from kbgen.core.plural import counted
-from kbgen.link.timeline import FOLDER, TIMELINE
+from kbgen.link.timeline import FOLDER
 from kbgen.render.notes import SourceRef, newest_first
 
 

@@ -8,11 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from kbgen.core.keys import day_page
 from kbgen.core.markdown import escape, frontmatter, wikilink
 from kbgen.core.model import Entity, Note
 from kbgen.core.plural import counted
 from kbgen.link.catalog import author_id, slug
-from kbgen.link.index import SOURCE_NOTE, SOURCE_REF, day_page
+from kbgen.link.index import SOURCE_NOTE, SOURCE_REF
 from kbgen.render.source import ACTORS, AUTHORS, ISSUES, SOURCES, Targets
 
 TOP_RELATED = 10
@@ -98,12 +99,12 @@ class Page:
 
 
 def paged(totals: Sequence[Any]) -> bool:
-    """Whether an entity's mentions are spread over monthly notes (`index.Totals` entry)."""
+    """Whether an entity's mentions are spread over monthly notes (`keys.Totals` entry)."""
     return int(totals[1]) >= PAGED_FROM
 
 
 def by_day(month: Sequence[Any]) -> bool:
-    """Whether a month page (its `index.Totals` entry) is shown as one note per day."""
+    """Whether a month page (its `keys.Totals` entry) is shown as one note per day."""
     return int(month[0]) >= DAYS_FROM and bool(month[3])
 
 
@@ -134,7 +135,7 @@ def render_entity(
     said: Mapping[str, str] | None = None,
     span: tuple[str | None, str | None] = (None, None),
 ) -> Note:
-    """`totals`: as in `index.Totals`. Mentions inline (`lines` per source), or `pages` listed;
+    """`totals`: as in `keys.Totals`. Mentions inline (`lines` per source), or `pages` listed;
     `said`: per source, the quotations attributed to the entity; `span`: the dates of the
     first and last dated sources that mention it (`dates_of`), for Dataview queries."""
     mentions, n_sources, _, together = totals

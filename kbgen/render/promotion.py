@@ -17,12 +17,13 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kbgen.core.keys import CANDIDATES
 from kbgen.core.markdown import escape, frontmatter, wikilink
 from kbgen.core.model import Entity, Note
 from kbgen.core.plural import counted
 from kbgen.link.candidates import sightings
 from kbgen.link.catalog import slug
-from kbgen.link.index import CANDIDATES, SOURCE_NOTE
+from kbgen.link.index import SOURCE_NOTE
 from kbgen.render.notes import SourceRef, newest_first
 
 SHOWN = 200  # candidates listed, the most sources first

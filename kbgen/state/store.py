@@ -34,24 +34,23 @@ change it), so such a file is read and hashed again next time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import operator
-import os
 import sqlite3
 import struct
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from kbgen.core.errors import KbgenError
+from kbgen.core.filestat import StatKey, file_identity, sha
 
 if TYPE_CHECKING:  # a build the snapshot answers never loads the data model
+    from kbgen.core.keys import Totals
     from kbgen.core.model import Contribution
-    from kbgen.link.index import Totals
     from kbgen.state.staged import Staged
 
 STATE_DIR = ".kbgen"
@@ -63,14 +62,10 @@ SCHEMA_VERSION = 3
 # lives, which doubled the memory of a cold build's notes and lines (500 MB at 10,000).
 _AS_TEXT = "CAST(? AS TEXT)"
 UNKNOWN_BASE = ""  # the hash of a note whose last rendering kbgen no longer has
-RACY_SECONDS = 0.1  # beyond the coarsest clock tick of ext4, XFS, btrfs, APFS and NTFS
 LINES_CACHED = 8_000_000  # characters of lines kept for the next build (1–4 bytes each)
 TEXTS_KEPT = 8_000_000  # characters of merge bases a build keeps once read (a part's worth)
-COARSE_RACY_SECONDS = 2.0  # file systems that keep whole seconds (FAT, HFS+, some mounts)
 
-StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 _Record = TypeVar("_Record")
-_Value = TypeVar("_Value")
 
 # By note, and within a note the rows with lines apart: an entity note has a row from every
 # source naming it (5,000 for Russia at 5,000 articles) and lines (quotes) in a few, which
@@ -114,64 +109,6 @@ CREATE TABLE IF NOT EXISTS contrib (
 );
 {_INDEX};
 """
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def stat_key(st: os.stat_result, now_ns: int) -> StatKey | None:
-    """The stat to remember for a file just read or written, or None if it is racy."""
-    return None if is_racy(st.st_mtime_ns, racy_limits(now_ns)) else key_of(st)
-
-
-class ByStat(Generic[_Value]):
-    """What was read from files, read again only when a file's stat changed or was too recent
-    to trust (`stat_key` gave None): `kbgen watch` looks at the same notes around every build."""
-
-    def __init__(self, at_most: int = 50_000) -> None:
-        self._known: dict[Hashable, tuple[StatKey, _Value]] = {}
-        self._at_most = at_most
-
-    def get(self, key: Hashable, stat: StatKey | None, read: Callable[[], _Value]) -> _Value:
-        known = self._known.get(key)
-        if stat is not None and known is not None and known[0] == stat:
-            return known[1]
-        value = read()
-        if stat is None:
-            self._known.pop(key, None)
-        else:
-            if len(self._known) >= self._at_most:
-                self._known.clear()
-            self._known[key] = (stat, value)
-        return value
-
-    def keep_only(self, keys: Iterable[Hashable]) -> None:
-        self._known = {k: self._known[k] for k in keys if k in self._known}
-
-
-def racy_limits(now_ns: int) -> tuple[int, int]:
-    """The newest mtime not racy at `now_ns`: for fine clocks, and for whole-second ones."""
-    return now_ns - int(RACY_SECONDS * 1e9), now_ns - int(COARSE_RACY_SECONDS * 1e9)
-
-
-def is_racy(mtime_ns: int, limits: tuple[int, int]) -> bool:
-    """Too recent to trust (`limits` from `racy_limits`); an mtime in whole milliseconds
-    comes from a file system that keeps coarse times."""
-    return mtime_ns > limits[mtime_ns % 1_000_000 == 0]
-
-
-def any_racy(mtimes: Sequence[int], now_ns: int) -> bool:
-    """Whether any of these mtimes is too recent to trust at `now_ns`: ten thousand of them
-    are looked at one by one only when the newest is."""
-    limits = racy_limits(now_ns)
-    return bool(mtimes) and max(mtimes) > min(limits) and any(is_racy(m, limits) for m in mtimes)
-
-
-# A stat's key: (size, mtime_ns, ctime_ns, inode), taken in C (it runs once per file per build).
-key_of: Callable[[os.stat_result], StatKey] = operator.attrgetter(
-    "st_size", "st_mtime_ns", "st_ctime_ns", "st_ino"
-)
 
 
 class NoteRecord(NamedTuple):  # tuples: a build loads one per note, ten thousand and more
@@ -836,15 +773,6 @@ def _changed(
 ) -> list[tuple[str, _Record]]:
     """The records `after` adds or changes (or that `dirty` says to write again), in key order."""
     return sorted((k, r) for k, r in after.items() if k in dirty or before.get(k) != r)
-
-
-def file_identity(path: str | Path) -> tuple[int, int] | None:
-    """(device, inode): the same file, even where another now has its name, or None if none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
 
 
 _ADDED_COLUMNS = (

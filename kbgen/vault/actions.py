@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from kbgen.state.store import sha
+from kbgen.core.filestat import sha
 
 WRITE_KINDS = ("create", "update", "merge", "conflict", "restore", "orphan")
 # notices shown with -v and in dry runs only: a user note that is a link target, what a

@@ -12,11 +12,12 @@ import errno
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
+from kbgen.core import forked
 from kbgen.core.errors import KbgenError
 
 MAP = "Map.canvas"  # kbgen's JSON Canvas of actors and issues (not a note)
@@ -24,7 +25,6 @@ MAP = "Map.canvas"  # kbgen's JSON Canvas of actors and issues (not a note)
 # other waits on an fsync (a cold build of 10,000 articles writes 13,807 notes)
 WRITING_PROCESSES = 2
 TEMP_PREFIX = ".kbgen-tmp-"
-LOCK_FILE = ".kbgen/lock"
 
 
 # A note's stat just after kbgen wrote it (None if it could not be taken), and when it was taken
@@ -61,8 +61,6 @@ class Writer:
         self._renamed_at = 0.0
         self._helper: Any = None
         if background:
-            from kbgen.core import forked
-
             self._helper = forked.executor(WRITING_PROCESSES)
 
     def __enter__(self) -> Writer:
@@ -87,7 +85,7 @@ class Writer:
                 self._renamed_at = time.monotonic()
         finally:
             tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-        now = time.time_ns()  # before the stat, as `state.stat_key` wants it
+        now = time.time_ns()  # before the stat, as `filestat.stat_key` wants it
         try:
             return os.stat(path), now
         except OSError:
@@ -367,49 +365,3 @@ def check_writable(vault: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise KbgenError(f"{vault}: vault is not writable ({exc.strerror})") from exc
-
-
-@contextlib.contextmanager
-def lock(vault: Path, *, readonly: bool = False) -> Iterator[None]:
-    """One writer per vault: a second `kbgen build` (or `watch`) waits for none, it stops.
-
-    A dry run only reads, so it takes no lock (and creates no lock file).
-    """
-    if readonly:
-        yield
-        return
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; a single writer is up to the user
-        yield
-        return
-    path = vault / LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+b") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise KbgenError(
-                f"{vault}: another kbgen is writing this vault; try again when it has finished"
-            ) from exc
-        _HELD.add(fh.fileno())
-        try:
-            yield
-        finally:
-            _HELD.discard(fh.fileno())
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-_HELD: set[int] = set()  # descriptors of the vault locks this process holds
-
-
-def forget_inherited_locks() -> None:
-    """In a forked worker: close its copies of the lock files.
-
-    A flock belongs to the open file, which fork shares: a worker still
-    holding a copy would keep the vault locked after its parent was killed.
-    """
-    for fd in _HELD:
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    _HELD.clear()

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import NamedTuple, cast
 
 from kbgen.core.errors import KbgenError
+from kbgen.core.filestat import StatKey, key_of, sha, stat_key
 from kbgen.core.model import Note
-from kbgen.state.store import NoteRecord, State, StatKey, Store, key_of, sha, stat_key
+from kbgen.state.store import NoteRecord, State, Store
 from kbgen.vault import files as vault_mod
 from kbgen.vault import properties
 from kbgen.vault.actions import Action, Plan

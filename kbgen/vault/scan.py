@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from kbgen.core import yamlio
+from kbgen.core.filestat import ByStat, StatKey, stat_key
 from kbgen.core.model import Entity
 from kbgen.link import catalog as catalog_mod
-from kbgen.state.store import ByStat, State, StatKey, stat_key
+from kbgen.state.store import State
 from kbgen.vault import properties
 
 _HEAD_BYTES = 64 * 1024  # frontmatter longer than this is not looked at

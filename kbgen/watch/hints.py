@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Literal
 
-from kbgen.read.sources import is_source_name
-
-Area = Literal["sources", "vault"]
+from kbgen.build.listings import Area, relevant
 
 
 @dataclass(frozen=True)
@@ -50,19 +47,6 @@ def _relative(path: str, root: str) -> str | None:
         return None
     rel = os.path.relpath(path, root)
     return None if rel == "." else rel.replace(os.sep, "/")
-
-
-def relevant(area: Area, rel: str, is_dir: bool) -> bool:
-    """What `sources.discover` or `vault.listing` would see: no hidden parts, the right suffixes."""
-    parts = rel.split("/")
-    if any(p.startswith(".") for p in parts):  # .obsidian, .kbgen, .trash, kbgen's temp files
-        return False
-    if is_dir:
-        return True
-    name = parts[-1]
-    if area == "vault":
-        return name.endswith(".md")
-    return is_source_name(name)
 
 
 @dataclass

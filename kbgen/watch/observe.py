@@ -19,7 +19,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from kbgen.state.store import file_identity
+from kbgen.core.filestat import file_identity
 
 OnEvent = Callable[[str, str, str, bool], None]  # kind, src, dest, is_dir
 

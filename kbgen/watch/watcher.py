@@ -28,17 +28,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kbgen.build.listings import Kept
+from kbgen.build.listings import Area, Kept
 from kbgen.build.pipeline import build
 from kbgen.build.reading import warm_up
 from kbgen.build.report import Report
 from kbgen.core.config import Config
 from kbgen.core.errors import KbgenError, SourceError
+from kbgen.core.filestat import ByStat, StatKey, key_of, stat_key
 from kbgen.core.plural import counted
-from kbgen.state.store import ByStat, StatKey, Store, key_of, stat_key
+from kbgen.state.store import Store
 from kbgen.vault.actions import WRITE_KINDS
 from kbgen.vault.scan import Signature, catalog_signature
-from kbgen.watch.hints import Area, Debouncer, Hint, classify
+from kbgen.watch.hints import Debouncer, Hint, classify
 from kbgen.watch.observe import Observing, start_observer
 
 Log = Callable[[str], None]

@@ -1,0 +1,1 @@
+"""`kbgen watch`: filesystem events turned into builds."""
