@@ -48,9 +48,9 @@ def _no_save_under_way(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
 def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds render, plan and write 7 notes at a time here (500 in use), so that every test
     crosses the seams between parts: what a build does must not depend on where they fall."""
-    import kbgen.build.update
+    import kbgen.build.parts
 
-    monkeypatch.setattr(kbgen.build.update, "PART", 7)
+    monkeypatch.setattr(kbgen.build.parts, "PART", 7)
 
 
 def run_build(sources: Path, vault: Path, **kwargs: object) -> Report:

@@ -54,8 +54,8 @@ def counted(real):
         return real(src, dst, *args, **kwargs)
     return put
 os.replace, os.link = counted(os.replace), counted(os.link)  # a new note is linked in place
-import kbgen.build.update
-kbgen.build.update.PART = 25  # killed between parts, and within one
+import kbgen.build.parts
+kbgen.build.parts.PART = 25  # killed between parts, and within one
 from kbgen.cli import main
 sys.exit(main(sys.argv[2:]))
 """
@@ -275,8 +275,8 @@ def counted(real):
         return real(src, dst, *args, **kwargs)
     return put
 os.replace, os.link = counted(os.replace), counted(os.link)  # a new note is linked in place
-import kbgen.build.update
-kbgen.build.update.PART = 25
+import kbgen.build.parts
+kbgen.build.parts.PART = 25
 from kbgen.cli import main
 sys.exit(main(sys.argv[4:]))
 """
@@ -328,8 +328,8 @@ def chunk(ids):
         time.sleep(5)  # the build is dead: this process must die with it, not go on
     return render_chunk(ids)
 kbgen.build.reducer._render_chunk = chunk
-import kbgen.build.update
-kbgen.build.update.PART = 25
+import kbgen.build.parts
+kbgen.build.parts.PART = 25
 from kbgen.cli import main
 sys.exit(main(sys.argv[3:]))
 """

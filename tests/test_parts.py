@@ -12,8 +12,9 @@ import pytest
 from conftest import run_build, vault_tree
 from corpus import write_corpus
 
+import kbgen.build.finish
+import kbgen.build.parts
 import kbgen.build.reducer
-import kbgen.build.update
 from kbgen.core.model import Note
 
 
@@ -25,7 +26,7 @@ def test_the_notes_of_a_part_are_let_go_before_the_part_after_next_is_planned(
     write_corpus(tmp_path / "sources", 60)
     alive: list[weakref.WeakSet[Note]] = []
     parts: list[int] = []
-    plan_notes = kbgen.build.update.plan_notes  # type: ignore[attr-defined]
+    plan_notes = kbgen.build.parts.plan_notes  # type: ignore[attr-defined]
 
     def spy(notes: list[Note], *args: Any, **kwargs: Any) -> Any:
         held = sum(len(part) for part in alive[:-1])
@@ -34,13 +35,13 @@ def test_the_notes_of_a_part_are_let_go_before_the_part_after_next_is_planned(
         parts.append(len(notes))
         return plan_notes(notes, *args, **kwargs)
 
-    monkeypatch.setattr(kbgen.build.update, "plan_notes", spy)
+    monkeypatch.setattr(kbgen.build.parts, "plan_notes", spy)
     assert run_build(tmp_path / "sources", tmp_path / "vault").ok
-    assert len(parts) > 10 and max(parts) <= kbgen.build.update.PART
+    assert len(parts) > 10 and max(parts) <= kbgen.build.parts.PART
 
     monkeypatch.undo()  # the same vault, built in one part
-    monkeypatch.setattr(kbgen.build.update, "PART", 100_000)
-    monkeypatch.setattr(kbgen.build.update, "PART_CHARS", 10**12)
+    monkeypatch.setattr(kbgen.build.parts, "PART", 100_000)
+    monkeypatch.setattr(kbgen.build.parts, "PART_CHARS", 10**12)
     assert run_build(tmp_path / "sources", tmp_path / "whole").ok
     assert vault_tree(tmp_path / "vault") == vault_tree(tmp_path / "whole")
 
@@ -61,7 +62,7 @@ def test_reduced_notes_rendered_aside_make_the_vault_and_report_of_one_process(
             taken.append(len(chunk))
             return chunk
 
-    monkeypatch.setattr(kbgen.build.update, "Reducer", Counted)
+    monkeypatch.setattr(kbgen.build.finish, "Reducer", Counted)
     monkeypatch.setattr(
         kbgen.build.reducer, "BUDGET", 40
     )  # many chunks, so some come between parts

@@ -76,7 +76,11 @@ def test_saves_racing_the_write_of_the_same_note_are_all_kept(
     assert run_build(seed_sources, vault).ok
     folder, name = (vault / NOTE).parent, (vault / NOTE).name
     saved: list[str] = []
-    for n in range(1, ROUNDS + 1):
+    n = 0
+    # round after round until the saver has raced enough builds (a loaded machine schedules it
+    # late, and it misses more of kbgen's temp files), within a bound
+    while n < ROUNDS or (len(saved) < ROUNDS // 4 and n < 4 * ROUNDS):
+        n += 1
         _source(seed_sources, n)  # Putin's note changes: kbgen writes it this build
         saver = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(folder), name, how, TEMP_PREFIX],
@@ -94,7 +98,7 @@ def test_saves_racing_the_write_of_the_same_note_are_all_kept(
     lost = [line for line in saved if line not in text]
     assert len(saved) >= ROUNDS // 4, saved  # the saver did race the builds
     assert lost == [], f"{len(lost)} of {len(saved)} racing saves lost"
-    assert "round 12" in text  # and the source's last change arrived
+    assert f"round {n}," in text  # and the source's last change arrived
 
 
 # Rewrites NOTE in place, slowly: truncates it, then writes 40 % of the text, pauses, writes the

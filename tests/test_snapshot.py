@@ -276,7 +276,7 @@ def test_a_build_the_snapshot_answers_imports_no_data_model(
     code = (
         "import sys; from kbgen.cli import main; "
         f"main(['build', '-q', '--sources', {str(seed_sources)!r}, '--vault', {str(vault)!r}]); "
-        "print(*(m in sys.modules for m in ('kbgen.core.model', 'yaml', 'markdown_it', 'kbgen.build.update')))"
+        "print(*(m in sys.modules for m in ('kbgen.core.model', 'yaml', 'markdown_it', 'kbgen.build.full')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"] * 4
@@ -284,7 +284,7 @@ def test_a_build_the_snapshot_answers_imports_no_data_model(
 
 def test_the_code_digest_covers_every_module_in_every_stage_folder() -> None:
     """A change to any module must invalidate the snapshot, wherever the module sits."""
-    import kbgen.build.update  # noqa: F401  (a module of the build stage, loaded for the check)
+    import kbgen.build.full  # noqa: F401  (a module of the build stage, loaded for the check)
 
     loaded = {
         Path(m.__file__).resolve()

@@ -85,7 +85,7 @@ def build(
             else:
                 report.declined.append(record)
             if ending is None:
-                from kbgen.build.update import update  # not needed by a build the snapshot answers
+                from kbgen.build.full import update  # not needed by a build the snapshot answers
 
                 ending = update(config, state, report, listed, found, progress, parallel)
             done = True

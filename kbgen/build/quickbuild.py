@@ -10,33 +10,24 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kbgen.build.changes import Inputs, notes_to_render
-from kbgen.build.listings import Listing
-from kbgen.build.quick import Ending, Record
-from kbgen.build.reading import Reading, parse_all, read_if_changed, removal_lines
-from kbgen.build.report import Declined, Report
-from kbgen.build.update import (
+from kbgen.build.catalog_change import fingerprint_of, matcher_for, promotions_of
+from kbgen.build.changes import (
+    Inputs,
     digests_of,
-    draw_map,
-    fingerprint_of,
-    folders_of,
-    in_parts,
-    matcher_for,
-    named_in,
+    notes_to_render,
     owners_showing,
-    promotions_of,
     ref_of,
     related_of,
-    render_each,
-    render_order,
     replaced,
     showing_of,
-    staying_put,
-    take_parsed,
     taken_away,
-    targets_of,
-    wanted_notes,
 )
+from kbgen.build.finish import Commit, Finish, finish
+from kbgen.build.listings import Listing
+from kbgen.build.naming import folders_of, named_in, staying_put, targets_of, wanted_notes
+from kbgen.build.quick import Ending, Record
+from kbgen.build.reading import Reading, parse_all, read_if_changed, removal_lines, take_parsed
+from kbgen.build.report import Declined, Report
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
 from kbgen.core.filestat import StatKey
@@ -52,7 +43,7 @@ from kbgen.render.source import Prepared
 from kbgen.state.staged import Staged
 from kbgen.state.store import SourceRecord, State, Store
 from kbgen.vault.actions import Plan
-from kbgen.vault.plan import OnDisk, after_of, execute, locate, pinned_notes, plan_rest
+from kbgen.vault.plan import OnDisk, after_of, locate, pinned_notes
 
 
 def build_changed(
@@ -216,7 +207,8 @@ def _written(
     located: dict[str, OnDisk],
     render: set[str],
 ) -> Ending:
-    """The notes rendered, planned and written as the full path does it, then committed."""
+    """The notes rendered, planned and written, then committed: by the full path's own
+    `finish`, over the records of the notes the edits reach."""
     from kbgen.build.reduce import Reduction
 
     catalog, totals, parsed = edits.catalog, edits.totals, edits.parsed
@@ -229,30 +221,19 @@ def _written(
     refs = Refs(store, stems, edits.records)
     reduction = Reduction(store, edits.new, set(), totals, refs, stems, targets, catalog, promoted)
     wanted = edits.wanted | set(edits.ids.values())
-    folders = folders_of(staying_put(state, located), wanted)
     report.parsed = len(parsed)
     report.removed = removal_lines(parsed)
+    report.sources = len(listing.sources)
+    report.catalog_notes = list(record.catalog_notes)
     plan = Plan(pinned=pinned_notes(state, located), notices=list(record.notices))
     after = after_of(state)
-    reading = Reading(parsed=parsed)
-    _, reduced = render_order(reading, edits.ids, render)
-    notes = render_each(reading, edits.ids, stems, targets, render, reduced, reduction, folders)
-    rendered = in_parts(notes, plan, state, after, located, store, vault, report)
-    report.rendered = len(rendered)
-    rest, _ = plan_rest(rendered, state, located, set(state.notes))
-    report.plan, report.sources = plan, len(listing.sources)
-    execute(rest, plan, state, after, store, vault, located)
-    plan.actions += [a.spent() for a in rest]
-    plan.unlisted_unchanged = record.wanted - len(rendered) - len(rest)
-    redraw = totals != edits.old_totals
-    report.map_written, drawn = draw_map(
-        vault, entities, totals, after, redraw, plan, store.meta("map")
-    )
-    report.lap("write")
-    report.catalog_notes = list(record.catalog_notes)
-    after.sources = edits.records
-    _commit(store, after, record, edits, promoted, drawn)
-    report.lap("state")
+    job = Finish(
+        vault, store, report, state, after, located, plan, Reading(parsed=parsed), edits.ids,
+        render, stems, targets, reduction, folders_of(staying_put(state, located), wanted),
+        set(state.notes), record.wanted, entities, totals, totals != edits.old_totals,
+        edits.records, _commit_of(record, edits, promoted),
+    )  # fmt: skip
+    finish(job)
     sources = {**record.sources, **{p: r.stat for p, r in edits.records.items()}}
     return Ending(
         catalog, record.entities, list(record.notices), list(record.catalog_notes), record.wanted,
@@ -260,26 +241,17 @@ def _written(
     )  # fmt: skip
 
 
-def _commit(
-    store: Store,
-    after: State,
-    record: Record,
-    edits: _Edits,
-    promoted: list[promotion.Promoted],
-    drawn: str | None,
-) -> None:
+def _commit_of(record: Record, edits: _Edits, promoted: list[promotion.Promoted]) -> Commit:
     totals = edits.totals
-    store.commit(
-        after,
-        contributions=replaced(set(edits.changed), set(), edits.old, edits.now, edits.new),
-        words=edits.new.words(),
-        meta={
+    return Commit(
+        replaced(set(edits.changed), set(), edits.old, edits.now, edits.new),
+        {
             "fingerprint": fingerprint_of(edits.catalog),
             "entities": record.entities,
             "promoted": promotion.dumps(promoted),
-            **({"map": drawn} if drawn is not None else {}),
         },
-        totals=totals if totals != edits.old_totals else None,  # 430 KB of JSON at 10,000
+        edits.new.words(),
+        totals if totals != edits.old_totals else None,  # 430 KB of JSON at 10,000
     )
 
 

@@ -15,10 +15,10 @@ from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
 from kbgen.core.filestat import StatKey, key_of, stat_key
 from kbgen.link.extract import Matcher, link_article, words_of
-from kbgen.link.index import Tallied, contributions
+from kbgen.link.index import Tallied, Tally, contributions
 from kbgen.read.sources import SourceFile, digest, read_bytes
 from kbgen.render.source import Prepared, prepare_source
-from kbgen.state.staged import Row, as_rows
+from kbgen.state.staged import Row, Staged, as_rows
 from kbgen.state.store import SourceRecord, State
 
 
@@ -224,3 +224,9 @@ def parse_paths(
         except SourceError as exc:
             errors.append(exc)
     return parse_all(todo, matcher, False, errors, parallel)
+
+
+def take_parsed(parsed: Parsed, tally: Tally, staged: Staged) -> None:
+    """A source just parsed: added to the totals, its contributions and words put aside."""
+    tally.add(parsed.tallied)
+    staged.add(parsed.prepared.source, parsed.contributions, parsed.words)
