@@ -39,9 +39,9 @@ def _no_save_under_way(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
     the last `SAVING_SECONDS` would be taken for an editor's save under way and left for a
     later build. `test_saves.py`, which races real saves against builds, keeps the window."""
     if request.module.__name__ != "test_saves":
-        import kbgen.vault.plan
+        import kbgen.vault.locate
 
-        monkeypatch.setattr(kbgen.vault.plan, "SAVING_SECONDS", 0.0)
+        monkeypatch.setattr(kbgen.vault.locate, "SAVING_SECONDS", 0.0)
 
 
 @pytest.fixture(autouse=True)

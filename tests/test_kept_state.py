@@ -16,7 +16,7 @@ from corpus import write_corpus
 
 import kbgen.state.store
 import kbgen.vault.files
-import kbgen.vault.plan
+import kbgen.vault.locate
 from kbgen.build.listings import Kept
 from kbgen.build.pipeline import build
 from kbgen.core.config import Config
@@ -190,7 +190,7 @@ def test_a_build_that_fails_half_way_leaves_the_next_one_to_load_the_state_afres
 
 
 def test_locating_again_with_the_same_records_and_stats_sees_every_change(tmp_path: Path) -> None:
-    """`plan.locate` takes a note's place from the last build when its record and its stat are
+    """`locate.locate` takes a note's place from the last build when its record and its stat are
     the very objects it saw then; a new stat or a new record is looked at afresh."""
     config, store = _watched(tmp_path)
     time.sleep(0.2)  # stats taken right after a write are not trusted: the next build records them
@@ -198,20 +198,20 @@ def test_locating_again_with_the_same_records_and_stats_sees_every_change(tmp_pa
     kept = Kept()
     listing = kept.listing(config, time.time_ns() + 10**9)  # stats old enough to trust
     state = store.load()
-    first = kbgen.vault.plan.locate(state, config.vault, {}, store, listing.notes)
-    assert kbgen.vault.plan.locate(state, config.vault, {}, store, listing.notes) == first
+    first = kbgen.vault.locate.locate(state, config.vault, {}, store, listing.notes)
+    assert kbgen.vault.locate.locate(state, config.vault, {}, store, listing.notes) == first
     note = next(i for i, d in first.items() if i.startswith("src-") and d.unread)
     path = state.notes[note].path
     with (config.vault / path).open("a", encoding="utf-8") as f:
         f.write("\nMy own line.\n")
     kept.look_again("vault", path)
     listed = kept.listing(config, time.time_ns() + 10**9).notes
-    again = kbgen.vault.plan.locate(state, config.vault, {}, store, listed)
+    again = kbgen.vault.locate.locate(state, config.vault, {}, store, listed)
     assert not again[note].unread and not again[note].pristine
     assert {i: d for i, d in again.items() if i != note} == {
         i: d for i, d in first.items() if i != note
     }
     other = next(i for i, d in again.items() if i != note and d.unread)
     state.notes[other] = state.notes[other]._replace(stat=None)  # a record of another build
-    assert not kbgen.vault.plan.locate(state, config.vault, {}, store, listed)[other].unread
+    assert not kbgen.vault.locate.locate(state, config.vault, {}, store, listed)[other].unread
     store.close()

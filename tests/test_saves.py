@@ -20,7 +20,7 @@ import pytest
 from conftest import run_build
 
 from kbgen.vault.files import TEMP_PREFIX
-from kbgen.vault.plan import SAVING_SECONDS
+from kbgen.vault.locate import SAVING_SECONDS
 
 ROUNDS = 12
 NOTE = "Actors/Vladimir Putin.md"

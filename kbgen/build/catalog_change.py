@@ -20,9 +20,7 @@ from kbgen.state.store import (
     State,
     Store,
 )
-from kbgen.vault.plan import (
-    OnDisk,
-)
+from kbgen.vault.locate import OnDisk
 
 # A catalog change that may relink more than this share of the sources rebuilds them all: as
 # fast (at 10,000, relinking 95 % took 81 s, rebuilding all 74 s), and it holds less than

@@ -45,9 +45,7 @@ from kbgen.state.store import (
     State,
     Store,
 )
-from kbgen.vault.plan import (
-    OnDisk,
-)
+from kbgen.vault.locate import OnDisk
 
 Ref = tuple[str, str | None, str | None, str | None, str | None]  # id, title, date, publisher, stem
 

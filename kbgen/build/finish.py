@@ -24,8 +24,10 @@ from kbgen.core.model import Contribution, Entity
 from kbgen.render.source import Targets
 from kbgen.state.store import SourceRecord, State, Store
 from kbgen.vault.actions import Action, Plan
+from kbgen.vault.execute import execute
+from kbgen.vault.locate import OnDisk
 from kbgen.vault.map import draw_map
-from kbgen.vault.plan import OnDisk, execute, plan_rest
+from kbgen.vault.plan import plan_rest
 
 
 @dataclass

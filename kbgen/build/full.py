@@ -31,6 +31,7 @@ from kbgen.build.changes import (
 )
 from kbgen.build.finish import Commit, Finish, finish
 from kbgen.build.naming import name_notes, named_in, renamed, source_ids, targets_of, wanted_notes
+from kbgen.build.opening import Opened, leftovers_deleted, open_vault
 from kbgen.build.quick import Ending
 from kbgen.build.reading import Reading, parse_paths, read_sources, removal_lines, take_parsed
 from kbgen.build.reduce import Reduction
@@ -57,25 +58,15 @@ from kbgen.render.promotion import Promoted
 from kbgen.render.source import Targets
 from kbgen.state.staged import Staged
 from kbgen.state.store import (
-    UNKNOWN_BASE,
-    NoteRecord,
     SourceRecord,
     State,
     Store,
-    settle,
 )
-from kbgen.vault import files as vault_mod
 from kbgen.vault.actions import Action, Plan
-from kbgen.vault.plan import (
-    OnDisk,
-    after_of,
-    execute,
-    locate,
-    pinned_notes,
-    plan_stale,
-    read_unread,
-)
-from kbgen.vault.scan import VaultScan, scan
+from kbgen.vault.execute import after_of, execute
+from kbgen.vault.locate import OnDisk, read_unread
+from kbgen.vault.plan import pinned_notes, plan_stale
+from kbgen.vault.scan import VaultScan
 
 
 def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
@@ -110,7 +101,7 @@ def update(
     may take as given (None for a dry run)."""
     run = _Run(config, store, report, Staged(), parallel, progress)
     try:
-        vault = _open_vault(store, config.vault, listed)
+        vault = open_vault(store, config.vault, listed)
         report.lap("vault")
         linking = _load_catalog(run, vault)
         report.lap("catalog")
@@ -146,28 +137,6 @@ class _Run:
 
 
 @dataclass
-class _Vault:
-    """Step 1: the vault as this build finds it."""
-
-    state: State  # as the last build left it, a killed build's writes settled
-    leftovers: list[str]  # files a killed build left behind, to delete
-    found: VaultScan  # the user's notes, notes the state lost, link targets
-    located: dict[str, OnDisk]  # where each of kbgen's notes is, and whether the user changed it
-
-
-def _open_vault(store: Store, vault: Path, listed: dict[str, os.stat_result]) -> _Vault:
-    """The state as the last build left it (a killed one's writes settled), the vault scanned,
-    notes the state lost taken back, and where each note is and whether the user changed it;
-    also the notes a killed build left behind, to delete."""
-    loaded = store.load()
-    state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
-    found = scan(vault, state, listed)
-    _adopt(state, found)
-    located = locate(state, vault, found.found, store, listed)
-    return _Vault(state, leftovers, found, located)
-
-
-@dataclass
 class _Linking:
     """Step 2: the catalog the sources are linked with, and how it changed."""
 
@@ -180,7 +149,7 @@ class _Linking:
     tally: Tally  # the counts, as each source read adds its own and takes its old ones away
 
 
-def _load_catalog(run: _Run, vault: _Vault) -> _Linking:
+def _load_catalog(run: _Run, vault: Opened) -> _Linking:
     """The shipped catalog, the user's YAML files, their notes that say `type: actor`, the
     aliases they added in kbgen's entity notes and the candidates they promoted."""
     store = run.store
@@ -253,7 +222,7 @@ class _Names:
     folders: dict[str, str]  # the notes that stay in the folder the user moved them to
 
 
-def _name(sources: _Sources, vault: _Vault, catalog: Catalog) -> _Names:
+def _name(sources: _Sources, vault: Opened, catalog: Catalog) -> _Names:
     entities, authors = named_in(catalog, sources.totals)
     wanted = wanted_notes(entities, authors, sources.records, sources.totals)
     state = vault.state
@@ -265,7 +234,7 @@ def _name(sources: _Sources, vault: _Vault, catalog: Catalog) -> _Names:
 
 
 def _choose(
-    run: _Run, sources: _Sources, vault: _Vault, linking: _Linking, names: _Names
+    run: _Run, sources: _Sources, vault: Opened, linking: _Linking, names: _Names
 ) -> set[str]:
     """Step 5: the notes to render: every one when every source was read, else those whose
     inputs changed (`changes.notes_to_render`); never those of a source that failed now."""
@@ -298,7 +267,7 @@ def _failed_now(report: Report, state: State) -> set[str]:
 
 
 def _to_finish(
-    run: _Run, sources: _Sources, vault: _Vault, linking: _Linking, names: _Names, render: set[str]
+    run: _Run, sources: _Sources, vault: Opened, linking: _Linking, names: _Names, render: set[str]
 ) -> Finish:
     """Steps 6 and 7: the sources whose notes render read too (their note's name or what
     they show changed), the stale notes deleted first (a note of this build may take a name
@@ -322,7 +291,7 @@ def _to_finish(
         render, stems, targets, reduction, names.folders, names.wanted, len(names.wanted),
         names.entities, sources.totals, _redraw(linking, sources, names, state), records,
         _commit_of(linking, sources, run.new), run.progress, run.parallel, all_new, leaving,
-        _leftovers_deleted(config.vault, vault.leftovers),
+        leftovers_deleted(config.vault, vault.leftovers),
     )  # fmt: skip
 
 
@@ -347,7 +316,7 @@ def _reduction(
 
 def _stale_deleted(
     store: Store,
-    vault: _Vault,
+    vault: Opened,
     staying: set[str],
     plan: Plan,
     after: State,
@@ -390,7 +359,7 @@ def _commit_of(linking: _Linking, sources: _Sources, new: Staged) -> Commit:
 
 
 def _tell(
-    report: Report, vault: _Vault, linking: _Linking, names: _Names, sources: _Sources
+    report: Report, vault: Opened, linking: _Linking, names: _Names, sources: _Sources
 ) -> None:
     """The notices of the build, before any a write gave (Map.canvas not valid)."""
     plan = report.plan
@@ -406,15 +375,6 @@ def _user_notices(entities: Iterable[Entity]) -> list[str]:
     """The notices every build gives for the user's notes that are link targets."""
     return [
         f"link    {e.name} → your note {e.user_note} (it says type: {e.type})" for e in entities
-    ]
-
-
-def _leftovers_deleted(vault: Path, leftovers: list[str]) -> list[Action]:
-    return [
-        Action(
-            "delete", "", p, expect=vault_mod.read_bytes(vault / p), detail="left by a killed build"
-        )
-        for p in leftovers
     ]
 
 
@@ -447,23 +407,3 @@ def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
             reading.stats.get(path),
         )
     return dict(sorted(records.items()))
-
-
-def _adopt(state: State, found: VaultScan) -> None:
-    """Take back notes that carry a kbgen_id the state does not know (its database was lost).
-
-    With no merge base they count as edited: kept as they are this once,
-    merged from the next build on. A source note's `source` property gives
-    its source back its id, so no duplicate note is made for it.
-    """
-    for kbgen_id, path in found.adopted.items():
-        state.notes[kbgen_id] = NoteRecord(path, base=UNKNOWN_BASE, written=UNKNOWN_BASE)
-    for source, kbgen_id in found.adopted_sources.items():
-        state.sources.setdefault(source, SourceRecord(UNKNOWN_BASE, kbgen_id))
-
-
-def _pending_bytes(state: State, vault: Path) -> dict[str, bytes | None]:
-    """The files a killed build may have been writing, and where those notes were before."""
-    paths = {p.path for p in state.pending.values()}
-    paths |= {state.notes[i].path for i in state.pending if i in state.notes}
-    return {p: vault_mod.read_bytes(vault / p) for p in sorted(paths)}

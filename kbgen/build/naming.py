@@ -32,9 +32,7 @@ from kbgen.state.store import (
     SourceRecord,
     State,
 )
-from kbgen.vault.plan import (
-    OnDisk,
-)
+from kbgen.vault.locate import OnDisk
 
 
 def source_ids(

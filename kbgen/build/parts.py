@@ -24,12 +24,9 @@ from kbgen.state.store import (
 )
 from kbgen.vault import files as vault_mod
 from kbgen.vault.actions import Action, Plan
-from kbgen.vault.plan import (
-    Execution,
-    OnDisk,
-    plan_notes,
-    read_unread,
-)
+from kbgen.vault.execute import Execution
+from kbgen.vault.locate import OnDisk, read_unread
+from kbgen.vault.plan import plan_notes
 
 PART = 500  # notes rendered, planned and written together, at most,
 
@@ -54,7 +51,7 @@ def in_parts(
     bar counting them, is closed at the end.
 
     `background`: a part is written by a helper process while the next ones are rendered
-    (`plan.Execution`); two parts at most are in its hands when a third is planned. A
+    (`execute.Execution`); two parts at most are in its hands when a third is planned. A
     part's writes never touch the files another part plans from: each goes where its note
     already is, or where nothing is (a path still taken is tried again at the end).
     """

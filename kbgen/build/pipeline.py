@@ -52,67 +52,111 @@ def build(
         report.vault_created = vault_mod.init(vault)
         vault_mod.check_writable(vault)
     with lock(vault, readonly=dry_run):
-        start = snapshot.inputs(config, [vault / MAP])
-        listed_at = time.time_ns()
-        listing = kept.listing(config, listed_at) if kept is not None else list_all(config)
-        listed, temps = listing.notes, listing.temps
-        found = (listing.sources, listing.errors)
-        replay = snapshot.load(vault) if not temps else Declined("snapshot", _TEMPS)
-        digest = None  # the listings' digest, taken only when there is a snapshot to compare
+        start = _Start(config, kept)
+        replay = _replay(start)
         if isinstance(replay, snapshot.Replay):
-            digest = snapshot.key(start, *found, listed, listed_at)
-            if replay.key == digest:
-                _replayed(report, replay)
-                report.seconds = time.perf_counter() - started
-                return report
-            replay = Declined("snapshot", "the sources, the notes or the options changed")
-        report.declined.append(replay)
-        # the change-driven path: `kbgen build` only, where the last build left its record
-        quickly = not dry_run and store is None and kept is None and not temps
-        record = _record(dry_run, quickly, temps, vault)
-        if not dry_run:
-            snapshot.forget(vault)
-            quick.forget(vault)
-            for temp in temps:
-                temp.unlink(missing_ok=True)
-        usable = store is not None and store.vault == vault and not dry_run
-        state = store if store is not None and usable else Store(vault, readonly=dry_run)
-        done = False
-        try:
-            ending = None
-            if isinstance(record, quick.Record):
-                ending = _quickly(config, state, report, listing, record, start.hexdigest())
-            else:
-                report.declined.append(record)
-            if ending is None:
-                from kbgen.build.full import update  # not needed by a build the snapshot answers
-
-                ending = update(config, state, report, listed, found, progress, parallel)
-            done = True
-        except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
-            raise KbgenError(
-                f"{state.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
-                "as this build made it; the next build finishes the job."
-            ) from exc
-        finally:
-            if not (done and state is store):
-                state.close()
-            if kept is not None and done:
-                _look_again(kept, report)
-            elif kept is not None:
-                kept.forget()
-        if quickly and ending is not None:
-            after = snapshot.inputs(config, [vault / MAP]).hexdigest()
-            kept_record = quick.record_of(ending, report, listed, listed_at, after, vault)
-            if kept_record is not None:
-                quick.save(vault, kept_record)
-        if not dry_run and not temps and _wrote_nothing(report):
-            if digest is None:  # the listings it was built from, not digested yet
-                digest = snapshot.key(start, *found, listed, listed_at)
-            if digest is not None:
-                snapshot.save(vault, _replay_of(report, digest))
+            _replayed(report, replay)
+        else:
+            report.declined.append(replay)
+            _build(start, report, store, kept, progress, parallel)
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _Start:
+    """What a build starts from: the digest of its inputs, the two folders listed."""
+
+    def __init__(self, config: Config, kept: Kept | None) -> None:
+        self.config = config
+        self.inputs = snapshot.inputs(config, [config.vault / MAP])
+        self.listed_at = time.time_ns()
+        self.listing = (
+            kept.listing(config, self.listed_at) if kept is not None else list_all(config)
+        )
+        self._key: str | None = None
+
+    def key(self) -> str | None:
+        """The listings' digest (None while a stat is racy), taken once, when it is needed."""
+        if self._key is None:
+            listing = self.listing
+            found = (listing.sources, listing.errors)
+            self._key = snapshot.key(self.inputs, *found, listing.notes, self.listed_at)
+        return self._key
+
+
+def _replay(start: _Start) -> snapshot.Replay | Declined:
+    """The last quiet build's report, if this build's inputs are exactly that build's."""
+    if start.listing.temps:
+        return Declined("snapshot", _TEMPS)
+    replay = snapshot.load(start.config.vault)
+    if isinstance(replay, snapshot.Replay) and replay.key != start.key():
+        return Declined("snapshot", "the sources, the notes or the options changed")
+    return replay
+
+
+def _build(
+    start: _Start,
+    report: Report,
+    store: Store | None,
+    kept: Kept | None,
+    progress: bool,
+    parallel: bool,
+) -> None:
+    """The quick path where it applies, else the full one; then what the next build may take
+    as given: the quick path's record, the snapshot."""
+    config, listing, dry_run = start.config, start.listing, report.dry_run
+    vault, temps = config.vault, listing.temps
+    # the change-driven path: `kbgen build` only, where the last build left its record
+    quickly = not dry_run and store is None and kept is None and not temps
+    record = _record(dry_run, quickly, temps, vault)
+    if not dry_run:
+        snapshot.forget(vault)
+        quick.forget(vault)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    usable = store is not None and store.vault == vault and not dry_run
+    state = store if store is not None and usable else Store(vault, readonly=dry_run)
+    done = False
+    try:
+        ending = None
+        if isinstance(record, quick.Record):
+            ending = _quickly(config, state, report, listing, record, start.inputs.hexdigest())
+        else:
+            report.declined.append(record)
+        if ending is None:
+            from kbgen.build.full import update  # not needed by a build the snapshot answers
+
+            found = (listing.sources, listing.errors)
+            ending = update(config, state, report, listing.notes, found, progress, parallel)
+        done = True
+    except sqlite3.Error as exc:  # a full disk or an I/O error under the state database
+        raise KbgenError(
+            f"{state.path}: cannot update kbgen's state ({exc}). Every note is as it was or "
+            "as this build made it; the next build finishes the job."
+        ) from exc
+    finally:
+        if not (done and state is store):
+            state.close()
+        if kept is not None and done:
+            _look_again(kept, report)
+        elif kept is not None:
+            kept.forget()
+    _remember(start, report, ending if quickly else None)
+
+
+def _remember(start: _Start, report: Report, ending: quick.Ending | None) -> None:
+    """The quick path's record of a `kbgen build` that ended cleanly; the snapshot of one
+    after which the vault is as it was listed."""
+    vault, listing = start.config.vault, start.listing
+    if ending is not None:
+        after = snapshot.inputs(start.config, [vault / MAP]).hexdigest()
+        record = quick.record_of(ending, report, listing.notes, start.listed_at, after, vault)
+        if record is not None:
+            quick.save(vault, record)
+    if not report.dry_run and not listing.temps and _wrote_nothing(report):
+        digest = start.key()
+        if digest is not None:
+            snapshot.save(vault, _replay_of(report, digest))
 
 
 _TEMPS = "kbgen's temp files are in the vault (a build was stopped)"

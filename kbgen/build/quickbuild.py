@@ -43,7 +43,9 @@ from kbgen.render.source import Prepared
 from kbgen.state.staged import Staged
 from kbgen.state.store import SourceRecord, State, Store
 from kbgen.vault.actions import Plan
-from kbgen.vault.plan import OnDisk, after_of, locate, pinned_notes
+from kbgen.vault.execute import after_of
+from kbgen.vault.locate import OnDisk, locate
+from kbgen.vault.plan import pinned_notes
 
 
 def build_changed(

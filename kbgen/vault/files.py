@@ -49,7 +49,7 @@ class Writer:
 
     `background`: `write_all` shares its batches between forked helper processes
     (`WRITING_PROCESSES`), which write them while this process goes on (see
-    `plan.Execution`). Creating, fsyncing and renaming files is mostly the kernel's work: a
+    `execute.Execution`). Creating, fsyncing and renaming files is mostly the kernel's work: a
     thread would do it too, but it needs Python's lock between calls, and it slowed the
     renderings it ran beside as much as it saved. `close` waits for the batches under way.
     """
