@@ -26,8 +26,11 @@ from dataclasses import dataclass
 
 from kbgen.core.keys import (
     CANDIDATES,
+    HOME,
     Totals,
     day_page,
+    is_author,
+    is_entity,
     is_page,
     month_page,
     page_owner,
@@ -91,7 +94,7 @@ def notes_to_render(
             if shown_differently or before.get(n) != after.get(n):
                 out |= showing(n, source)
         if shown_differently:
-            out.add("home")
+            out.add(HOME)
         if source in inputs.changed:
             out.add(source_note[source])
     for kbgen_id, stem in inputs.new_stems.items():
@@ -101,8 +104,8 @@ def notes_to_render(
         out.add(kbgen_id)
         if old is None:
             continue  # a new note: whatever links to it changed itself, and is traced above
-        out.add("home")
-        if kbgen_id.startswith(("actor:", "issue:", "author:")):
+        out.add(HOME)
+        if is_entity(kbgen_id) or is_author(kbgen_id):
             out |= {source_note[s] for s in feeders(kbgen_id) if s in source_note}
             out |= related(kbgen_id)
         else:
@@ -114,7 +117,7 @@ def notes_to_render(
                 for shown in showing(feeds_note, s)
             }
     if inputs.totals_changed:
-        out.add("home")
+        out.add(HOME)
     out |= {i for i, disk in located.items() if disk.path is None or disk.damaged or disk.moved}
     out |= {i for i, disk in located.items() if _edited_since(disk)}
     return out
@@ -154,7 +157,7 @@ def changed_notes(
         inputs,
         located,
         {p: r.id for p, r in records.items()},
-        feeds=lambda path: set(store.contributions_of([path])[path]) | {"home"},
+        feeds=lambda path: set(store.contributions_of([path])[path]) | {HOME},
         feeders=feeders(store, new),
         related=related_of(totals, old_totals),
         showing=showing_of(inputs, records, totals, old_totals),
@@ -207,7 +210,7 @@ def showing_entries(
     """What shows a catalog entry that changed: its note, Home and Candidates (which list the
     entries), and, when its links go to another note now, every note linking to it (the
     source notes that mention it, the entries it appears with)."""
-    out = relink.changed_entries(old, new) | {"home", CANDIDATES}
+    out = relink.changed_entries(old, new) | {HOME, CANDIDATES}
     for key in relink.moved_targets(old, new):
         out |= {ids[s] for s in feeders(key) if s in ids} | related(key)
     return out

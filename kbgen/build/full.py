@@ -41,6 +41,7 @@ from kbgen.core.errors import SourceError
 from kbgen.core.keys import (
     CANDIDATES,
     Totals,
+    is_entity,
     is_page,
 )
 from kbgen.core.model import Entity
@@ -385,7 +386,7 @@ def _catalog_notes(found: VaultScan, after: State) -> list[str]:
         | {
             r.path
             for i, r in after.notes.items()
-            if i == CANDIDATES or (i.startswith(("actor:", "issue:")) and not is_page(i))
+            if i == CANDIDATES or (is_entity(i) and not is_page(i))
         }
     )
 

@@ -16,9 +16,14 @@ from pathlib import Path
 from kbgen.build.reduce import pages_by_entity
 from kbgen.core.keys import (
     CANDIDATES,
+    HOME,
     TIMELINE,
     Totals,
+    is_author,
+    is_timeline_period,
     page_period,
+    source_id,
+    timeline_period,
 )
 from kbgen.core.model import Entity
 from kbgen.core.names import Naming, Wanted, allocate, numbered, stem_of
@@ -60,7 +65,7 @@ def source_ids(
                 break
     for a in articles:
         if a.source not in ids:
-            ids[a.source] = numbered(f"src-{a.digest[:12]}", used)
+            ids[a.source] = numbered(source_id(a.digest), used)
     return ids
 
 
@@ -143,7 +148,7 @@ def named_in(catalog: catalog_mod.Catalog, totals: Totals) -> tuple[list[Entity]
     """The catalog's entities the totals count mentions of, and the authors they give a note
     (by kbgen_id, with their names)."""
     entities = [e for e in catalog.entities if e.key in totals]
-    return entities, {i: str(t[2]) for i, t in totals.items() if i.startswith("author:")}
+    return entities, {i: str(t[2]) for i, t in totals.items() if is_author(i)}
 
 
 def wanted_notes(
@@ -165,10 +170,8 @@ def wanted_notes(
     ]
     wanted += [Wanted(i, n, "author") for i, n in sorted(authors.items(), key=lambda x: x[1])]
     wanted += [Wanted(r.id, r.title or stem_of(p)) for p, r in records.items()]
-    wanted.append(Wanted("home", "Home"))
+    wanted.append(Wanted(HOME, "Home"))
     wanted.append(Wanted(CANDIDATES, "Candidates"))
     wanted.append(Wanted(TIMELINE, "Timeline"))
-    wanted += [
-        Wanted(k, f"Timeline {k.partition('@')[2]}") for k in totals if k.startswith(f"{TIMELINE}@")
-    ]
+    wanted += [Wanted(k, f"Timeline {timeline_period(k)}") for k in totals if is_timeline_period(k)]
     return wanted

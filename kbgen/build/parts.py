@@ -14,6 +14,7 @@ from kbgen.build.reducer import Reducer
 from kbgen.build.report import Report
 from kbgen.core.keys import (
     CANDIDATES,
+    HOME,
 )
 from kbgen.core.model import Note
 from kbgen.render import promotion
@@ -123,8 +124,8 @@ def render_order(
     """The notes `render_each` renders, in the order it renders them in this process: the
     sources', then the reduced notes, Home and Candidates last (they show the others)."""
     sources = [ids[path] for path in sorted(reading.parsed) if ids[path] in render]
-    last = [i for i in ("home", CANDIDATES) if i in render]
-    rest = render - set(sources) - {"home", CANDIDATES}
+    last = [i for i in (HOME, CANDIDATES) if i in render]
+    rest = render - set(sources) - {HOME, CANDIDATES}
     return sources, [*sorted(rest), *last]
 
 

@@ -31,7 +31,7 @@ from kbgen.build.report import Declined, Report
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
 from kbgen.core.filestat import StatKey
-from kbgen.core.keys import CANDIDATES, Totals
+from kbgen.core.keys import CANDIDATES, HOME, Totals
 from kbgen.core.names import Wanted, stem_of
 from kbgen.link import relink
 from kbgen.link.catalog import Catalog, author_id
@@ -185,7 +185,7 @@ def _reached_notes(
     reach = edits.reached({})
     entities = {e.key for e in edits.entities if not e.user_note}
     written = {kbgen_id for kbgen_id, _ in record.racy.values()}
-    state = store.load_some(reach | entities | {CANDIDATES, "home"} | written, edits.records)
+    state = store.load_some(reach | entities | {CANDIDATES, HOME} | written, edits.records)
     if not reach <= state.notes.keys() or len(state.sources) != len(edits.records):
         return _declined("a note the edits reach has no record in the state")
     located = locate(state, vault, {}, store, listing.notes)

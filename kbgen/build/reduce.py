@@ -17,13 +17,18 @@ from typing import TypeVar
 
 from kbgen.core.keys import (
     CANDIDATES,
+    HOME,
     TIMELINE,
     Totals,
+    is_author,
+    is_entity,
     is_page,
+    is_timeline_period,
     month_page,
     page_owner,
     page_period,
     period_page,
+    timeline_period,
 )
 from kbgen.core.model import Entity, Note
 from kbgen.link.catalog import Catalog
@@ -85,22 +90,22 @@ class Reduction:
         holds one per mention; an entity's note a hundred at most (`notes.PAGED_FROM`)."""
         entry = self.totals.get(note)
         mentions = int(entry[0]) if entry else 0
-        if is_page(note) or note.startswith(f"{TIMELINE}@"):
+        if is_page(note) or is_timeline_period(note):
             return 1 + mentions
         return 1 + min(mentions, 100)
 
     def render(self, note: str) -> Note | None:
         """One reduced note by its kbgen_id (None for a source note: not made here)."""
-        if note.startswith("author:"):
+        if is_author(note):
             return self._author(note)
         if note == TIMELINE:
             counts = self._shared(TIMELINE)
             stems = self.stems
             found = {p: stems[period_page(p)] for p in counts if period_page(p) in stems}
             return render_periods(counts, found)
-        if note.startswith(f"{TIMELINE}@"):
+        if is_timeline_period(note):
             lines = self._lines(self._stored(self.store.lines_of, note), [note])
-            period = note.partition("@")[2]
+            period = timeline_period(note)
             stem = self.stems[note]
             return render_period(note, period, stem, lines, self.refs, self.targets.entities)
         if is_page(note):
@@ -114,9 +119,9 @@ class Reduction:
                 lines = self._lines(self._stored(self.store.lines_of, month), [month])
                 page = self._page(note)
             return render_page(entity, self.stems[entity.key], page, note, lines, self.refs)
-        if note.startswith(("actor:", "issue:")):
+        if is_entity(note):
             return self._entity(note)
-        if note == "home":
+        if note == HOME:
             return self._home()
         if note == CANDIDATES:
             return self._candidates()
@@ -155,7 +160,7 @@ class Reduction:
         entities = [e for e in self.catalog.entities if e.key in self.totals]
         counts = {k: (int(v[0]), int(v[1])) for k, v in self.totals.items()}
         refs = list(self.refs.values())
-        return render_home(self.stems["home"], refs, entities, counts, self.targets)
+        return render_home(self.stems[HOME], refs, entities, counts, self.targets)
 
     def _candidates(self) -> Note:
         lines = self._lines(self._stored(self.store.lines_of, CANDIDATES), [CANDIDATES])

@@ -3,7 +3,7 @@
     home                      the Home note
     candidates                the Candidates note
     timeline                  the Timeline note; `timeline@2017-03` (or `@2017`) a period's
-    source:<digest>           an article's note (the digest of where it was first seen)
+    src-<12 hex digits>       an article's note (from its content when first seen: `source_id`)
     actor:<slug>, issue:<slug>   an entity's note; `actor:x@2017-03` its mentions of a month,
                               `actor:x@2017-03-14` of a day when the month is shown day by day
     author:<slug>             an author's note
@@ -19,8 +19,17 @@ from typing import Any
 HOME = "home"
 CANDIDATES = "candidates"
 TIMELINE = "timeline"
-ENTITY_KINDS = ("actor:", "issue:")
+ACTOR = "actor:"
+ISSUE = "issue:"
+ENTITY_KINDS = (ACTOR, ISSUE)
 AUTHOR = "author:"
+SOURCE = "src-"
+
+
+def source_id(digest: str) -> str:
+    """A new source's note id, from its content: a source deleted and put back finds its
+    orphaned note again (`build/naming.py` numbers one that is taken)."""
+    return f"{SOURCE}{digest[:12]}"
 
 
 def is_entity(kbgen_id: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from kbgen.core import yamlio
 from kbgen.core.errors import KbgenError
+from kbgen.core.keys import AUTHOR
 from kbgen.core.model import Entity
 
 _FORBIDDEN_IN_ALIAS = re.compile(r"[\[\]|#^]")
@@ -39,7 +40,7 @@ def slug(text: str) -> str:
 
 def author_id(name: str) -> str:
     """An author note's kbgen_id: the same person under the same name is the same note."""
-    return f"author:{slug(name)}"
+    return f"{AUTHOR}{slug(name)}"
 
 
 def _entity(item: dict[str, Any], type_: str, origin: str) -> Entity:

@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kbgen.core.keys import CANDIDATES, TIMELINE, Totals, page_id, period_page
+from kbgen.core.keys import CANDIDATES, TIMELINE, Totals, page_id, page_period, period_page
 from kbgen.core.markdown import plain_text
 from kbgen.core.model import Article, Contribution, Match
 from kbgen.link.candidates import find_candidates, line_of
@@ -192,7 +192,7 @@ def _timeline(article: Article, linked: tuple[LinkedBlock, ...], out: _Given) ->
     counts: dict[str, int] = {}
     for page, lines in sorted(periods.items()):
         out.add(page, len(lines), "\n".join(lines), None)
-        counts[page.partition("@")[2]] = len(lines)
+        counts[page_period(page)] = len(lines)
     if counts:
         out.add(TIMELINE, sum(counts.values()), "", {"t": counts})
 

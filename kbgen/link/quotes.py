@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kbgen.core.keys import ACTOR
 from kbgen.core.model import Match
 from kbgen.link.extract import sentence_at, sentence_spans, spanned
 
@@ -51,7 +52,7 @@ def find_quotes(text: str, matches: Sequence[Match]) -> list[Quote]:
     """Every attributed quotation in one paragraph, in order."""
     if "“" not in text and '"' not in text:
         return []
-    actors = [m for m in matches if m.entity.startswith("actor:")]
+    actors = [m for m in matches if m.entity.startswith(ACTOR)]
     out = []
     spans: Sequence[tuple[int, int]] | None = None
     for q in _QUOTED.finditer(text):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kbgen.core.keys import CANDIDATES
+from kbgen.core.keys import ACTOR, CANDIDATES
 from kbgen.core.markdown import escape, frontmatter, wikilink
 from kbgen.core.model import Entity, Note
 from kbgen.core.plural import counted
@@ -188,7 +188,7 @@ def entity_of(promoted: Promoted) -> Entity:
     if promoted.kind == "person" and len(words) > 1:
         aliases.append(words[-1])
     return Entity(
-        key=f"actor:{slug(promoted.name)}",
+        key=f"{ACTOR}{slug(promoted.name)}",
         name=promoted.name,
         type="actor",
         kind=promoted.kind or None,

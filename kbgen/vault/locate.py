@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kbgen.core.filestat import key_of, sha
+from kbgen.core.keys import is_entity
 from kbgen.state.store import NoteRecord, State, Store
 from kbgen.vault import files as vault_mod
 from kbgen.vault import properties
@@ -114,7 +115,7 @@ def _read(
 
 def note_aliases(kbgen_id: str, data: bytes) -> tuple[str, ...] | None:
     """The aliases property of an actor or issue note (None for other notes or none there)."""
-    if not kbgen_id.startswith(("actor:", "issue:")):
+    if not is_entity(kbgen_id):
         return None
     fm, _ = properties.split_note(data.decode("utf-8", errors="replace"))
     aliases = (properties.values(fm) or {}).get("aliases")
