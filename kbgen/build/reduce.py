@@ -1,4 +1,4 @@
-"""The reduce step: every note made of many sources, rendered from their contributions.
+"""The notes made of many sources, each handed to its renderer with what it is made of.
 
 Actor, issue, author, mention-page, timeline, candidates and home notes are
 rendered from what each source contributed to them: the contributions kept

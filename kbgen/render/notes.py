@@ -1,4 +1,5 @@
-"""The reduce step: actor, issue, author and home notes from the mention index."""
+"""Rendering the notes made of many sources: actor, issue, author and Home notes, from the
+mention index and the vault-wide totals (pure)."""
 
 from __future__ import annotations
 

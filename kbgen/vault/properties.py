@@ -5,7 +5,7 @@ comments and list style — so it is never loaded and dumped as a whole. Each
 top-level key's lines stay a verbatim chunk; YAML is only parsed to compare
 values. A chunk kbgen must change is the only text it re-serialises.
 
-The merge rules (DESIGN.md, "Owning versus sharing a note"):
+The merge rules (docs/architecture.md, "Merging a note"):
 - a key the user added is kept as they wrote it;
 - a key kbgen owns takes kbgen's new value only while the user left it alone;
   a value the user changed stays theirs, and a key they removed comes back

@@ -1,6 +1,6 @@
 """Filesystem events → hints for `kbgen watch`, and when to act on them (pure; clock injected).
 
-Events are hints, never facts (DESIGN.md): they say that something under the
+Events are hints, never facts (docs/architecture.md, "Watching"): they say that something under the
 sources or the vault may have changed, and when. The build finds out what.
 Here they are only filtered (editor swap files, hidden folders, kbgen's temp
 files say nothing) and timed: one sync after a quiet period, never later than
