@@ -17,15 +17,21 @@ import re
 from dataclasses import dataclass
 
 from kbgen.core.model import Block, RawDoc, Section, SectionName
-from kbgen.read import clutter, dates, people
+from kbgen.read import clutter, people
+from kbgen.read.blocks import (
+    SENTENCE_INSIDE,
+    caption_blocks,
+    is_byline,
+    is_dateline,
+    is_heading_like,
+    is_prose,
+    label,
+    near_dateline,
+    short_line,
+    words,
+)
 
 HEADER_SCAN = 25  # a byline further down than this is not the page's header
-_LABEL = re.compile(
-    r"^\s*(?P<label>keywords?|key words|tags?|topics?|subjects?|palabras clave|etiquetas|temas"
-    r"|mots[- ]clés|schlagwörter|schlagworte|ключевые слова|теги|issn|doi)\s*[:：]\s*(?P<value>.+)$",
-    re.I,
-)
-_KEYWORD_LABELS = {"issn": "issn", "doi": "doi"}
 _REFERENCE = re.compile(
     r"^[A-ZÀ-Ž][\w'’\-]+(?: [A-ZÀ-Ž][\w'’\-]+)?, (?:[A-Z]\.\s?)+.*\((?:19|20)\d\d[a-z]?\)"
     r"|^[A-ZÀ-Ž][\w'’\-]+, [A-ZÀ-Ž][\w'’\-]+.*\((?:19|20)\d\d[a-z]?\)\.",
@@ -37,22 +43,6 @@ _FOOTNOTE = re.compile(r"^(\[\d+\]|\*+\s*\S|\d{1,2}[.)]\s+\S|[†‡§]\s*\S|\^\
 _DISCLAIMER = re.compile(
     r"\b(views|opinions|ideas) expressed\b|\bdo(es)? not necessarily (represent|reflect)\b"
     r"|\bopiniones expresadas\b|\bn'engagent que\b",
-    re.I,
-)
-# A photo credit, by its shape: "(Photo by X via Getty Images)", "Photograph: X/AP" opening a
-# line or after its sentence, "X/Reuters" or "Getty Images" ending it. Never an agency's or a
-# photo library's name in running text: articles report on Reuters, the EPA, Getty Images.
-_AGENCY = (
-    r"(?:reuters|afp|epa|ap|tass|ria novosti|getty(?: images)?|shutterstock|alamy|efe|anadolu"
-    r"|xinhua|pa|sputnik|bloomberg|dpa|ansa)"
-)
-_CREDIT_WORD = r"(?:photo|image|foto|picture|photograph)\s*(?::|by\b|credit\b|courtesy\b)"
-CAPTION_MAX = 800  # characters: a caption with its credit is a line or two, never a long paragraph
-_CAPTION = re.compile(
-    rf"\({_CREDIT_WORD}[^)]*\)"  # (Photo by X via Getty Images)
-    rf"|(?:^|[.!?][\"”’)]?\s+){_CREDIT_WORD}"  # Photograph: X/AP
-    rf"|\w\s*/\s*{_AGENCY}\s*\)?\s*$"  # … Alexei Druzhinin/AP
-    r"|\b(?:via |\()?(?:getty images|shutterstock)\s*\)?\s*$|\bap photo\s*/",
     re.I,
 )
 
@@ -69,78 +59,6 @@ class Layout:
     dropped: tuple[tuple[str, str], ...] = ()  # (rule, text) of prose-like blocks removed
 
 
-def words(text: str, enough: int = 100) -> int:
-    """How many words `text` has, counted up to `enough` and no further: every caller asks
-    whether a block is short, and a transcript's one paragraph may hold millions."""
-    return len(text.split(maxsplit=enough)) if len(text) > enough * 20 else len(text.split())
-
-
-# a sentence's end; a short one counts only with a full stop ("He declined to comment."),
-# as headings ask questions ("A fresh start under Trump?")
-_SENTENCE_END = re.compile(r"(?P<last>\S)[\"”’)]?(?P<mark>[.!?…])[\"”’)]?\s*$")
-
-
-def is_prose(text: str) -> bool:
-    """A sentence or more of running text, as opposed to a label or heading."""
-    n = words(text)
-    end = _SENTENCE_END.search(text, max(0, len(text.rstrip()) - 6))
-    if end is None:
-        return n >= 15
-    return n >= 6 or (n >= 3 and end["mark"] == "." and end["last"].isalpha())
-
-
-def is_heading_like(text: str) -> bool:
-    t = text.strip()
-    return _short_line(t) and not re.search(r"[.,;]$", t)
-
-
-def _short_line(t: str) -> bool:
-    """At most 16 words, starting as a heading does: a capital, a digit, a quote, or a name
-    like "iTunes"."""
-    return (
-        0 < words(t) <= 16
-        and len(t) <= 160
-        and (t[0].isupper() or t[0].isdigit() or not t[0].isalpha() or t[1:2].isupper())
-    )
-
-
-def label(text: str) -> tuple[str, str] | None:
-    m = _LABEL.match(text)
-    if not m:
-        return None
-    name = m.group("label").lower()
-    return _KEYWORD_LABELS.get(name, "keywords"), m.group("value").strip()
-
-
-def _is_dateline(text: str) -> bool:
-    return words(text) <= 14 and dates.find_date(text) is not None and not is_prose(text)
-
-
-def _is_byline(text: str) -> bool:
-    rest = people.author_label(text)
-    if rest is not None:
-        return bool(people.split_names(rest)[0])
-    if "|" in text and words(text) <= 30:
-        return any(_is_dateline(seg) or people.is_person_name(seg) for seg in text.split("|"))
-    return False
-
-
-def _captions(blocks: tuple[Block, ...]) -> set[int]:
-    """Photo captions and credits, and lines a page repeats back to back (alt text)."""
-    found = {
-        i for i, b in enumerate(blocks) if len(b.text) <= CAPTION_MAX and _CAPTION.search(b.text)
-    }
-    for i in range(1, len(blocks)):
-        if blocks[i].text == blocks[i - 1].text:
-            found |= {i - 1, i}
-    return found
-
-
-def _near_dateline(blocks: tuple[Block, ...], i: int) -> bool:
-    """An unlabelled byline ("Andrew Roth in Moscow") sits right next to the date."""
-    return any(0 <= j < len(blocks) and _is_dateline(blocks[j].text) for j in (i - 1, i + 1))
-
-
 def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
     """Indices of header blocks that state authors or dates."""
     found: list[int] = []
@@ -149,7 +67,7 @@ def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
         text = block.text
         if i in captions or clutter.clutter_rule(text):
             continue
-        if _is_byline(text) or _is_dateline(text):
+        if is_byline(text) or is_dateline(text):
             found.append(i)
         elif (
             people.is_person_name(text)
@@ -157,7 +75,7 @@ def _header_meta(blocks: tuple[Block, ...], captions: set[int]) -> list[int]:
             and people.is_role_line(blocks[i + 1].text)
         ):
             found += [i, i + 1]
-        elif people.is_byline_name(text) and _near_dateline(blocks, i):
+        elif people.is_byline_name(text) and near_dateline(blocks, i):
             found.append(i)
         elif is_prose(text) and not label(text):
             prose_seen += 1
@@ -209,16 +127,13 @@ def _first_content(blocks: tuple[Block, ...], skip: set[int]) -> int:
     )
 
 
-_SENTENCE_INSIDE = re.compile(r"[.!?…][\"”’)]?\s+[\"“‘(]?[A-Z]")
-
-
 def _headline_shaped(block: Block, name: str) -> bool:
     """One short sentence opening the page, as a headline is ("Could Yukos be a blessing in
     disguise?", "Rivals of the £400 Apple..."). One that ends in a full stop reads as the
     article's first sentence too ("Police arrested a man in Leeds."): a headline only when
     the file's name spells it."""
     t = block.text.strip()
-    if not _short_line(t) or _SENTENCE_INSIDE.search(t):
+    if not short_line(t) or SENTENCE_INSIDE.search(t):
         return False
     return not t.endswith(".") or t.endswith("..") or _spelled_by(name, t)
 
@@ -241,7 +156,7 @@ def analyse(raw: RawDoc, name: str = "") -> Layout:
     """Split a document into title, metadata lines and cleaned sections. `name` is the
     source's file name, which often spells its headline."""
     blocks = raw.blocks
-    captions = _captions(blocks) if not raw.structured else set()
+    captions = caption_blocks(blocks) if not raw.structured else set()
     meta_idx = [] if raw.structured else _header_meta(blocks, captions)
     if raw.structured:
         title, title_i, body_from = None, -1, 0
@@ -366,7 +281,7 @@ def _running_text(text: str) -> bool:
     """A paragraph of the article's own, not a related story's one-line teaser: several
     sentences, or a long one."""
     n = words(text)
-    return n >= 50 or (n >= 20 and bool(_SENTENCE_INSIDE.search(text)))
+    return n >= 50 or (n >= 20 and bool(SENTENCE_INSIDE.search(text)))
 
 
 def _sections(blocks: list[Block]) -> tuple[tuple[Section, ...], list[tuple[str, str]]]:
