@@ -164,7 +164,7 @@ def _collector_paused(give_back: bool) -> Iterator[None]:
     articles; everything else is freed as its last reference goes), but the collector's
     passes over the records a build holds took a tenth of a one-edit build at 10,000
     articles (0.05 s of its two full passes, 0.05 s of the others). `kbgen watch` manages
-    it its own way (`watch.collect_between_syncs`), and the parsing workers collect as
+    it its own way (`watcher.collect_between_syncs`), and the parsing workers collect as
     usual. When the process ends after the build, it is not given back: turned on, it would
     first walk all the build made (15 ms of a one-edit build at 10,000).
     """

@@ -1,4 +1,4 @@
-"""The quick path (kbgen/quick.py) decides what the full path would.
+"""The quick path (kbgen/build/quick.py) decides what the full path would.
 
 Two copies of the same sources and vault go through the same random edits:
 one builds as `kbgen build` does, taking the quick path whenever it may, the

@@ -1,4 +1,4 @@
-"""The generated vault obeys Obsidian's rules (OBSIDIAN.md), checked two ways:
+"""The generated vault obeys Obsidian's rules (names, links, block ids, properties), checked two ways:
 by our own resolver of its link rules, and by a third-party parser (obsidiantools)."""
 
 from __future__ import annotations

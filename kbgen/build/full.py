@@ -391,9 +391,6 @@ def _catalog_notes(found: VaultScan, after: State) -> list[str]:
     )
 
 
-# pages grow with the vault): a part holds its renderings and, while it is written, their bytes
-
-
 def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:
     """Every source's record as it will be committed: kept ones as they were, parsed ones anew."""
     records = dict(reading.kept)

@@ -29,7 +29,7 @@ Area = Literal["sources", "vault"]  # the two folders a build lists
 
 
 def relevant(area: Area, rel: str, is_dir: bool) -> bool:
-    """What `sources.discover` or `vault.listing` would see: no hidden parts, the right suffixes."""
+    """What `sources.discover` or `files.listing` would see: no hidden parts, the right suffixes."""
     parts = rel.split("/")
     if any(p.startswith(".") for p in parts):  # .obsidian, .kbgen, .trash, kbgen's temp files
         return False
@@ -153,7 +153,7 @@ def _racy(listing: Listing, listed_at_ns: int) -> set[tuple[Area, str]]:
 
 
 def note_at(vault: Path, rel: str) -> os.stat_result | None:
-    """What `vault.listing` gives for one path: its stat, or None when it lists nothing there."""
+    """What `files.listing` gives for one path: its stat, or None when it lists nothing there."""
     if not relevant("vault", rel, is_dir=False):
         return None
     path = os.path.join(vault, *rel.split("/"))

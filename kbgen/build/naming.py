@@ -1,6 +1,9 @@
-"""Which note a source feeds: identity that survives renaming and moving the source.
+"""Which notes the vault should hold, under which names, and which note a source feeds.
 
-A source keeps its note's `kbgen_id` while it stays at its path (whatever
+Every note wanted (`wanted_notes`) gets a name (`name_notes`): the name it had, unless the
+title it is named after changed and the note is untouched; a note the user moved, renamed or
+wrote in keeps its path (`staying_put`). Identity survives renaming and moving the source:
+a source keeps its note's `kbgen_id` while it stays at its path (whatever
 its edits), and when it moves: a source that appeared this build takes the
 id of one that vanished with the same content, else with the same title.
 A brand-new source's id comes from its content, so a source deleted and

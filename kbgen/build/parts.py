@@ -30,9 +30,8 @@ from kbgen.vault.locate import OnDisk, read_unread
 from kbgen.vault.plan import plan_notes
 
 PART = 500  # notes rendered, planned and written together, at most,
-
-
 PART_CHARS = 4_000_000  # and at most this much of their text, give or take a note (month
+# pages grow with the vault): a part holds its renderings and, while it is written, their bytes
 
 
 def in_parts(

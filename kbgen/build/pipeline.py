@@ -2,10 +2,11 @@
 
 The listings come first because they are all a no-op build needs: when
 they match the snapshot of the last build that wrote nothing, that build's
-report is the answer (kbgen/snapshot.py). Otherwise `update` runs the build
-proper (kbgen/update.py), which renders every note and decides every write
-before the first write happens; full and incremental builds are the same
-code path there, and a note whose bytes are unchanged is never written.
+report is the answer (`build/snapshot.py`). Otherwise a build of a few edited
+sources takes the quick path where it applies (`build/quick.py`,
+`build/quickbuild.py`), and any other build the full one (`build/full.py`);
+both end in `build/finish.py`, and a note whose bytes are unchanged is never
+written. Each shortcut not taken says why (`Report.declined`, `-v`).
 """
 
 from __future__ import annotations

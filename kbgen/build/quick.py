@@ -4,7 +4,7 @@ A one-edit build of a big vault spent most of its time on every note and
 every source whatever changed: loading their records, naming and locating
 them all, committing by comparing them all (docs/architecture.md). This path
 loads only the records of the notes the edited sources reach, and it is taken
-only where it must decide what the full path (kbgen/update.py) would:
+only where it must decide what the full path (`build/full.py`) would:
 
 - the last build was a whole `kbgen build` that ended cleanly (no source
   that failed, no note skipped) and left a `Record` of the vault and the

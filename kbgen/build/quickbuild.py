@@ -1,4 +1,4 @@
-"""The quick path's build proper (kbgen/quick.py says when it runs): the edited sources read,
+"""The quick path's build proper (`build/quick.py` says when it runs): the edited sources read,
 the notes they reach rendered, planned, written and committed, with the full path's own
 functions, over only the records of those notes."""
 

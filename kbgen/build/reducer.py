@@ -6,7 +6,7 @@ CPU, most of it the month pages' lines read from the staging file and formatted:
 which the main process could render, plan, journal and hand to the writing process the
 10,000 source notes. `Reducer` renders them in a process forked once everything they are
 made of is known, a chunk at a time (about 4 MB), `AHEAD` chunks ahead of the build, which
-takes those done between parts of source notes (`update.render_each`). The build holds a
+takes those done between parts of source notes (`parts.render_each`). The build holds a
 few chunks at a time, never all of them; it holds them beside the source notes it has yet
 to render, though: 45 MB more at its peak, at 10,000 articles.
 
@@ -14,7 +14,7 @@ Only for a build where every source was parsed (`Reduction.all_new`): such a bui
 nothing from the state to render them, only the staging file, which the forked process
 opens for itself (a SQLite connection must not cross a fork).
 
-A `Reducer` is made before the build's writing process (`vault.Writer`) is: a process forked
+A `Reducer` is made before the build's writing process (`files.Writer`) is: a process forked
 from the build holds the pipes of every pool made before it. When the writing process dies,
 the build's thread that feeds it must find its pipe with no reader left, not block forever
 on one this process holds and never reads.

@@ -30,7 +30,7 @@ def can_fork() -> bool:
 
 def executor(processes: int) -> Any:
     """A `ProcessPoolExecutor` of forked processes started by `worker_start`: the notes'
-    writers (`vault.Writer`), the reduced notes' renderer (`reducer.Reducer`)."""
+    writers (`files.Writer`), the reduced notes' renderer (`reducer.Reducer`)."""
     import multiprocessing  # here: only builds of many notes fork
     from concurrent.futures import ProcessPoolExecutor
 

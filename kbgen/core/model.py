@@ -90,17 +90,6 @@ class Match:
 
 
 @dataclass(frozen=True)
-class Mention:
-    """A linked occurrence, as the reduce step sees it."""
-
-    entity: str
-    source: str  # Article.source
-    block_id: str
-    sentence: str
-    surface: str
-
-
-@dataclass(frozen=True)
 class Note:
     """A rendered note: where it goes and its exact bytes-to-be."""
 

@@ -1,7 +1,7 @@
 """Note file names: legal on every OS, unique vault-wide, stable across builds.
 
 Obsidian resolves `[[Name]]` by basename, case-insensitively, across the
-whole vault (OBSIDIAN.md §1), so uniqueness is checked on the case-folded,
+whole vault, so uniqueness is checked on the case-folded,
 NFC-normalised basename, not the path. The real title always stays in the
 note's `title` property.
 """

@@ -1,4 +1,4 @@
-"""The only module that touches the vault's files: atomic writes, deletes, scans.
+"""The only module that writes notes: atomic writes, deletes; also the vault's listing.
 
 A write goes to a hidden temp file in the same folder (Obsidian ignores
 dot-files), is fsynced, then renamed over the target: a reader, Obsidian or

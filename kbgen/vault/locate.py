@@ -26,7 +26,7 @@ class OnDisk(NamedTuple):  # a tuple: a build makes one per note, ten thousand a
 
     path: str | None  # None: not in the vault any more
     data: bytes | None  # None with `unread` (its stat says it is as kbgen last saw it), or let go
-    # once its part of the build is written (`update._let_go`)
+    # once its part of the build is written (`parts._let_go`)
     pristine: bool = False  # what kbgen last rendered, give or take frontmatter formatting
     moved: bool = False  # found by its kbgen_id away from its recorded path
     # "empty" or "truncated": never read as the user's text; "saving": cut short by an editor

@@ -252,7 +252,7 @@ def _merge_same_item_edits(
 def conflict_box(ours: Sequence[str], theirs: Sequence[str]) -> str:
     """The user's blocks as they are, then the source's new text in a callout.
 
-    Block ids cannot sit inside a callout (OBSIDIAN.md §3), so the source's
+    A block id inside a callout does not mark a block Obsidian can link to, so the source's
     are taken out there and the first new one goes on its own line after the
     box, where a link from an actor note still lands on the source's text.
     """
