@@ -442,3 +442,52 @@ def test_every_build_prints_what_a_user_must_read(
     assert "update  Actors" not in out  # routine lines only with --verbose
     assert main(args) == 0
     assert "wrote 0 notes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("how", ["reworded", "followed"])
+def test_an_unresolved_conflict_keeps_one_box_with_the_sources_latest_version(
+    sources: Path, vault: Path, how: str
+) -> None:
+    """Build after build the source changes the passage the user rewrote (`reworded`), or adds
+    a paragraph right after it (`followed`): the note keeps one box, showing the source's
+    latest version, never one more box a build."""
+    mine = "NATO expansion remains, in my view, the sore point for Russia."
+    text = read(vault)
+    start = text.index("[[NATO expansion]] remains")
+    write(vault, text[:start] + mine + text[text.index("\n", start) :])
+    said = "according to several diplomats"
+    for n in range(1, 6):
+        if how == "reworded" or n == 1:
+            edit_source(sources, said, f"as diplomat number {n} will tell you")
+            said = f"as diplomat number {n} will tell you"
+        else:
+            edit_source(sources, said, f"{said}.\n\nSanctions were discussed again in round {n}")
+            said = f"Sanctions were discussed again in round {n}"
+        rebuild(sources, vault)
+        merged = read(vault)
+        assert merged.count("[!caution] kbgen") == 1, merged
+        assert mine in merged
+    if how == "reworded":
+        box = merged[merged.index("[!caution] kbgen") :]
+        assert "diplomat number 5" in box and "diplomat number 4" not in merged
+    else:
+        assert all(f"again in round {n}" in merged for n in range(2, 6))
+    assert frontmatter_of(vault / NOTE)["kbgen_conflict"] is True
+    assert_settled(sources, vault)
+
+
+def test_a_box_the_user_edited_is_the_users_text(sources: Path, vault: Path) -> None:
+    """A conflict box the user wrote in is no longer kbgen's to replace: it stays."""
+    mine = "NATO expansion remains, in my view, the sore point for Russia."
+    text = read(vault)
+    start = text.index("[[NATO expansion]] remains")
+    write(vault, text[:start] + mine + text[text.index("\n", start) :])
+    edit_source(sources, "according to several diplomats", "as one diplomat will tell you")
+    rebuild(sources, vault)
+    noted = read(vault).replace("as one diplomat will tell you", "as one diplomat (MY NOTE)", 1)
+    write(vault, noted)
+    edit_source(sources, "as one diplomat will tell you", "as two diplomats will tell you")
+    rebuild(sources, vault)
+    merged = read(vault)
+    assert "as one diplomat (MY NOTE)" in merged and mine in merged
+    assert "as two diplomats will tell you" in merged

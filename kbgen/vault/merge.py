@@ -35,6 +35,7 @@ CONFLICT_HELP = (
 _BLOCK_ID = re.compile(r" \^([A-Za-z0-9-]+)$")
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 _NO_ID = "*(the source removed this passage)*"
+_ANCHOR = re.compile(r"\^[A-Za-z0-9-]+")
 
 Edit = tuple[int, int, list[str]]  # replace base[start:end] with these items
 BLOCK, LINE, WORD = 0, 1, 2
@@ -81,8 +82,39 @@ def merge_body(base: str, ours: str, theirs: str) -> str:
             assert region[0] == "conflict"
             _, z1, z2, a1, a2, b1, b2 = region
             merged = merge_items(b[z1:z2], o[a1:a2], t[b1:b2], BLOCK, at_end=z2 == len(b))
-            out += merged if merged is not None else [conflict_box(o[a1:a2], t[b1:b2])]
+            if merged is None:
+                merged = [conflict_box(_without_stale_boxes(o[a1:a2], b), t[b1:b2])]
+            out += merged
     return "".join(out)
+
+
+def _without_stale_boxes(ours: Sequence[str], base: Sequence[str]) -> list[str]:
+    """The user's blocks less the conflict boxes kbgen wrote that are still as it wrote them
+    (what they quote is what it last rendered: the base), and the block id it put after each:
+    a passage in conflict gets one box, the source's latest version, not one more a build.
+    A box the user wrote in is the user's text, and stays."""
+    rendered = "\n" + "\n".join(_BLOCK_ID.sub("", line) for line in "".join(base).splitlines())
+    out: list[str] = []
+    dropped = False
+    for block in ours:
+        if dropped and _ANCHOR.fullmatch(block.strip()):
+            dropped = False
+            continue  # the block id kbgen put after the box it is dropping
+        quoted = _quoted(block)
+        dropped = quoted is not None and (quoted == _NO_ID or f"\n{quoted}\n" in f"{rendered}\n")
+        if not dropped:
+            out.append(block)
+    return out
+
+
+def _quoted(block: str) -> str | None:
+    """The text a conflict box of kbgen's quotes (None if the block is no such box)."""
+    lines = block.strip("\n").split("\n")
+    if lines[:3] != [CONFLICT_HEAD, CONFLICT_HELP, ">"] or len(lines) < 4:
+        return None
+    if not all(line == ">" or line.startswith("> ") for line in lines[3:]):
+        return None
+    return "\n".join(line[2:] for line in lines[3:])
 
 
 class _Matcher(difflib.SequenceMatcher[str]):
