@@ -491,3 +491,17 @@ def test_a_box_the_user_edited_is_the_users_text(sources: Path, vault: Path) -> 
     merged = read(vault)
     assert "as one diplomat (MY NOTE)" in merged and mine in merged
     assert "as two diplomats will tell you" in merged
+
+
+def test_a_note_saved_with_crlf_line_endings_keeps_them_when_merged(
+    sources: Path, vault: Path
+) -> None:
+    """An editor that saves with CRLF (Windows): the merged note is CRLF throughout."""
+    text = read(vault).replace("unconvinced.", "unconvinced. MY REMARK.", 1)
+    (vault / NOTE).write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
+    edit_source(sources, "according to several diplomats", "as every diplomat will tell you")
+    rebuild(sources, vault)
+    data = (vault / NOTE).read_bytes()
+    assert b"MY REMARK." in data and b"as every diplomat will tell you" in data
+    assert data.count(b"\n") == data.count(b"\r\n"), "mixed line endings"
+    assert_settled(sources, vault)

@@ -117,6 +117,9 @@ def _plan_merge(
     except UnicodeDecodeError:
         detail = "not valid UTF-8, so it cannot be merged; left exactly as it is"
         return _rendering("kept", note, data, detail=detail)
+    crlf = _crlf(ours)  # merged in "\n", written back in the note's own line ending
+    if crlf:
+        ours = ours.replace("\r\n", "\n")
     if ours == text:
         return _rendering("unchanged", note, data)
     base = store.text(rec.base) if rec.base else None
@@ -133,7 +136,14 @@ def _plan_merge(
         return _rendering("unchanged", note, data)
     _, ours_body = properties.split_note(ours)
     kind = "conflict" if merged.conflicts > count_conflicts(ours_body) else "merge"
-    return _rendering(kind, note, data, raw=merged.text.encode("utf-8"), expect=ours_bytes)
+    out = merged.text.replace("\n", "\r\n") if crlf else merged.text
+    return _rendering(kind, note, data, raw=out.encode("utf-8"), expect=ours_bytes)
+
+
+def _crlf(text: str) -> bool:
+    """Whether a note's lines end in CRLF, as a Windows editor saves them: most of them do."""
+    crlf = text.count("\r\n")
+    return crlf > 0 and crlf * 2 >= text.count("\n")
 
 
 def _rendering(
