@@ -505,3 +505,46 @@ def test_a_note_saved_with_crlf_line_endings_keeps_them_when_merged(
     assert b"MY REMARK." in data and b"as every diplomat will tell you" in data
     assert data.count(b"\n") == data.count(b"\r\n"), "mixed line endings"
     assert_settled(sources, vault)
+
+
+def test_a_read_only_note_is_reported_and_left_until_it_is_writable(
+    sources: Path, vault: Path
+) -> None:
+    """A note the user made read-only says "don't touch": kbgen leaves it and says so; once
+    it is writable again, the source's changes arrive, merged with what the user wrote."""
+    note = vault / NOTE
+    write(vault, read(vault).replace("unconvinced.", "unconvinced. MY REMARK.", 1))
+    rebuild(sources, vault)
+    note.chmod(0o444)
+    before = note.read_bytes()
+    edit_source(sources, "according to several diplomats", "as every diplomat will tell you")
+    report = rebuild(sources, vault)
+    assert note.read_bytes() == before
+    assert note.stat().st_mode & 0o777 == 0o444
+    assert any(
+        line.startswith(f"keep    {NOTE}") and "read-only" in line for line in report.plan.lines()
+    )
+    note.chmod(0o644)
+    rebuild(sources, vault)
+    after = read(vault)
+    assert "MY REMARK." in after and "as every diplomat will tell you" in after
+    assert "kbgen_conflict" not in frontmatter_of(note)
+
+
+def test_a_read_only_note_whose_source_is_gone_is_not_deleted(sources: Path, vault: Path) -> None:
+    note = vault / NOTE
+    note.chmod(0o444)
+    (sources / "article.md").unlink()
+    report = rebuild(sources, vault)
+    assert note.exists() and note.stat().st_mode & 0o777 == 0o444
+    assert any(line.startswith(f"keep    {NOTE}") for line in report.plan.lines())
+
+
+def test_a_private_note_keeps_its_mode_when_merged(sources: Path, vault: Path) -> None:
+    note = vault / NOTE
+    write(vault, read(vault).replace("unconvinced.", "unconvinced. MY REMARK.", 1))
+    note.chmod(0o600)
+    edit_source(sources, "according to several diplomats", "as every diplomat will tell you")
+    assert NOTE in paths(rebuild(sources, vault), "merge")
+    assert note.stat().st_mode & 0o777 == 0o600
+    assert "MY REMARK." in read(vault)

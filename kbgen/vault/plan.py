@@ -10,6 +10,7 @@ so that it never holds the renderings of a whole vault at once.
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 
@@ -99,8 +100,25 @@ def _plan_note(
     if disk.pristine:
         if disk.data == data and old_path is None:
             return _rendering("unchanged", note, data)
-        return _rendering("update", note, data, expect=disk.data, old_path=old_path, rendered=True)
-    return _plan_merge(note, data, rec, disk.data, store, undo)
+        action = _rendering(
+            "update", note, data, expect=disk.data, old_path=old_path, rendered=True
+        )
+    else:
+        action = _plan_merge(note, data, rec, disk.data, store, undo)
+    return _left_if_read_only(action, disk)
+
+
+_READ_ONLY = "read-only: left as you made it; make it writable and the source's changes arrive"
+
+
+def _left_if_read_only(action: Action, disk: OnDisk) -> Action:
+    """A note the user made read-only says "don't touch": nothing is written, moved or
+    deleted, and its merge base stays, so the changes merge once it is writable again."""
+    if disk.path is None or disk.stat is None or disk.stat.st_mode & stat.S_IWUSR:
+        return action
+    if action.kind in ("unchanged", "kept", "saving", "forget"):
+        return action
+    return Action("kept", action.kbgen_id, disk.path, detail=_READ_ONLY)
 
 
 def _plan_merge(
@@ -172,10 +190,14 @@ def _plan_stale(kbgen_id: str, rec: NoteRecord, disk: OnDisk) -> Action | None:
     if disk.damaged == "saving":
         return None  # looked at again once the editor is done
     if disk.pristine or disk.damaged:
-        return Action("delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated")
+        action = Action(
+            "delete", kbgen_id, disk.path, expect=disk.data, detail="no longer generated"
+        )
+        return _left_if_read_only(action, disk)
     if rec.orphaned:
         return None
-    return Action("orphan", kbgen_id, disk.path, raw=mark_orphaned(disk.data), expect=disk.data)
+    orphan = Action("orphan", kbgen_id, disk.path, raw=mark_orphaned(disk.data), expect=disk.data)
+    return _left_if_read_only(orphan, disk)
 
 
 def mark_orphaned(data: bytes) -> bytes | None:
