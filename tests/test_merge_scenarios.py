@@ -396,7 +396,7 @@ def test_seed_vault_with_edits_everywhere_loses_nothing(tmp_path: Path) -> None:
 
 
 def test_an_alias_added_to_a_generated_actor_note_is_honoured(sources: Path, vault: Path) -> None:
-    """DESIGN.md: aliases the user adds to a generated note are link targets on the next build."""
+    """Aliases the user adds to a generated note are link targets on the next build."""
     rel = "Actors/Vladimir Putin.md"
     text = read(vault, rel)
     write(vault, text.replace("aliases:\n", "aliases:\n  - the Russian leader\n"), rel)
@@ -548,3 +548,41 @@ def test_a_private_note_keeps_its_mode_when_merged(sources: Path, vault: Path) -
     assert NOTE in paths(rebuild(sources, vault), "merge")
     assert note.stat().st_mode & 0o777 == 0o600
     assert "MY REMARK." in read(vault)
+
+
+@pytest.mark.parametrize("then", ["new source", "catalog file", "tick a candidate"])
+def test_an_alias_added_to_a_generated_actor_note_outlives_later_builds(
+    sources: Path, vault: Path, tmp_path: Path, then: str
+) -> None:
+    """Once kbgen has rendered the user's alias, the note equals its base again: the alias is
+    still the user's, and a later build (of every source, too) keeps honouring it."""
+    rel = "Actors/Vladimir Putin.md"
+    text = read(vault, rel)
+    start = text.index("aliases:\n")
+    end = start + len("aliases:\n")
+    while text.startswith("  - ", end):  # the alias goes last, where kbgen renders it
+        end = text.index("\n", end) + 1
+    write(vault, text[:end] + "  - the Russian leader\n" + text[end:], rel)
+    edit_source(sources, "Arms control talks", "The Russian leader said arms control talks")
+    rebuild(sources, vault)
+    assert not rebuild(sources, vault).plan.writes  # the note is what kbgen rendered
+    config = Config(sources=sources, vault=vault)
+    if then == "new source":
+        (sources / "other.md").write_text(OTHER, encoding="utf-8")
+    elif then == "catalog file":
+        catalog = tmp_path / "more.yaml"
+        catalog.write_text("actors:\n  - name: Jane Doe\n    kind: person\n", "utf-8")
+        config = Config(sources=sources, vault=vault, catalogs=(catalog,))
+    else:
+        (sources / "hill.md").write_text(
+            "---\ntitle: Hill\n---\n\nFiona Hill said the talks were over.\n\n"
+            "Fiona Hill, an adviser, left Washington in July.\n",
+            encoding="utf-8",
+        )
+        rebuild(sources, vault)
+        cands = read(vault, "Candidates.md")
+        assert "- [ ] **Fiona Hill**" in cands
+        write(vault, cands.replace("- [ ] **Fiona Hill**", "- [x] **Fiona Hill**"), "Candidates.md")
+    assert build(config).ok
+    assert "  - the Russian leader\n" in read(vault, rel)
+    assert "[[Vladimir Putin|The Russian leader]] said" in read(vault)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
 
 from kbgen.build import snapshot
 from kbgen.core.keys import (
@@ -14,6 +17,7 @@ from kbgen.core.model import Entity
 from kbgen.core.plural import counted
 from kbgen.link import catalog as catalog_mod
 from kbgen.link import relink
+from kbgen.link.catalog import Catalog
 from kbgen.link.extract import Matcher
 from kbgen.render import promotion
 from kbgen.state.store import (
@@ -103,14 +107,50 @@ def promotions_of(store: Store, located: dict[str, OnDisk]) -> list[promotion.Pr
     return promotion.promotions(stored, text, lambda: store.lines_of(CANDIDATES))
 
 
-def aliases_added_in_notes(located: dict[str, OnDisk]) -> dict[str, list[object]]:
-    """Every alias in an actor or issue note the user touched (the catalog's own are deduplicated).
+NOTE_ALIASES = "note_aliases"  # the state's meta key: the aliases the user wrote into kbgen's notes
 
-    Compared with the catalog rather than the note's last rendering, so an
-    alias stays honoured after kbgen has rendered it once.
-    """
-    return {
-        kbgen_id: list(disk.aliases)
-        for kbgen_id, disk in sorted(located.items())
-        if disk.aliases is not None and not disk.pristine and not is_page(kbgen_id)
-    }
+
+def catalog_of(
+    files: list[Path],
+    user_entities: list[Entity],
+    located: Mapping[str, OnDisk],
+    promoted: list[Entity],
+    kept: str | None,
+) -> tuple[Catalog, str]:
+    """The catalog a build links with, and the aliases the user wrote into kbgen's entity notes
+    beyond the catalog's own (as JSON, for the state: the next build's `kept`).
+
+    An alias the user adds to one of kbgen's actor notes is honoured from the next build on.
+    Once kbgen has rendered it, the note is exactly as kbgen wrote it again, and a note as
+    kbgen wrote it is not read: its aliases are those the last build kept. An alias the user
+    deletes from the note goes; one the catalog drops goes too, unless the user wrote it."""
+    before = catalog_mod.load(files, user_entities, None, promoted)
+    added = aliases_added_in_notes(located, _kept(kept))
+    catalog = catalog_mod.with_note_aliases(before, added)
+    beyond = catalog_mod.aliases_beyond(catalog, before)
+    return catalog, json.dumps(beyond, ensure_ascii=False, sort_keys=True)
+
+
+def _kept(stored: str | None) -> dict[str, list[object]]:
+    try:
+        value = json.loads(stored) if stored else {}
+    except ValueError:  # not ours to read: the notes the user touched still say
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def aliases_added_in_notes(
+    located: Mapping[str, OnDisk], kept: Mapping[str, list[object]]
+) -> dict[str, list[object]]:
+    """Every alias in an actor or issue note the user touched (the catalog's own are
+    deduplicated), and for one as kbgen wrote it (or emptied, cut short, being saved), the
+    aliases the user had written there that the last build kept."""
+    out: dict[str, list[object]] = {}
+    for kbgen_id, disk in sorted(located.items()):
+        if disk.path is None or is_page(kbgen_id):
+            continue
+        if disk.aliases is not None and not disk.pristine and not disk.damaged:
+            out[kbgen_id] = list(disk.aliases)
+        elif (disk.pristine or disk.damaged) and isinstance(kept.get(kbgen_id), list):
+            out[kbgen_id] = list(kept[kbgen_id])
+    return out

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kbgen.build.catalog_change import (
+    NOTE_ALIASES,
     CatalogChange,
-    aliases_added_in_notes,
     catalog_change,
+    catalog_of,
     fingerprint_of,
     matcher_for,
     promotions_of,
@@ -46,7 +47,6 @@ from kbgen.core.keys import (
 )
 from kbgen.core.model import Entity
 from kbgen.core.names import Naming, fold_key, stem_of
-from kbgen.link import catalog as catalog_mod
 from kbgen.link.catalog import Catalog, author_id
 from kbgen.link.extract import Matcher
 from kbgen.link.index import Tally
@@ -148,6 +148,7 @@ class _Linking:
     matcher: Callable[[], Matcher]  # built once, when a source is first linked
     old_totals: Totals  # the vault-wide counts as last built ({} when every source is read)
     tally: Tally  # the counts, as each source read adds its own and takes its old ones away
+    note_aliases: str  # the aliases the user wrote into kbgen's notes, kept for the next build
 
 
 def _load_catalog(run: _Run, vault: Opened) -> _Linking:
@@ -155,11 +156,12 @@ def _load_catalog(run: _Run, vault: Opened) -> _Linking:
     aliases they added in kbgen's entity notes and the candidates they promoted."""
     store = run.store
     promoted = promotions_of(store, vault.located)
-    catalog = catalog_mod.load(
+    catalog, note_aliases = catalog_of(
         list(run.config.catalogs),
         vault.found.entities,
-        aliases_added_in_notes(vault.located),
+        vault.located,
         [promotion.entity_of(p) for p in promoted],
+        store.meta(NOTE_ALIASES),
     )
     fingerprint = fingerprint_of(catalog)
     change = catalog_change(store, vault.state, catalog, fingerprint)
@@ -167,7 +169,9 @@ def _load_catalog(run: _Run, vault: Opened) -> _Linking:
     # what an older catalog or kbgen stored is not added to, whatever its format
     old_totals: Totals = {} if change.full else store.totals()
     tally = Tally(old_totals)
-    return _Linking(catalog, change, promoted, fingerprint, matcher, old_totals, tally)
+    return _Linking(
+        catalog, change, promoted, fingerprint, matcher, old_totals, tally, note_aliases
+    )
 
 
 @dataclass
@@ -352,6 +356,7 @@ def _commit_of(linking: _Linking, sources: _Sources, new: Staged) -> Commit:
         "fingerprint": linking.fingerprint,
         "entities": linking.change.kept,
         "promoted": promotion.dumps(linking.promoted),
+        NOTE_ALIASES: linking.note_aliases,
     }
     if linking.change.full:  # a Staged brings its own words (`Store.commit`)
         return Commit(new, meta, totals=sources.totals, replace_all=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -120,14 +121,32 @@ def load(
                 description=user.description or shipped.description,
             )
         merged[user.key] = user
-    for key, written in sorted((added_aliases or {}).items()):
-        entity = merged.get(key)
+    catalog = Catalog(tuple(sorted(merged.values(), key=lambda e: e.key)), tuple(honorifics))
+    return with_note_aliases(catalog, added_aliases or {})
+
+
+def with_note_aliases(catalog: Catalog, added: Mapping[str, list[object]]) -> Catalog:
+    """The catalog with the aliases the user wrote into kbgen's entity notes (key → aliases)."""
+    by_key = {e.key: e for e in catalog.entities}
+    for key, written in sorted(added.items()):
+        entity = by_key.get(key)
         if entity is not None:
             mine = usable_aliases(written, entity.name)
-            merged[key] = replace(entity, aliases=tuple(dict.fromkeys((*entity.aliases, *mine))))
-    catalog = Catalog(tuple(sorted(merged.values(), key=lambda e: e.key)), tuple(honorifics))
-    check_aliases(catalog)
-    return catalog
+            by_key[key] = replace(entity, aliases=tuple(dict.fromkeys((*entity.aliases, *mine))))
+    out = Catalog(tuple(by_key[e.key] for e in catalog.entities), catalog.honorifics)
+    check_aliases(out)
+    return out
+
+
+def aliases_beyond(catalog: Catalog, before: Catalog) -> dict[str, list[str]]:
+    """Per entry, the aliases `catalog` has that `before` had not (key → aliases, in order)."""
+    had = {e.key: set(e.aliases) for e in before.entities}
+    out = {}
+    for e in catalog.entities:
+        extra = [a for a in e.aliases if a not in had.get(e.key, set())]
+        if extra:
+            out[e.key] = extra
+    return out
 
 
 def check_aliases(catalog: Catalog) -> None:
