@@ -586,3 +586,30 @@ def test_an_alias_added_to_a_generated_actor_note_outlives_later_builds(
     assert build(config).ok
     assert "  - the Russian leader\n" in read(vault, rel)
     assert "[[Vladimir Putin|The Russian leader]] said" in read(vault)
+
+
+@pytest.mark.parametrize("edited", [True, False])
+def test_a_source_deleted_then_put_back_finds_its_annotated_note_again(
+    sources: Path, vault: Path, edited: bool
+) -> None:
+    """The README's promise: put the source back and the orphaned note is its again (merged,
+    no longer orphaned, updated by later edits), even when the source was edited before it
+    went, so that its content is not what its note was first made from."""
+    write(vault, read(vault).replace("unconvinced.", "unconvinced. MY REMARK.", 1))
+    rebuild(sources, vault)
+    if edited:
+        edit_source(sources, "according to several diplomats", "as every diplomat will tell you")
+        rebuild(sources, vault)
+    article = (sources / "article.md").read_text(encoding="utf-8")
+    (sources / "article.md").unlink()
+    rebuild(sources, vault)
+    assert frontmatter_of(vault / NOTE)["kbgen_status"] == "orphaned"
+    (sources / "article.md").write_text(article, encoding="utf-8")
+    report = rebuild(sources, vault)
+    assert not (vault / "Sources" / "Sanctions and the Reset (2).md").exists(), report.plan.lines()
+    note = read(vault)
+    assert "MY REMARK." in note and "kbgen_status" not in frontmatter_of(vault / NOTE)
+    edit_source(sources, "Arms control talks", "Arms control talks, once more,")
+    rebuild(sources, vault)
+    assert "once more," in read(vault) and "MY REMARK." in read(vault)
+    assert_settled(sources, vault)

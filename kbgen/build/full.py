@@ -32,7 +32,7 @@ from kbgen.build.changes import (
 )
 from kbgen.build.finish import Commit, Finish, finish
 from kbgen.build.naming import name_notes, named_in, renamed, source_ids, targets_of, wanted_notes
-from kbgen.build.opening import Opened, leftovers_deleted, open_vault
+from kbgen.build.opening import Opened, leftovers_deleted, open_vault, orphaned_sources
 from kbgen.build.quick import Ending
 from kbgen.build.reading import Reading, parse_paths, read_sources, removal_lines, take_parsed
 from kbgen.build.reduce import Reduction
@@ -204,7 +204,8 @@ def _read(
         e.path not in reading.present for e in report.errors
     )
     articles = [p for _, p in sorted(reading.parsed.items())]
-    ids = source_ids(articles, state, {p: r.id for p, r in reading.kept.items()})
+    kept = {p: r.id for p, r in reading.kept.items()}
+    ids = source_ids(articles, state, kept, lambda: orphaned_sources(state, run.store))
     records = _records(reading, ids)
     changed, gone = set(reading.parsed), set(state.sources) - set(records)
     author_ids = {n: author_id(n) for a in articles for n in a.meta.authors}

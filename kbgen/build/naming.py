@@ -12,7 +12,7 @@ later put back finds its old (orphaned) note again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -44,9 +44,14 @@ from kbgen.vault.locate import OnDisk
 
 
 def source_ids(
-    articles: list[Prepared], state: State, unchanged: Mapping[str, str]
+    articles: list[Prepared],
+    state: State,
+    unchanged: Mapping[str, str],
+    orphaned: Callable[[], Mapping[str, str]] = dict,
 ) -> dict[str, str]:
-    """Ids for the sources read this build (`articles`); `unchanged`: path → id of the rest."""
+    """Ids for the sources read this build (`articles`); `unchanged`: path → id of the rest;
+    `orphaned`: source path → id of the orphaned note a source at that path once fed (asked
+    for only when a source is new: a source put back at its path finds its note again)."""
     ids: dict[str, str] = dict(unchanged)
     used: set[str] = set(unchanged.values())
     for a in articles:
@@ -66,9 +71,15 @@ def source_ids(
                 ids[a.source] = candidate
                 used.add(candidate)
                 break
-    for a in articles:
-        if a.source not in ids:
+    new = [a for a in articles if a.source not in ids]
+    orphans = orphaned() if new else {}
+    for a in new:
+        candidate = orphans.get(a.source)
+        if candidate is not None and candidate not in used and candidate in state.notes:
+            ids[a.source] = candidate
+        else:
             ids[a.source] = numbered(source_id(a.digest), used)
+        used.add(ids[a.source])
     return ids
 
 

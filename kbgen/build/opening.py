@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from kbgen.core.keys import SOURCE
 from kbgen.state.store import (
     UNKNOWN_BASE,
     NoteRecord,
@@ -21,6 +22,7 @@ from kbgen.state.store import (
     settle,
 )
 from kbgen.vault import files as vault_mod
+from kbgen.vault import properties
 from kbgen.vault.actions import Action
 from kbgen.vault.locate import OnDisk, locate
 from kbgen.vault.scan import VaultScan, scan
@@ -75,3 +77,18 @@ def leftovers_deleted(vault: Path, leftovers: list[str]) -> list[Action]:
         )
         for p in leftovers
     ]
+
+
+def orphaned_sources(state: State, store: Store) -> dict[str, str]:
+    """Source path → id of each orphaned source note, as its last rendering (its merge base)
+    names its source: the note a source put back at that path takes again."""
+    out: dict[str, str] = {}
+    for kbgen_id, rec in sorted(state.notes.items()):
+        if not (rec.orphaned and kbgen_id.startswith(SOURCE) and rec.base):
+            continue
+        text = store.text(rec.base)
+        fm, _ = properties.split_note(text) if text is not None else (None, "")
+        source = (properties.values(fm) or {}).get("source")
+        if isinstance(source, str):
+            out.setdefault(source, kbgen_id)
+    return out
