@@ -613,3 +613,26 @@ def test_a_source_deleted_then_put_back_finds_its_annotated_note_again(
     rebuild(sources, vault)
     assert "once more," in read(vault) and "MY REMARK." in read(vault)
     assert_settled(sources, vault)
+
+
+def test_an_orphaned_note_never_shares_its_name_with_the_users_note_that_replaced_it(
+    sources: Path, vault: Path
+) -> None:
+    """The user writes in kbgen's actor note, then makes their own note of that actor (`type:
+    actor`), which becomes the link target: kbgen's note is orphaned, and renamed, so that
+    `[[Vladimir Putin]]` resolves to one note only."""
+    rel = "Actors/Vladimir Putin.md"
+    write(vault, read(vault, rel) + "\nMy notes on Putin.\n", rel)
+    (vault / "People").mkdir()
+    (vault / "People" / "Vladimir Putin.md").write_text(
+        "---\ntype: actor\nkind: person\naliases: [Putin]\n---\nMy own dossier.\n", "utf-8"
+    )
+    report = rebuild(sources, vault)
+    stems = [p.stem.casefold() for p in vault.rglob("*.md")]
+    assert stems.count("vladimir putin") == 1, sorted(p for p in stems if "putin" in p)
+    orphan = [p for p in paths(report, "orphan") if "Putin" in p]
+    assert orphan and orphan[0] != rel
+    assert "My notes on Putin." in read(vault, orphan[0])
+    assert frontmatter_of(vault / orphan[0])["kbgen_status"] == "orphaned"
+    assert "[[Vladimir Putin|Putin]]" in read(vault)  # the user's note, unambiguous
+    assert_settled(sources, vault)

@@ -291,7 +291,10 @@ def _to_finish(
     plan = Plan(pinned=pinned_notes(state, vault.located))
     after = after_of(state)
     staying = names.wanted | _failed_now(report, state)
-    leaving = _stale_deleted(store, vault, staying, plan, after, report.dry_run, config.vault)
+    taken = {fold_key(s) for s in stems.values()}
+    leaving = _stale_deleted(
+        store, vault, staying, taken, plan, after, report.dry_run, config.vault
+    )
     return Finish(
         config.vault, store, report, state, after, vault.located, plan, reading, sources.ids,
         render, stems, targets, reduction, names.folders, names.wanted, len(names.wanted),
@@ -324,6 +327,7 @@ def _stale_deleted(
     store: Store,
     vault: Opened,
     staying: set[str],
+    taken: set[str],
     plan: Plan,
     after: State,
     dry_run: bool,
@@ -334,11 +338,32 @@ def _stale_deleted(
     state, located = vault.state, vault.located
     stale = set(state.notes) - staying
     read_unread(located, stale, state, folder, store)
-    leaving = plan_stale(state, located, stale)
+    leaving = plan_stale(state, located, stale, _out_of_the_way(vault, stale, taken))
     if dry_run:
         return leaving
     execute(leaving, plan, state, after, store, folder, located)
     return [a.spent() for a in leaving]
+
+
+def _out_of_the_way(vault: Opened, stale: set[str], taken: set[str]) -> dict[str, str]:
+    """The notes kbgen keeps though nothing wants them (the user wrote in them) whose name a
+    note of the user's now has (it took over as an actor's note, say): each gets a name of its
+    own, `<name> (orphaned)`, so that a link resolves to one note only, as Obsidian sees it."""
+    mine = {fold_key(stem_of(p)) for p in vault.found.user_paths}
+    used = taken | mine | {fold_key(stem_of(d.path)) for d in vault.located.values() if d.path}
+    moves = {}
+    for kbgen_id in sorted(stale):
+        path = vault.located[kbgen_id].path
+        if path is None or fold_key(stem_of(path)) not in mine:
+            continue
+        parent, stem = Path(path).parent, stem_of(path)
+        name, n = f"{stem} (orphaned)", 1
+        while fold_key(name) in used:
+            n += 1
+            name = f"{stem} (orphaned {n})"
+        used.add(fold_key(name))
+        moves[kbgen_id] = (parent / f"{name}.md").as_posix()
+    return moves
 
 
 def _redraw(linking: _Linking, sources: _Sources, names: _Names, state: State) -> bool:

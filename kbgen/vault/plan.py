@@ -65,12 +65,24 @@ def plan_rest(
 
 
 def plan_stale(
-    state: State, located: Mapping[str, OnDisk], stale: AbstractSet[str]
+    state: State,
+    located: Mapping[str, OnDisk],
+    stale: AbstractSet[str],
+    moves: Mapping[str, str] | None = None,
 ) -> list[Action]:
-    """The notes nothing wants any more: each deleted if untouched, else kept and marked."""
+    """The notes nothing wants any more: each deleted if untouched, else kept and marked;
+    `moves`: kbgen_id → the path a note to keep goes to (its name is now a note of the user's)."""
     out = []
     for kbgen_id in sorted(stale):
-        action = _plan_stale(kbgen_id, state.notes[kbgen_id], located[kbgen_id])
+        disk = located[kbgen_id]
+        action = _plan_stale(kbgen_id, state.notes[kbgen_id], disk)
+        to = (moves or {}).get(kbgen_id)
+        if to is not None and disk.data is not None and (action is None or action.kind == "orphan"):
+            raw = action.raw if action is not None and action.raw is not None else disk.data
+            action = Action(
+                "orphan", kbgen_id, to, raw=raw, expect=disk.data, old_path=disk.path,
+                detail="renamed: a note of yours has its name and is the link target now",
+            )  # fmt: skip
         if action is not None:
             out.append(action)
     return out
