@@ -636,3 +636,25 @@ def test_an_orphaned_note_never_shares_its_name_with_the_users_note_that_replace
     assert frontmatter_of(vault / orphan[0])["kbgen_status"] == "orphaned"
     assert "[[Vladimir Putin|Putin]]" in read(vault)  # the user's note, unambiguous
     assert_settled(sources, vault)
+
+
+def test_a_change_made_while_the_state_was_missing_arrives_at_the_next_build(
+    sources: Path, vault: Path
+) -> None:
+    """`.kbgen/` lost, then a paragraph added to the source: the edited note is left as it is
+    once, and the paragraph arrives with the next build, beside the user's own, with no
+    conflict: it is not read as the user's deletion."""
+    write(vault, read(vault).replace("unconvinced.", "unconvinced.\n\nMY PARAGRAPH.", 1))
+    shutil.rmtree(vault / ".kbgen")
+    edit_source(
+        sources,
+        "NATO expansion remains",
+        "Sanctions were tightened again.\n\nNATO expansion remains",
+    )
+    assert NOTE in paths(rebuild(sources, vault), "kept")
+    report = rebuild(sources, vault)
+    note = read(vault)
+    assert "were tightened again." in note and "MY PARAGRAPH." in note
+    assert NOTE not in paths(report, "conflict") and "[!caution]" not in note
+    assert note.count("denied any") == 1, note
+    assert_settled(sources, vault)

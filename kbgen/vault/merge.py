@@ -62,6 +62,27 @@ def merge_note(base: str, ours: str, theirs: str) -> Merged:
     return Merged(properties.join_note(fm, body), conflicts)
 
 
+def common_base(ours: str, theirs: str) -> str:
+    """A merge base for a note whose last rendering is lost (`.kbgen/` deleted): the
+    rendering's properties, and the blocks the note and the rendering share, in order.
+
+    Merged against it, a block only the note has is the user's (kept), a block only the
+    rendering has is the source's (added): a paragraph the source gained meanwhile is never
+    read as one the user deleted. A block both changed differently is shown in a box."""
+    their_fm, their_body = properties.split_note(theirs)
+    _, our_body = properties.split_note(ours)
+    o, t = blocks(our_body), blocks(their_body)
+    matcher = _Matcher(None, [_sans_ids(b) for b in o], [_sans_ids(b) for b in t])
+    shared = [b for _, j, n in matcher.get_matching_blocks() for b in t[j : j + n]]
+    return properties.join_note(their_fm, "".join(shared))
+
+
+def _sans_ids(block: str) -> str:
+    """A block's text without its block ids and blank lines: a paragraph the user split or
+    moved an id from is still the rendering's paragraph."""
+    return "\n".join(_BLOCK_ID.sub("", line) for line in block.strip().splitlines())
+
+
 def count_conflicts(body: str) -> int:
     return sum(1 for line in body.splitlines() if line.startswith(CONFLICT_HEAD))
 

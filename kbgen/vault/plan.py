@@ -153,10 +153,12 @@ def _plan_merge(
     if ours == text:
         return _rendering("unchanged", note, data)
     base = store.text(rec.base) if rec.base else None
+    from kbgen.vault.merge import common_base, count_conflicts, merge_note  # merge3: when needed
+
     if base is None:
         detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
-        return _rendering("kept", note, data, detail=detail)
-    from kbgen.vault.merge import count_conflicts, merge_note  # merge3 is loaded only when needed
+        # what the next build merges against: what the note and this rendering share
+        return Action("kept", note.kbgen_id, note.path, base=common_base(ours, text), detail=detail)
 
     mine = undo(ours) if undo else ours
     if mine == base:  # nothing of the user's is left once what was acted on is taken back
