@@ -71,7 +71,7 @@ def _invert(date: str) -> str:
 def _related(together: Mapping[str, int], targets: Targets, type_: str) -> list[str]:
     ranked = sorted(
         ((n, key) for key, n in together.items() if key.startswith(type_ + ":")),
-        key=lambda item: (-item[0], targets.entities.get(item[1], item[1]).casefold()),
+        key=lambda item: (-item[0], item[1]),  # ties by key: a note renamed does not move
     )
     return [
         f"- {wikilink(targets.entities[key])} — {counted(n, 'paragraph')}"

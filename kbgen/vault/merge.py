@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import merge3
 
+from kbgen.core.names import fold_key
 from kbgen.vault import properties
 
 CONFLICT_HEAD = "> [!caution] kbgen: the source changed this passage too"
@@ -81,6 +82,28 @@ def _sans_ids(block: str) -> str:
     """A block's text without its block ids and blank lines: a paragraph the user split or
     moved an id from is still the rendering's paragraph."""
     return "\n".join(_BLOCK_ID.sub("", line) for line in block.strip().splitlines())
+
+
+_WIKILINK = re.compile(r"\[\[([^\]|#\n]+)(#[^\]|\n]*)?(?:\|([^\]\n]*))?\]\]")
+
+
+def rename_links(text: str, renames: Mapping[str, str]) -> str:
+    """The note as Obsidian leaves it when notes are renamed (old name → new) with its
+    "Automatically update internal links": `[[Old]]` → `[[New]]`, `[[Old#^id|↗]]` →
+    `[[New#^id|↗]]`, and `[[Old|Old]]` → `[[New|New]]` (display text equal to the name is
+    renamed too, since Obsidian 1.2.1). Links in the properties as well."""
+    folded = {fold_key(old): new for old, new in renames.items()}
+
+    def renamed(m: re.Match[str]) -> str:
+        target, sub, shown = m.group(1), m.group(2) or "", m.group(3)
+        new = folded.get(fold_key(target))
+        if new is None:
+            return m.group(0)
+        if shown is None:
+            return f"[[{new}{sub}]]"
+        return f"[[{new}{sub}|{new if shown == target else shown}]]"
+
+    return _WIKILINK.sub(renamed, text)
 
 
 def count_conflicts(body: str) -> int:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 
 from kbgen.core.model import Note
+from kbgen.core.names import stem_of
 from kbgen.state.store import NoteRecord, State, Store
 from kbgen.vault import properties
 from kbgen.vault.actions import Action
@@ -40,9 +41,23 @@ def plan_notes(
     merging, because this build acted on it (the Candidates note's ticks).
     """
     out = []
+    renames = _renamed_by_user(state, located)
     for note in notes:
         undo = (consumed or {}).get(note.kbgen_id)
-        out.append(_plan_note(note, state.notes.get(note.kbgen_id), located, store, undo))
+        rec = state.notes.get(note.kbgen_id)
+        out.append(_plan_note(note, rec, located, store, undo, renames))
+    return out
+
+
+def _renamed_by_user(state: State, located: Mapping[str, OnDisk]) -> dict[str, str]:
+    """Old name → new name of each of kbgen's notes the user renamed since the last build (in
+    Obsidian, which then rewrote every link to it in every note)."""
+    out = {}
+    for kbgen_id, disk in located.items():
+        if disk.moved and disk.path is not None:
+            old, new = stem_of(state.notes[kbgen_id].path), stem_of(disk.path)
+            if old != new:
+                out[old] = new
     return out
 
 
@@ -94,6 +109,7 @@ def _plan_note(
     located: dict[str, OnDisk],
     store: Store,
     undo: Callable[[str], str] | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> Action:
     data = note.text.encode("utf-8")
     disk = located.get(note.kbgen_id)
@@ -116,7 +132,7 @@ def _plan_note(
             "update", note, data, expect=disk.data, old_path=old_path, rendered=True
         )
     else:
-        action = _plan_merge(note, data, rec, disk.data, store, undo)
+        action = _plan_merge(note, data, rec, disk.data, store, undo, renames)
     return _left_if_read_only(action, disk)
 
 
@@ -140,6 +156,7 @@ def _plan_merge(
     ours_bytes: bytes,
     store: Store,
     undo: Callable[[str], str] | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> Action:
     text = note.text
     try:
@@ -153,13 +170,20 @@ def _plan_merge(
     if ours == text:
         return _rendering("unchanged", note, data)
     base = store.text(rec.base) if rec.base else None
-    from kbgen.vault.merge import common_base, count_conflicts, merge_note  # merge3: when needed
+    from kbgen.vault.merge import (  # merge3: loaded only when needed
+        common_base,
+        count_conflicts,
+        merge_note,
+        rename_links,
+    )
 
     if base is None:
         detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
         # what the next build merges against: what the note and this rendering share
         return Action("kept", note.kbgen_id, note.path, base=common_base(ours, text), detail=detail)
 
+    if renames:  # the base as Obsidian left the note: each link to a renamed note rewritten
+        base = rename_links(base, renames)
     mine = undo(ours) if undo else ours
     if mine == base:  # nothing of the user's is left once what was acted on is taken back
         return _rendering("update", note, data, expect=ours_bytes, rendered=True)
