@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,16 @@ from kbgen.build.changes import (
     taken_away,
 )
 from kbgen.build.finish import Commit, Finish, finish
-from kbgen.build.naming import name_notes, named_in, renamed, source_ids, targets_of, wanted_notes
+from kbgen.build.naming import (
+    name_notes,
+    named_in,
+    out_of_the_way,
+    renamed,
+    source_ids,
+    targets_of,
+    wanted_notes,
+)
+from kbgen.build.notices import catalog_notes, notices_of, user_notices
 from kbgen.build.opening import Opened, leftovers_deleted, open_vault, orphaned_sources
 from kbgen.build.quick import Ending
 from kbgen.build.reading import Reading, parse_paths, read_sources, removal_lines, take_parsed
@@ -40,10 +49,7 @@ from kbgen.build.report import Report
 from kbgen.core.config import Config
 from kbgen.core.errors import SourceError
 from kbgen.core.keys import (
-    CANDIDATES,
     Totals,
-    is_entity,
-    is_page,
 )
 from kbgen.core.model import Entity
 from kbgen.core.names import Naming, fold_key, stem_of
@@ -65,28 +71,8 @@ from kbgen.state.store import (
 )
 from kbgen.vault.actions import Action, Plan
 from kbgen.vault.execute import after_of, execute
-from kbgen.vault.locate import OnDisk, read_unread
+from kbgen.vault.locate import read_unread
 from kbgen.vault.plan import pinned_notes, plan_stale
-from kbgen.vault.scan import VaultScan
-
-
-def _notices(plan: Plan, naming: Naming, scan_: VaultScan, located: dict[str, OnDisk]) -> list[str]:
-    """What a user must be told: names chosen beside theirs, their notes used as targets."""
-    by_key = {fold_key(stem_of(p)): p for p in scan_.user_paths}
-    created = {a.kbgen_id: a.path for a in plan.of("create", "restore")}
-    out = [
-        f"name    {created[i]}  (your note {by_key[fold_key(name)]} has the name "
-        f"'{name}'; it is left as it is)"
-        for i, name in sorted(naming.displaced.items())
-        if i in created
-    ]
-    out += _user_notices(scan_.entities)
-    out += [
-        f"found   {disk.path}  (moved or renamed by you; kept there)"
-        for disk in located.values()
-        if disk.moved and disk.path
-    ]
-    return out
 
 
 def update(
@@ -116,8 +102,8 @@ def update(
         _tell(report, vault, linking, names, sources)
         if not committed:
             return None
-        report.catalog_notes = _catalog_notes(vault.found, job.after)
-        notices = _user_notices(vault.found.entities)
+        report.catalog_notes = catalog_notes(vault.found, job.after)
+        notices = user_notices(vault.found.entities)
         kept = linking.change.kept
         wanted = len(names.wanted)
         return Ending(linking.catalog, kept, notices, report.catalog_notes, wanted, job.after)
@@ -338,32 +324,13 @@ def _stale_deleted(
     state, located = vault.state, vault.located
     stale = set(state.notes) - staying
     read_unread(located, stale, state, folder, store)
-    leaving = plan_stale(state, located, stale, _out_of_the_way(vault, stale, taken))
+    leaving = plan_stale(
+        state, located, stale, out_of_the_way(vault.located, vault.found.user_paths, stale, taken)
+    )
     if dry_run:
         return leaving
     execute(leaving, plan, state, after, store, folder, located)
     return [a.spent() for a in leaving]
-
-
-def _out_of_the_way(vault: Opened, stale: set[str], taken: set[str]) -> dict[str, str]:
-    """The notes kbgen keeps though nothing wants them (the user wrote in them) whose name a
-    note of the user's now has (it took over as an actor's note, say): each gets a name of its
-    own, `<name> (orphaned)`, so that a link resolves to one note only, as Obsidian sees it."""
-    mine = {fold_key(stem_of(p)) for p in vault.found.user_paths}
-    used = taken | mine | {fold_key(stem_of(d.path)) for d in vault.located.values() if d.path}
-    moves = {}
-    for kbgen_id in sorted(stale):
-        path = vault.located[kbgen_id].path
-        if path is None or fold_key(stem_of(path)) not in mine:
-            continue
-        parent, stem = Path(path).parent, stem_of(path)
-        name, n = f"{stem} (orphaned)", 1
-        while fold_key(name) in used:
-            n += 1
-            name = f"{stem} (orphaned {n})"
-        used.add(fold_key(name))
-        moves[kbgen_id] = (parent / f"{name}.md").as_posix()
-    return moves
 
 
 def _redraw(linking: _Linking, sources: _Sources, names: _Names, state: State) -> bool:
@@ -395,31 +362,12 @@ def _tell(
 ) -> None:
     """The notices of the build, before any a write gave (Map.canvas not valid)."""
     plan = report.plan
-    notices = _notices(plan, names.naming, vault.found, vault.located)
+    notices = notices_of(plan, names.naming, vault.found, vault.located)
     change = linking.change
     if change.entries_changed:
         count = report.sources if change.full else len(change.relinked)
         notices.append(relinked_notice(change.before, linking.catalog, count, report.sources))
     plan.notices[:0] = notices
-
-
-def _user_notices(entities: Iterable[Entity]) -> list[str]:
-    """The notices every build gives for the user's notes that are link targets."""
-    return [
-        f"link    {e.name} → your note {e.user_note} (it says type: {e.type})" for e in entities
-    ]
-
-
-def _catalog_notes(found: VaultScan, after: State) -> list[str]:
-    """The notes the watcher reads catalog entries from: the user's and kbgen's entity notes."""
-    return sorted(
-        {e.user_note for e in found.entities if e.user_note}
-        | {
-            r.path
-            for i, r in after.notes.items()
-            if i == CANDIDATES or (is_entity(i) and not is_page(i))
-        }
-    )
 
 
 def _records(reading: Reading, ids: dict[str, str]) -> dict[str, SourceRecord]:

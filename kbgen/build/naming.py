@@ -12,7 +12,7 @@ later put back finds its old (orphaned) note again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from kbgen.core.keys import (
     timeline_period,
 )
 from kbgen.core.model import Entity
-from kbgen.core.names import Naming, Wanted, allocate, numbered, stem_of
+from kbgen.core.names import Naming, Wanted, allocate, fold_key, numbered, stem_of
 from kbgen.link import catalog as catalog_mod
 from kbgen.render.notes import (
     notes_of_month,
@@ -189,3 +189,26 @@ def wanted_notes(
     wanted.append(Wanted(TIMELINE, "Timeline"))
     wanted += [Wanted(k, f"Timeline {timeline_period(k)}") for k in totals if is_timeline_period(k)]
     return wanted
+
+
+def out_of_the_way(
+    located: Mapping[str, OnDisk], user_paths: Iterable[str], stale: set[str], taken: set[str]
+) -> dict[str, str]:
+    """The notes kbgen keeps though nothing wants them (the user wrote in them) whose name a
+    note of the user's now has (it took over as an actor's note, say): each gets a name of its
+    own, `<name> (orphaned)`, so that a link resolves to one note only, as Obsidian sees it."""
+    mine = {fold_key(stem_of(p)) for p in user_paths}
+    used = taken | mine | {fold_key(stem_of(d.path)) for d in located.values() if d.path}
+    moves = {}
+    for kbgen_id in sorted(stale):
+        path = located[kbgen_id].path
+        if path is None or fold_key(stem_of(path)) not in mine:
+            continue
+        parent, stem = Path(path).parent, stem_of(path)
+        name, n = f"{stem} (orphaned)", 1
+        while fold_key(name) in used:
+            n += 1
+            name = f"{stem} (orphaned {n})"
+        used.add(fold_key(name))
+        moves[kbgen_id] = (parent / f"{name}.md").as_posix()
+    return moves
