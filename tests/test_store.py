@@ -1,4 +1,5 @@
-"""The state database's own promises: texts stored as text, and no copy of them left behind."""
+"""The state database's own promises: what it stores comes back as it was, packed, and no copy
+of it is left behind in the caller's strings."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from conftest import SEEDS, run_build, vault_tree
 
 from kbgen.core.errors import KbgenError
 from kbgen.core.model import Contribution
+from kbgen.state import packs
 from kbgen.state.staged import Staged, as_rows
 from kbgen.state.store import NoteRecord, SourceRecord, State, Store
 
@@ -36,12 +38,16 @@ def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Pa
     assert (sys.getsizeof(base), sys.getsizeof(lines)) == (base_size, lines_size)
     db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
     try:
-        assert db.execute("SELECT typeof(text), text FROM texts").fetchall() == [("text", base)]
-        assert db.execute("SELECT typeof(lines), lines FROM contrib").fetchall() == [
-            ("text", lines)
-        ]
+        ((kind, packed),) = db.execute("SELECT typeof(text), text FROM texts").fetchall()
+        assert kind == "blob" and packs.unpack_text(packed) == base
+        assert len(packed) < len(base.encode()) // 4  # compressed
     finally:
         db.close()
+    store = Store(tmp_path)
+    assert store.text("sha-x") == base
+    assert store.lines_of("actor:x") == {"a.md": lines}
+    assert store.contributions_of(["a.md"])["a.md"]["actor:x"].lines == lines
+    store.close()
 
 
 def test_staged_contributions_answer_by_source_and_by_note() -> None:
@@ -84,8 +90,8 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
 def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
     """A cold build's commit copies what it staged into the state inside SQLite (the staging
     file attached), not row by row through Python: 558,000 rows at 10,000 articles took the
-    commit 4.2–6.7 s that way, 1.6–3.0 s attached. What it stores is what was staged, lines as text,
-    and nothing of the sources it replaced."""
+    commit 4.2–6.7 s that way, 1.6–3.0 s attached. What it stores is what was staged, packed by
+    source as it was staged, and nothing of the sources it replaced."""
     store = Store(tmp_path)
     store.commit(
         State(sources={"old.md": SourceRecord("d0", "src-old")}),
@@ -99,7 +105,10 @@ def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
         for source, lines in said.items():
             given = {n: Contribution(n, 2, lines, data) for n in ("issue:y", "actor:x")}
             staged.add(source, as_rows(given), words=f"words of {source}")
-        expected = [(s, n, 2, data, said[s]) for s in sorted(said) for n in ("actor:x", "issue:y")]
+        expected = {
+            s: {n: Contribution(n, 2, said[s], data) for n in ("actor:x", "issue:y")}
+            for s in sorted(said)
+        }
         records = {s: SourceRecord("d", f"src-{s}") for s in ("a.md", "b.md", "c.md")}
         store.commit(State(sources=records), contributions=staged, replace_all=True)
     finally:
@@ -107,11 +116,11 @@ def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
     store.close()
     db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
     try:
-        rows = db.execute(
-            "SELECT source, note, mentions, data, lines FROM contrib ORDER BY source, note"
-        ).fetchall()
-        assert rows == expected and len(rows) == 6
-        assert {t for (t,) in db.execute("SELECT DISTINCT typeof(lines) FROM contrib")} == {"text"}
+        assert db.execute("SELECT source FROM given ORDER BY source").fetchall() == [
+            ("a.md",),
+            ("b.md",),
+            ("c.md",),
+        ]
         assert db.execute("SELECT source, words FROM words ORDER BY source").fetchall() == [
             ("a.md", "words of a.md"),
             ("b.md", "words of b.md"),
@@ -119,9 +128,12 @@ def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
         ]
     finally:
         db.close()
-    assert Store(tmp_path).contributions_of(["b.md"])["b.md"]["actor:x"].lines == (
-        "- “Said” — Путин ↗"
-    )
+    store = Store(tmp_path)
+    assert store.contributions_of(["a.md", "b.md", "c.md", "old.md"]) == {**expected, "old.md": {}}
+    assert store.lines_of("actor:x") == {"b.md": "- “Said” — Путин ↗", "c.md": "x\n\0y"}
+    assert store.feeders("issue:y") == {s: expected[s]["issue:y"] for s in said}
+    assert store.sources_feeding("actor:x") == set(said)
+    store.close()
 
 
 def test_the_staging_file_goes_when_the_build_ends_or_the_next_one_starts(
@@ -236,10 +248,9 @@ def _plans(vault: Path) -> list[str]:
 
 def test_a_notes_lines_are_found_without_visiting_the_rows_that_have_none(tmp_path: Path) -> None:
     """An entity note has a row from each source naming it (5,000 for Russia at 5,000
-    articles), and lines in a few: those few are found by the index, not by reading them all
-    (12 ms → 0.02 ms for an entity with no quotes). A day's lines are found from the sources
-    of that day (not from every source of the month). A state made by an older kbgen gets the
-    indexes."""
+    articles), and lines in a few: those few are found by the primary key, not by reading them
+    all (12 ms → 0.02 ms for an entity with no quotes). A day's lines are found from the sources
+    of that day (not from every source of the month)."""
     store = Store(tmp_path)
     lines = "- “Said” ↗"
     store.commit(
@@ -252,25 +263,9 @@ def test_a_notes_lines_are_found_without_visiting_the_rows_that_have_none(tmp_pa
     assert store.lines_published_on("a@2017-03", "2017-03-02") == {}
     store.close()
     lines_of, on_day = _plans(tmp_path)
-    assert "INDEX contrib_by_note_lines (note=? AND <expr>=?)" in lines_of
+    assert "PRIMARY KEY (note=? AND said=?)" in lines_of
     assert "INDEX sources_by_date (published=?)" in on_day.split(" / ")[0]
-    db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
-    try:
-        with db:  # as kbgen 0.2 left it
-            db.execute("DROP INDEX contrib_by_note_lines")
-            db.execute("DROP INDEX sources_by_date")
-            db.execute("CREATE INDEX contrib_by_note ON contrib (note)")
-    finally:
-        db.close()
-    lines_of, on_day = _plans(tmp_path)  # opened again
-    assert "INDEX contrib_by_note_lines (note=? AND <expr>=?)" in lines_of
-    assert "INDEX sources_by_date (published=?)" in on_day.split(" / ")[0]
-    db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
-    try:
-        indexes = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    finally:
-        db.close()
-    assert "contrib_by_note" not in indexes
+    assert "PRIMARY KEY (note=? AND said=? AND source=?)" in on_day.split(" / ")[1]
 
 
 def test_the_state_does_not_overwrite_what_it_deletes_with_zeros(tmp_path: Path) -> None:
