@@ -18,7 +18,7 @@ from kbgen.core.errors import KbgenError
 from kbgen.core.model import Contribution
 from kbgen.state import packs
 from kbgen.state.staged import Staged, as_rows
-from kbgen.state.store import NoteRecord, SourceRecord, State, Store
+from kbgen.state.store import NoteRecord, Pending, SourceRecord, State, Store
 
 
 def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Path) -> None:
@@ -279,3 +279,180 @@ def test_the_state_does_not_overwrite_what_it_deletes_with_zeros(tmp_path: Path)
     db = store._writable()
     assert db.execute("PRAGMA secure_delete").fetchone() == (2,)  # FAST
     store.close()
+
+
+# The tables of schema 3 (kbgen until 2026-12-07), as its `_SCHEMA` made them and its
+# `_ADDED_COLUMNS` completed them; schema 1 lacked the added columns.
+_SCHEMA_3 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE notes (id TEXT PRIMARY KEY, path TEXT, base TEXT, written TEXT,
+    orphaned INTEGER NOT NULL DEFAULT 0, pinned INTEGER NOT NULL DEFAULT 0,
+    next_path TEXT, next_base TEXT, next_written TEXT);
+CREATE TABLE texts (sha TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE sources (path TEXT PRIMARY KEY, digest TEXT NOT NULL, id TEXT NOT NULL,
+    title TEXT, feeds TEXT NOT NULL);
+CREATE TABLE words (source TEXT PRIMARY KEY, words TEXT NOT NULL);
+CREATE TABLE contrib (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
+    data BLOB NOT NULL, lines TEXT NOT NULL DEFAULT '', PRIMARY KEY (source, note));
+CREATE INDEX contrib_by_note_lines ON contrib (note, lines != '');
+ALTER TABLE notes ADD COLUMN stat TEXT;
+ALTER TABLE notes ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notes ADD COLUMN aliases TEXT;
+ALTER TABLE sources ADD COLUMN published TEXT;
+ALTER TABLE sources ADD COLUMN publisher TEXT;
+ALTER TABLE sources ADD COLUMN stat TEXT;
+CREATE INDEX sources_by_date ON sources (published);
+"""
+_SCHEMA_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE notes (id TEXT PRIMARY KEY, path TEXT, base TEXT, written TEXT,
+    orphaned INTEGER NOT NULL DEFAULT 0, next_path TEXT, next_base TEXT, next_written TEXT);
+CREATE TABLE texts (sha TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE sources (path TEXT PRIMARY KEY, digest TEXT NOT NULL, id TEXT NOT NULL,
+    feeds TEXT NOT NULL);
+CREATE TABLE words (source TEXT PRIMARY KEY, words TEXT NOT NULL);
+CREATE TABLE contrib (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (source, note));
+CREATE INDEX contrib_by_note ON contrib (note);
+"""
+
+
+def _as_older_kbgen_left_it(vault: Path, version: int) -> dict[str, Any]:
+    """The vault's state rewritten as kbgen of schema `version` (3 or 1) stored it, by hand:
+    merge bases as text, contributions a row each; what it holds, read back before."""
+    store = Store(vault)
+    state = store.load()
+    texts = {r.base: store.text(r.base) for r in state.notes.values()}
+    given = store.contributions_of(state.sources)
+    db_path = vault / ".kbgen" / "state.sqlite"
+    db = store._connect()
+    assert db is not None
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    words = db.execute("SELECT source, words FROM words").fetchall()
+    store.close()
+    db_path.unlink()
+    db = sqlite3.connect(db_path)
+    try:
+        db.executescript(_SCHEMA_3 if version == 3 else _SCHEMA_1)
+        with db:
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)", {**meta, "schema": str(version)}.items()
+            )
+            db.executemany("INSERT INTO texts VALUES (?, ?)", texts.items())
+            db.executemany("INSERT INTO words VALUES (?, ?)", words)
+            for i, r in state.notes.items():
+                db.execute(
+                    "INSERT INTO notes (id, path, base, written, orphaned) VALUES (?, ?, ?, ?, ?)",
+                    (i, r.path, r.base, r.written, int(r.orphaned)),
+                )
+            for p, s in state.sources.items():
+                db.execute(
+                    "INSERT INTO sources (path, digest, id, feeds) VALUES (?, ?, ?, '[]')",
+                    (p, s.digest, s.id),
+                )
+            for source, notes in given.items():
+                for c in notes.values():
+                    db.execute(
+                        "INSERT INTO contrib (source, note, mentions, data) VALUES (?, ?, ?, ?)",
+                        (source, c.note, c.mentions, c.data),
+                    )
+                    if version == 3:
+                        db.execute(
+                            "UPDATE contrib SET lines = ? WHERE source = ? AND note = ?",
+                            (c.lines, source, c.note),
+                        )
+            # the journal of a build killed half-way
+            db.execute(
+                "INSERT INTO notes (id, next_path, next_base, next_written)"
+                " VALUES ('actor:killed', 'Actors/K.md', 'b', 'w')"
+            )
+            if version == 3:  # what schema 3 added: the rest of every record
+                for i, r in state.notes.items():
+                    db.execute(
+                        "UPDATE notes SET pinned = ?, stat = ?, edited = ?, aliases = ? WHERE id = ?",
+                        (int(r.pinned), _stat_out(r.stat), int(r.edited), _aliases(r.aliases), i),
+                    )
+                for p, s in state.sources.items():
+                    db.execute(
+                        "UPDATE sources SET title = ?, published = ?, publisher = ?, stat = ?"
+                        " WHERE path = ?",
+                        (s.title, s.published, s.publisher, _stat_out(s.stat), p),
+                    )
+    finally:
+        db.close()
+    return {"state": state, "texts": texts, "given": given, "words": sorted(words)}
+
+
+def _aliases(aliases: tuple[str, ...] | None) -> str | None:
+    import json
+
+    return None if aliases is None else json.dumps(list(aliases))
+
+
+def _stat_out(key: tuple[int, int, int, int] | None) -> bytes | None:
+    from kbgen.state.store import _stat_out as out
+
+    return out(key)
+
+
+@pytest.mark.parametrize("version", [3, 1])
+def test_a_state_an_older_kbgen_left_is_upgraded_keeping_every_record_and_merge_base(
+    seed_sources: Path, tmp_path: Path, version: int
+) -> None:
+    """A vault built by kbgen of schema 3 (or 1) goes on building incrementally: its records,
+    journal, merge bases, contributions and words are rewritten in today's tables, and the
+    user's edits made before the upgrade are merged with the sources' changes after it."""
+    vault = tmp_path / "vault"
+    assert run_build(seed_sources, vault).ok
+    note = next(vault.glob("Sources/*.md"))
+    mine = "My own remark, written before kbgen was upgraded."
+    note.write_text(note.read_text(encoding="utf-8") + f"\n{mine}\n", encoding="utf-8")
+    held = _as_older_kbgen_left_it(vault, version)
+    old_size = (vault / ".kbgen" / "state.sqlite").stat().st_size
+    dry = Store(vault, readonly=True)  # a dry run upgrades a copy, and leaves the file alone
+    assert {i: r.base for i, r in dry.load().notes.items()} == {
+        i: r.base for i, r in held["state"].notes.items()
+    }
+    dry.close()
+    assert (vault / ".kbgen" / "state.sqlite").stat().st_size == old_size
+
+    store = Store(vault)
+    state = store.load()
+    assert state.pending == {"actor:killed": Pending("Actors/K.md", "b", "w")}
+    if version == 3:
+        assert state.notes == held["state"].notes and state.sources == held["state"].sources
+    else:  # what schema 1 did not keep is not made up
+        assert {i: (r.path, r.base, r.written) for i, r in state.notes.items()} == {
+            i: (r.path, r.base, r.written) for i, r in held["state"].notes.items()
+        }
+    assert {b: store.text(b) for b in held["texts"]} == held["texts"]
+    given = held["given"]
+    if version == 1:  # lines came with schema 2
+        given = {
+            s: {n: c.__class__(n, c.mentions, "", c.data) for n, c in g.items()}
+            for s, g in given.items()
+        }
+    assert store.contributions_of(given) == given
+    assert store.meta("schema") == "4"
+    db = store._connect()
+    assert db is not None
+    tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"meta", "notes", "texts", "sources", "given", "contrib", "words"}
+    assert "feeds" not in {row[1] for row in db.execute("PRAGMA table_info(sources)")}
+    assert sorted(db.execute("SELECT source, words FROM words").fetchall()) == held["words"]
+    store.close()
+    assert (vault / ".kbgen" / "state.sqlite").stat().st_size < old_size  # vacuumed
+
+    source = seed_sources / next(
+        p
+        for p, s in held["state"].sources.items()
+        if held["state"].notes[s.id].path == note.relative_to(vault).as_posix()
+    )
+    added = "An opening sentence added at the source after the upgrade."
+    head, sep, rest = source.read_text(encoding="utf-8").partition("\n\n")
+    source.write_text(head + sep + added + "\n\n" + rest, encoding="utf-8")
+    report = run_build(seed_sources, vault)
+    assert report.ok  # schema 1 kept no stat nor title: its sources are read again
+    assert report.parsed == 1 or version == 1
+    merged = note.read_text(encoding="utf-8")
+    assert mine in merged and added in merged
