@@ -3,12 +3,14 @@ by note (`contrib`).
 
 A build reads contributions both ways: by source, to see what a changed source gave before
 (`contributions`), and by note, to render a note again from the lines its sources give it
-(`lines`, `feeders`). The packs serve the first whole; the second reads from each source's
-pack only the note's lines, unpacking it as far as they go (`packs.lines_in`).
+(`lines`, `feeders`). A source's pack serves the first whole; the second reads, of each
+source, the part of its pack that holds the note's lines (`packs.lines_in`).
 """
 
 from __future__ import annotations
 
+import itertools
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -22,9 +24,10 @@ if TYPE_CHECKING:  # a build the snapshot answers never loads the data model
 
 SCANNED_FROM = 256  # sources asked at once from which one scan of the packs beats lookups
 
-# a note's lines, with the pack they are in: `FROM contrib AS f` joined to its pack
+# a note's lines, with the part of the pack they are in (`contrib AS f`)
 _LINES = (
-    "SELECT f.source, f.at, f.size, g.pack FROM contrib AS f JOIN given AS g ON g.source = f.source"
+    "SELECT f.source, f.at, f.size, g.pack FROM contrib AS f"
+    " JOIN given AS g ON g.source = f.source AND g.part = f.part"
 )
 
 
@@ -35,15 +38,21 @@ def contributions(
     wanted = sorted(set(sources))
     if len(wanted) > SCANNED_FROM:  # one scan of the table, by source
         chosen, seen = set(wanted), set()
-        for source, packed in db.execute("SELECT source, pack FROM given ORDER BY source"):
+        rows = db.execute("SELECT source, pack FROM given ORDER BY source, part")
+        for source, parts in itertools.groupby(rows, key=operator.itemgetter(0)):
             if source in chosen:
                 seen.add(source)
-                yield source, packs.unpack(packed)
+                yield source, packs.unpack(p for _, p in parts)
         yield from ((s, {}) for s in wanted if s not in seen)
         return
     for source in wanted:
-        row = db.execute("SELECT pack FROM given WHERE source = ?", (source,)).fetchone()
-        yield source, {} if row is None else packs.unpack(row[0])
+        yield source, _unpacked(db, source)
+
+
+def _unpacked(db: sqlite3.Connection, source: str) -> dict[str, Contribution]:
+    query = "SELECT pack FROM given WHERE source = ? ORDER BY part"
+    parts = [p for (p,) in db.execute(query, (source,))]
+    return packs.unpack(parts) if parts else {}
 
 
 def feeders(db: sqlite3.Connection, note: str) -> dict[str, Contribution]:
@@ -58,17 +67,16 @@ def feeders(db: sqlite3.Connection, note: str) -> dict[str, Contribution]:
     for source, mentions, size, data in rows:
         if size == 0 and data is not None:
             out[source] = Contribution(note, mentions, "", data)
-            continue
-        (packed,) = db.execute("SELECT pack FROM given WHERE source = ?", (source,)).fetchone()
-        out[source] = packs.unpack(packed)[note]
+        else:
+            out[source] = _unpacked(db, source)[note]
     return out
 
 
 def lines(db: sqlite3.Connection, where: str, *args: str) -> dict[str, str]:
     """Per source, the lines of the `contrib` rows `where` picks (f.… its columns)."""
     out = {}
-    for source, at, size, packed in db.execute(f"{_LINES} WHERE {where}", args):
-        out[source] = packs.lines_in(packed, at, size) if size else ""
+    for source, at, size, part in db.execute(f"{_LINES} WHERE {where}", args):
+        out[source] = packs.lines_in(part, at, size) if size else ""
     return out
 
 
@@ -78,37 +86,46 @@ def lines_on(db: sqlite3.Connection, note: str, published: str) -> dict[str, str
     query = (
         "SELECT f.source, f.at, f.size, g.pack FROM sources AS s"
         " CROSS JOIN contrib AS f ON f.note = ? AND f.said = 1 AND f.source = s.path"
-        " JOIN given AS g ON g.source = f.source WHERE s.published = ?"
+        " JOIN given AS g ON g.source = f.source AND g.part = f.part WHERE s.published = ?"
     )
     return {
-        source: packs.lines_in(packed, at, size)
-        for source, at, size, packed in db.execute(query, (note, published))
+        source: packs.lines_in(part, at, size)
+        for source, at, size, part in db.execute(query, (note, published))
     }
 
 
-def notes_of(db: sqlite3.Connection, source: str) -> list[tuple[str, int]]:
-    """The notes a source gives something, each with 1 when it gives lines."""
-    row = db.execute("SELECT pack FROM given WHERE source = ?", (source,)).fetchone()
-    return [] if row is None else packs.notes_in(row[0])
+def notes_of(db: sqlite3.Connection, source: str) -> dict[str, str]:
+    """The notes a source gives something, with the lines it gives each."""
+    return {note: c.lines for note, c in _unpacked(db, source).items()}
 
 
-def drop(db: sqlite3.Connection, sources: Iterable[str]) -> None:
-    """These sources' contributions gone, pack and rows."""
+def drop(db: sqlite3.Connection, sources: list[str]) -> None:
+    """These sources' contributions gone, packs and rows: found through their packs, or for
+    many sources, one scan of `contrib`."""
+    if len(sources) > SCANNED_FROM:
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS dropped (source TEXT PRIMARY KEY)")
+        db.executemany("INSERT OR IGNORE INTO temp.dropped VALUES (?)", [(s,) for s in sources])
+        db.execute("DELETE FROM contrib WHERE source IN (SELECT source FROM temp.dropped)")
+        db.execute("DELETE FROM given WHERE source IN (SELECT source FROM temp.dropped)")
+        db.execute("DELETE FROM temp.dropped")
+        return
     for source in sources:
-        keys = [(note, said, source) for note, said in notes_of(db, source)]
+        keys = [(note, int(bool(said)), source) for note, said in notes_of(db, source).items()]
         db.executemany("DELETE FROM contrib WHERE note = ? AND said = ? AND source = ?", keys)
         db.execute("DELETE FROM given WHERE source = ?", (source,))
 
 
-def put(db: sqlite3.Connection, source: str, packed: bytes, feeds: list[packs.Feed]) -> None:
-    db.execute("INSERT INTO given VALUES (?, ?)", (source, packed))
-    db.executemany(f"INSERT INTO contrib ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", feeds)
+def put(db: sqlite3.Connection, source: str, parts: list[bytes], feeds: list[packs.Feed]) -> None:
+    db.executemany(
+        "INSERT INTO given VALUES (?, ?, ?)", [(source, i, p) for i, p in enumerate(parts)]
+    )
+    db.executemany(f"INSERT INTO contrib ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", feeds)
 
 
 def copy_staged(db: sqlite3.Connection, staged: str) -> None:
-    """Every pack, feed and word of the staging file attached as `staged`, copied inside
+    """Every pack, row and word of the staging file attached as `staged`, copied inside
     SQLite: 558,000 contributions at 10,000 articles took 4.2–6.7 s through Python."""
-    db.execute(f"INSERT INTO given SELECT source, pack FROM {staged}.g ORDER BY source")
+    db.execute(f"INSERT INTO given SELECT source, part, pack FROM {staged}.g ORDER BY source, part")
     db.execute(
         f"INSERT INTO contrib ({FEED_COLUMNS}) SELECT {FEED_COLUMNS} FROM {staged}.f"
         " ORDER BY note, said, source"

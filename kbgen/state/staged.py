@@ -38,13 +38,16 @@ _SCHEMA = """
 CREATE TABLE c (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
                 data BLOB NOT NULL, lines TEXT NOT NULL);
 CREATE TABLE w (source TEXT PRIMARY KEY, words TEXT NOT NULL);
-CREATE TABLE g (source TEXT PRIMARY KEY, pack BLOB NOT NULL);
+CREATE TABLE g (source TEXT NOT NULL, part INTEGER NOT NULL, pack BLOB NOT NULL);
 CREATE TABLE f (note TEXT NOT NULL, said INTEGER NOT NULL, source TEXT NOT NULL,
-                mentions INTEGER NOT NULL, at INTEGER NOT NULL, size INTEGER NOT NULL, data BLOB);
+                mentions INTEGER NOT NULL, part INTEGER NOT NULL, at INTEGER NOT NULL,
+                size INTEGER NOT NULL, data BLOB);
 """
 _INDEXES = """
 CREATE INDEX c_by_source ON c (source, note);
+CREATE INDEX g_by_source ON g (source, part);
 CREATE INDEX c_by_note ON c (note, lines != '', source);
+CREATE INDEX f_by_source ON f (source);
 """
 _CACHE_KIB = 32 * 1024  # SQLite's page cache for the staged rows
 _ROWS_HELD = 5_000  # rows added and held before they are inserted (a few MB)
@@ -69,7 +72,7 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         self._sources: set[str] = set()
         self._rows: list[tuple[str, str, int, bytes, str]] = []  # added, not yet inserted
         self._words: list[tuple[str, str]] = []
-        self._packs: list[tuple[str, bytes]] = []
+        self._packs: list[tuple[str, int, bytes]] = []
         self._feeds: list[packs.Feed] = []
         self._indexed = False
 
@@ -85,8 +88,8 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         self._rows += [(source, *row) for row in rows]
         self._words.append((source, words))
         if rows:
-            packed, feeds = packs.pack(source, rows)
-            self._packs.append((source, packed))
+            parts, feeds = packs.pack(source, rows)
+            self._packs += [(source, i, part) for i, part in enumerate(parts)]
             self._feeds += feeds
         self._sources.add(source)
         if len(self._rows) >= _ROWS_HELD:
@@ -99,9 +102,9 @@ class Staged(Mapping[str, dict[str, Contribution]]):
             with _reported(), self._db:
                 self._db.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?)", self._rows)
                 self._db.executemany("INSERT OR REPLACE INTO w VALUES (?, ?)", self._words)
-                self._db.executemany("INSERT INTO g VALUES (?, ?)", self._packs)
+                self._db.executemany("INSERT INTO g VALUES (?, ?, ?)", self._packs)
                 self._db.executemany(
-                    f"INSERT INTO f ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", self._feeds
+                    f"INSERT INTO f ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._feeds
                 )
             self._rows, self._words, self._packs, self._feeds = [], [], [], []
 
@@ -150,14 +153,13 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         )
         return {n: Contribution(n, m, lines, data) for n, m, data, lines in rows}
 
-    def packed(self, source: str) -> tuple[bytes, list[packs.Feed]]:
-        """A staged source's pack and `contrib` rows (as `packs.pack` made them), which gives
-        something."""
-        rows = self._query(
-            "SELECT note, mentions, data, lines FROM c WHERE source = ? ORDER BY note", source
-        )
-        (packed,) = self._query("SELECT pack FROM g WHERE source = ?", source)[0]
-        return packed, packs.feeds_of(source, rows)
+    def packed(self, source: str) -> tuple[list[bytes], list[packs.Feed]]:
+        """A staged source's pack (its parts) and `contrib` rows, as `packs.pack` made them."""
+        parts = [
+            p for (p,) in self._query("SELECT pack FROM g WHERE source = ? ORDER BY part", source)
+        ]
+        rows = self._query(f"SELECT {FEED_COLUMNS} FROM f WHERE source = ?", source)
+        return parts, [packs.Feed(*row) for row in rows]
 
     def words(self) -> Iterator[tuple[str, str]]:
         """(source, words) for every staged source, by source: for the state to keep."""
@@ -209,7 +211,7 @@ class Replacing(Mapping[str, Mapping[str, Contribution] | None]):
             raise KeyError(source)
         return self._staged[source]
 
-    def packed(self, source: str) -> tuple[bytes, list[packs.Feed]]:
+    def packed(self, source: str) -> tuple[list[bytes], list[packs.Feed]]:
         """A changed source's pack and rows, as staged."""
         return self._staged.packed(source)
 

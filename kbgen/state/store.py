@@ -301,7 +301,7 @@ class Store:
         if not self._lines:
             return
         for source in sorted(sources):  # each fetched in turn: `sources` may be read lazily
-            before = [n for n, said in given.notes_of(db, source) if said]
+            before = [n for n, said in given.notes_of(db, source).items() if said]
             now = {n: c.lines for n, c in (sources[source] or {}).items()}
             self._lines.update(source, before, now)
 
