@@ -456,3 +456,21 @@ def test_a_state_an_older_kbgen_left_is_upgraded_keeping_every_record_and_merge_
     assert report.parsed == 1 or version == 1
     merged = note.read_text(encoding="utf-8")
     assert mine in merged and added in merged
+
+
+def test_a_state_a_newer_kbgen_wrote_is_neither_read_nor_changed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.commit(State(sources={"a.md": SourceRecord("d", "src-a")}))
+    store.close()
+    path = tmp_path / ".kbgen" / "state.sqlite"
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
+        db.execute("DROP TABLE given")  # whatever schema 5 may be
+        db.execute("ALTER TABLE contrib RENAME COLUMN said TO lines")
+    db.close()
+    before = path.read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(KbgenError, match="newer kbgen"):
+            Store(tmp_path, readonly=readonly).load()
+    assert path.read_bytes() == before

@@ -98,14 +98,16 @@ def connect(path: Path, readonly: bool) -> sqlite3.Connection | None:
     """The state database at `path`, its tables made or upgraded; None for a dry run's when
     there is none. Raises sqlite3.Error for a file that is no state kbgen can read."""
     db = _open_readonly(path) if readonly else _open(path)
-    if db is not None:
-        _check_version(db, readonly)
+    if db is not None and not readonly:
+        with db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(VERSION),))
     return db
 
 
 def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path)
+    _check_version(db)  # before anything is made or upgraded
     db.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new file's, and an upgraded one's (VACUUM)
     # not the SECURE_DELETE some SQLite builds default to (this machine's Python's):
     # zeroing every page a delete frees took a full rebuild 3 s at 10,000 articles
@@ -121,6 +123,7 @@ def _open_readonly(path: Path) -> sqlite3.Connection | None:
     if not path.exists():
         return None
     db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    _check_version(db)
     if _has_table(db, "given"):
         return db
     copy = sqlite3.connect(":memory:")
@@ -130,13 +133,12 @@ def _open_readonly(path: Path) -> sqlite3.Connection | None:
     return copy
 
 
-def _check_version(db: sqlite3.Connection, readonly: bool) -> None:
+def _check_version(db: sqlite3.Connection) -> None:
+    """A state a newer kbgen wrote is neither read nor upgraded (downgraded)."""
+    if not _has_table(db, "meta"):
+        return
     row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is None:
-        if not readonly:
-            with db:
-                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(VERSION),))
-    elif int(row[0]) > VERSION:
+    if row is not None and int(row[0]) > VERSION:
         raise sqlite3.DatabaseError(f"written by a newer kbgen (schema {row[0]}); upgrade kbgen")
 
 
