@@ -25,6 +25,12 @@ The steps:
 - new entry   an entry added whose alias ("Harvard professor") about one article in
             ten holds, then dropped, then added again (one `kbgen build` each)
 - peer      spaCy PhraseMatcher over the same catalog, one linked file per article
+            (`--no-peer` leaves it out: at 10,000 it takes minutes, and needs spaCy)
+
+After the cold build, and again once every step has run, the size of the vault's `.kbgen/`
+folder (and of its state.sqlite alone) is set against the notes it describes (every `*.md`
+and `Map.canvas` of the vault): the state holds a merge base for every note, and what each
+source gives the notes made of many, and is to take no more room than the notes themselves.
 
 Timed steps run `--repeat` times (default 3) and report the median; from
 N = 5,000 on, the slow steps (cold, catalog, peer) run once. The figures,
@@ -78,6 +84,36 @@ actors:
 """
 NEW_ALIAS = "Russian President"
 TRASH = ".trash"  # under --out: every step's old output, deleted once the bench is over
+
+
+@dataclass
+class Sizes:
+    """Bytes on disk: the `.kbgen/` folder, its state.sqlite, and the notes."""
+
+    kbgen: int
+    state: int
+    notes: int
+
+    @classmethod
+    def of(cls, vault: Path) -> Sizes:
+        kept = vault / ".kbgen"
+        state = kept / "state.sqlite"
+        notes = sum(
+            p.stat().st_size
+            for p in vault.rglob("*")
+            if (p.suffix == ".md" or p.name == "Map.canvas")
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(vault).parts)
+        )
+        folder = sum(p.stat().st_size for p in kept.rglob("*") if p.is_file())
+        return cls(folder, state.stat().st_size if state.exists() else 0, notes)
+
+    def row(self, n: int, when: str) -> str:
+        mb = 1e6
+        return (
+            f"| {n:,} | {when} | {self.kbgen / mb:.1f} | {self.state / mb:.1f} "
+            f"| {self.notes / mb:.1f} | {self.kbgen / self.notes:.2f} × notes (target ≤ 1) |"
+        )
 
 
 @dataclass
@@ -164,8 +200,15 @@ def _toggle_entry(extra: Path, i: int) -> None:
 
 
 def bench_size(
-    n: int, out: Path, times: int, write: Callable[[Path, int], None]
+    n: int,
+    out: Path,
+    times: int,
+    write: Callable[[Path, int], None],
+    sizes: dict[str, Sizes],
+    peer: bool = True,
 ) -> dict[str, Figure]:
+    """The timed steps at one size; `sizes` gets the state's and the notes' after the cold
+    build and after the last step."""
     work, trash = out / str(n), out / TRASH
     sources, vault, copy, peer_out = (work / d for d in ("sources", "vault", "copy", "peer"))
     extra = work / "extra.yaml"
@@ -180,19 +223,28 @@ def bench_size(
         "floor", times, lambda i: _aside(copy, trash), [PY, BENCH / "floor.py", sources, copy]
     )
     figures["cold"] = repeat("cold", slow, lambda i: _aside(vault, trash), build)
+    sizes["after cold"] = Sizes.of(vault)
     # the peer next, before kbgen's catalog steps replace (and so free) thousands of notes
-    peer = repeat(
-        "peer",
-        slow,
-        lambda i: _aside(peer_out, trash),
-        [PY, BENCH / "peer.py", sources, peer_out, SHIPPED, extra],
+    matched = (
+        repeat(
+            "peer",
+            slow,
+            lambda i: _aside(peer_out, trash),
+            [PY, BENCH / "peer.py", sources, peer_out, SHIPPED, extra],
+        )
+        if peer
+        else None
     )
     figures["no-op"] = repeat("no-op", times, lambda i: None, build)
     target = sorted(sources.iterdir())[n // 2]
     figures["one-change"] = repeat("one-change", times, lambda i: _edit(target, i), build)
     figures["catalog"] = repeat("catalog", slow, lambda i: _add_alias(extra, i), build)
     figures["new entry"] = repeat("new entry", slow, lambda i: _toggle_entry(extra, i), build)
-    figures["peer"] = peer
+    sizes["after every step"] = Sizes.of(vault)
+    for when, size in sizes.items():
+        print(f"  {when:<16} .kbgen/ {size.kbgen / 1e6:.1f} MB, notes {size.notes / 1e6:.1f} MB")
+    if matched is not None:
+        figures["peer"] = matched
     return figures
 
 
@@ -246,14 +298,25 @@ def table(results: dict[int, dict[str, Figure]]) -> str:
             "cold": f"{figs['cold'].seconds / floor:.2f} × floor (target ≤ 5)",
             "no-op": f"{figs['no-op'].seconds / floor:.2f} × floor (target ≤ 0.5)",
             "one-change": "target < 0.5 s",
-            "peer": f"kbgen cold is {figs['peer'].seconds / figs['cold'].seconds:.1f} × faster "
-            "(target ≥ 10)",
         }
+        if "peer" in figs:
+            ratio = figs["peer"].seconds / figs["cold"].seconds
+            ratios["peer"] = f"kbgen cold is {ratio:.1f} × faster (target ≥ 10)"
+
         for name, fig in figs.items():
             ratio = ratios.get(name, "")
             if len(fig.runs) > 1:
                 ratio += f" (runs: {', '.join(f'{r.seconds:.3f}' for r in fig.runs)})"
             rows.append(f"| {n:,} | {name} | {fig.seconds:.3f} | {fig.peak_mb:.0f} | {ratio} |")
+    return "\n".join(rows)
+
+
+def size_table(sizes: dict[int, dict[str, Sizes]]) -> str:
+    rows = [
+        "| N | when | .kbgen/ MB | state.sqlite MB | notes MB | ratio |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
+    rows += [size.row(n, when) for n, by_when in sizes.items() for when, size in by_when.items()]
     return "\n".join(rows)
 
 
@@ -265,14 +328,20 @@ def main() -> int:
     parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
     parser.add_argument("--corpus", choices=("synthetic", "bbc"), default="synthetic")
     parser.add_argument("--bbc", type=Path, default=ROOT.parent / "shared" / "corpora" / "bbc")
+    parser.add_argument("--no-peer", action="store_true", help="leave out the spaCy peer step")
     args = parser.parse_args()
     compileall.compile_dir(ROOT / "kbgen", quiet=1)
     write = write_corpus if args.corpus == "synthetic" else bbc_corpus(args.bbc)
-    results = {n: bench_size(n, args.out, args.repeat, write) for n in args.sizes}
+    sizes: dict[int, dict[str, Sizes]] = {n: {} for n in args.sizes}
+    results = {
+        n: bench_size(n, args.out, args.repeat, write, sizes[n], peer=not args.no_peer)
+        for n in args.sizes
+    }
     help_run = repeat("kbgen --help", args.repeat, lambda i: None, [*KBGEN, "--help"])
     report = (
         f"\n### {dt.date.today().isoformat()} — {args.corpus} corpus — {machine()}\n\n"
         f"{table(results)}\n\n"
+        f"The state against the notes it describes:\n\n{size_table(sizes)}\n\n"
         f"`kbgen --help` start-up: {help_run.seconds:.3f} s, {help_run.peak_mb:.0f} MB.\n"
     )
     record(report, not args.no_record, "bench")

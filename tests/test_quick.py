@@ -32,8 +32,9 @@ SETTLE = 0.12  # beyond the racy window: stats taken after it are trusted (kbgen
 _TABLES = {
     "notes": "id, path, base, written, orphaned, pinned, next_path, next_base, next_written,"
     " edited, aliases",
-    "sources": "path, digest, id, title, feeds, published, publisher",
-    "contrib": "source, note, mentions, data, lines",
+    "sources": "path, digest, id, title, published, publisher",
+    "given": "source, pack",
+    "contrib": "note, said, source, mentions, at, size, data",
     "words": "source, words",
     "texts": "sha, text",
     "meta": "key, value",

@@ -1,4 +1,5 @@
-"""The state database's own promises: texts stored as text, and no copy of them left behind."""
+"""The state database's own promises: what it stores comes back as it was, packed, and no copy
+of it is left behind in the caller's strings."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from conftest import SEEDS, run_build, vault_tree
 
 from kbgen.core.errors import KbgenError
 from kbgen.core.model import Contribution
+from kbgen.state import packs
 from kbgen.state.staged import Staged, as_rows
-from kbgen.state.store import NoteRecord, SourceRecord, State, Store
+from kbgen.state.store import NoteRecord, Pending, SourceRecord, State, Store
 
 
 def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Path) -> None:
@@ -36,12 +38,16 @@ def test_storing_texts_leaves_no_second_copy_in_the_callers_strings(tmp_path: Pa
     assert (sys.getsizeof(base), sys.getsizeof(lines)) == (base_size, lines_size)
     db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
     try:
-        assert db.execute("SELECT typeof(text), text FROM texts").fetchall() == [("text", base)]
-        assert db.execute("SELECT typeof(lines), lines FROM contrib").fetchall() == [
-            ("text", lines)
-        ]
+        ((kind, packed),) = db.execute("SELECT typeof(text), text FROM texts").fetchall()
+        assert kind == "blob" and packs.unpack_text(packed) == base
+        assert len(packed) < len(base.encode()) // 4  # compressed
     finally:
         db.close()
+    store = Store(tmp_path)
+    assert store.text("sha-x") == base
+    assert store.lines_of("actor:x") == {"a.md": lines}
+    assert store.contributions_of(["a.md"])["a.md"]["actor:x"].lines == lines
+    store.close()
 
 
 def test_staged_contributions_answer_by_source_and_by_note() -> None:
@@ -84,8 +90,8 @@ def test_staged_contributions_answer_by_source_and_by_note() -> None:
 def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
     """A cold build's commit copies what it staged into the state inside SQLite (the staging
     file attached), not row by row through Python: 558,000 rows at 10,000 articles took the
-    commit 4.2–6.7 s that way, 1.6–3.0 s attached. What it stores is what was staged, lines as text,
-    and nothing of the sources it replaced."""
+    commit 4.2–6.7 s that way, 1.6–3.0 s attached. What it stores is what was staged, packed by
+    source as it was staged, and nothing of the sources it replaced."""
     store = Store(tmp_path)
     store.commit(
         State(sources={"old.md": SourceRecord("d0", "src-old")}),
@@ -99,7 +105,10 @@ def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
         for source, lines in said.items():
             given = {n: Contribution(n, 2, lines, data) for n in ("issue:y", "actor:x")}
             staged.add(source, as_rows(given), words=f"words of {source}")
-        expected = [(s, n, 2, data, said[s]) for s in sorted(said) for n in ("actor:x", "issue:y")]
+        expected = {
+            s: {n: Contribution(n, 2, said[s], data) for n in ("actor:x", "issue:y")}
+            for s in sorted(said)
+        }
         records = {s: SourceRecord("d", f"src-{s}") for s in ("a.md", "b.md", "c.md")}
         store.commit(State(sources=records), contributions=staged, replace_all=True)
     finally:
@@ -107,11 +116,11 @@ def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
     store.close()
     db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
     try:
-        rows = db.execute(
-            "SELECT source, note, mentions, data, lines FROM contrib ORDER BY source, note"
-        ).fetchall()
-        assert rows == expected and len(rows) == 6
-        assert {t for (t,) in db.execute("SELECT DISTINCT typeof(lines) FROM contrib")} == {"text"}
+        assert db.execute("SELECT source FROM given ORDER BY source").fetchall() == [
+            ("a.md",),
+            ("b.md",),
+            ("c.md",),
+        ]
         assert db.execute("SELECT source, words FROM words ORDER BY source").fetchall() == [
             ("a.md", "words of a.md"),
             ("b.md", "words of b.md"),
@@ -119,9 +128,12 @@ def test_a_full_commit_copies_every_staged_row_and_word(tmp_path: Path) -> None:
         ]
     finally:
         db.close()
-    assert Store(tmp_path).contributions_of(["b.md"])["b.md"]["actor:x"].lines == (
-        "- “Said” — Путин ↗"
-    )
+    store = Store(tmp_path)
+    assert store.contributions_of(["a.md", "b.md", "c.md", "old.md"]) == {**expected, "old.md": {}}
+    assert store.lines_of("actor:x") == {"b.md": "- “Said” — Путин ↗", "c.md": "x\n\0y"}
+    assert store.feeders("issue:y") == {s: expected[s]["issue:y"] for s in said}
+    assert store.sources_feeding("actor:x") == set(said)
+    store.close()
 
 
 def test_the_staging_file_goes_when_the_build_ends_or_the_next_one_starts(
@@ -236,10 +248,9 @@ def _plans(vault: Path) -> list[str]:
 
 def test_a_notes_lines_are_found_without_visiting_the_rows_that_have_none(tmp_path: Path) -> None:
     """An entity note has a row from each source naming it (5,000 for Russia at 5,000
-    articles), and lines in a few: those few are found by the index, not by reading them all
-    (12 ms → 0.02 ms for an entity with no quotes). A day's lines are found from the sources
-    of that day (not from every source of the month). A state made by an older kbgen gets the
-    indexes."""
+    articles), and lines in a few: those few are found by the primary key, not by reading them
+    all (12 ms → 0.02 ms for an entity with no quotes). A day's lines are found from the sources
+    of that day (not from every source of the month)."""
     store = Store(tmp_path)
     lines = "- “Said” ↗"
     store.commit(
@@ -252,25 +263,9 @@ def test_a_notes_lines_are_found_without_visiting_the_rows_that_have_none(tmp_pa
     assert store.lines_published_on("a@2017-03", "2017-03-02") == {}
     store.close()
     lines_of, on_day = _plans(tmp_path)
-    assert "INDEX contrib_by_note_lines (note=? AND <expr>=?)" in lines_of
+    assert "PRIMARY KEY (note=? AND said=?)" in lines_of
     assert "INDEX sources_by_date (published=?)" in on_day.split(" / ")[0]
-    db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
-    try:
-        with db:  # as kbgen 0.2 left it
-            db.execute("DROP INDEX contrib_by_note_lines")
-            db.execute("DROP INDEX sources_by_date")
-            db.execute("CREATE INDEX contrib_by_note ON contrib (note)")
-    finally:
-        db.close()
-    lines_of, on_day = _plans(tmp_path)  # opened again
-    assert "INDEX contrib_by_note_lines (note=? AND <expr>=?)" in lines_of
-    assert "INDEX sources_by_date (published=?)" in on_day.split(" / ")[0]
-    db = sqlite3.connect(tmp_path / ".kbgen" / "state.sqlite")
-    try:
-        indexes = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    finally:
-        db.close()
-    assert "contrib_by_note" not in indexes
+    assert "PRIMARY KEY (note=? AND said=? AND source=?)" in on_day.split(" / ")[1]
 
 
 def test_the_state_does_not_overwrite_what_it_deletes_with_zeros(tmp_path: Path) -> None:
@@ -284,3 +279,198 @@ def test_the_state_does_not_overwrite_what_it_deletes_with_zeros(tmp_path: Path)
     db = store._writable()
     assert db.execute("PRAGMA secure_delete").fetchone() == (2,)  # FAST
     store.close()
+
+
+# The tables of schema 3 (kbgen until 2026-12-07), as its `_SCHEMA` made them and its
+# `_ADDED_COLUMNS` completed them; schema 1 lacked the added columns.
+_SCHEMA_3 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE notes (id TEXT PRIMARY KEY, path TEXT, base TEXT, written TEXT,
+    orphaned INTEGER NOT NULL DEFAULT 0, pinned INTEGER NOT NULL DEFAULT 0,
+    next_path TEXT, next_base TEXT, next_written TEXT);
+CREATE TABLE texts (sha TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE sources (path TEXT PRIMARY KEY, digest TEXT NOT NULL, id TEXT NOT NULL,
+    title TEXT, feeds TEXT NOT NULL);
+CREATE TABLE words (source TEXT PRIMARY KEY, words TEXT NOT NULL);
+CREATE TABLE contrib (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
+    data BLOB NOT NULL, lines TEXT NOT NULL DEFAULT '', PRIMARY KEY (source, note));
+CREATE INDEX contrib_by_note_lines ON contrib (note, lines != '');
+ALTER TABLE notes ADD COLUMN stat TEXT;
+ALTER TABLE notes ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notes ADD COLUMN aliases TEXT;
+ALTER TABLE sources ADD COLUMN published TEXT;
+ALTER TABLE sources ADD COLUMN publisher TEXT;
+ALTER TABLE sources ADD COLUMN stat TEXT;
+CREATE INDEX sources_by_date ON sources (published);
+"""
+_SCHEMA_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE notes (id TEXT PRIMARY KEY, path TEXT, base TEXT, written TEXT,
+    orphaned INTEGER NOT NULL DEFAULT 0, next_path TEXT, next_base TEXT, next_written TEXT);
+CREATE TABLE texts (sha TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE sources (path TEXT PRIMARY KEY, digest TEXT NOT NULL, id TEXT NOT NULL,
+    feeds TEXT NOT NULL);
+CREATE TABLE words (source TEXT PRIMARY KEY, words TEXT NOT NULL);
+CREATE TABLE contrib (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (source, note));
+CREATE INDEX contrib_by_note ON contrib (note);
+"""
+
+
+def _as_older_kbgen_left_it(vault: Path, version: int) -> dict[str, Any]:
+    """The vault's state rewritten as kbgen of schema `version` (3 or 1) stored it, by hand:
+    merge bases as text, contributions a row each; what it holds, read back before."""
+    store = Store(vault)
+    state = store.load()
+    texts = {r.base: store.text(r.base) for r in state.notes.values()}
+    given = store.contributions_of(state.sources)
+    db_path = vault / ".kbgen" / "state.sqlite"
+    db = store._connect()
+    assert db is not None
+    meta = dict(db.execute("SELECT key, value FROM meta"))
+    words = db.execute("SELECT source, words FROM words").fetchall()
+    store.close()
+    db_path.unlink()
+    db = sqlite3.connect(db_path)
+    try:
+        db.executescript(_SCHEMA_3 if version == 3 else _SCHEMA_1)
+        with db:
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)", {**meta, "schema": str(version)}.items()
+            )
+            db.executemany("INSERT INTO texts VALUES (?, ?)", texts.items())
+            db.executemany("INSERT INTO words VALUES (?, ?)", words)
+            for i, r in state.notes.items():
+                db.execute(
+                    "INSERT INTO notes (id, path, base, written, orphaned) VALUES (?, ?, ?, ?, ?)",
+                    (i, r.path, r.base, r.written, int(r.orphaned)),
+                )
+            for p, s in state.sources.items():
+                db.execute(
+                    "INSERT INTO sources (path, digest, id, feeds) VALUES (?, ?, ?, '[]')",
+                    (p, s.digest, s.id),
+                )
+            for source, notes in given.items():
+                for c in notes.values():
+                    db.execute(
+                        "INSERT INTO contrib (source, note, mentions, data) VALUES (?, ?, ?, ?)",
+                        (source, c.note, c.mentions, c.data),
+                    )
+                    if version == 3:
+                        db.execute(
+                            "UPDATE contrib SET lines = ? WHERE source = ? AND note = ?",
+                            (c.lines, source, c.note),
+                        )
+            # the journal of a build killed half-way
+            db.execute(
+                "INSERT INTO notes (id, next_path, next_base, next_written)"
+                " VALUES ('actor:killed', 'Actors/K.md', 'b', 'w')"
+            )
+            if version == 3:  # what schema 3 added: the rest of every record
+                for i, r in state.notes.items():
+                    db.execute(
+                        "UPDATE notes SET pinned = ?, stat = ?, edited = ?, aliases = ? WHERE id = ?",
+                        (int(r.pinned), _stat_out(r.stat), int(r.edited), _aliases(r.aliases), i),
+                    )
+                for p, s in state.sources.items():
+                    db.execute(
+                        "UPDATE sources SET title = ?, published = ?, publisher = ?, stat = ?"
+                        " WHERE path = ?",
+                        (s.title, s.published, s.publisher, _stat_out(s.stat), p),
+                    )
+    finally:
+        db.close()
+    return {"state": state, "texts": texts, "given": given, "words": sorted(words)}
+
+
+def _aliases(aliases: tuple[str, ...] | None) -> str | None:
+    import json
+
+    return None if aliases is None else json.dumps(list(aliases))
+
+
+def _stat_out(key: tuple[int, int, int, int] | None) -> bytes | None:
+    from kbgen.state.store import _stat_out as out
+
+    return out(key)
+
+
+@pytest.mark.parametrize("version", [3, 1])
+def test_a_state_an_older_kbgen_left_is_upgraded_keeping_every_record_and_merge_base(
+    seed_sources: Path, tmp_path: Path, version: int
+) -> None:
+    """A vault built by kbgen of schema 3 (or 1) goes on building incrementally: its records,
+    journal, merge bases, contributions and words are rewritten in today's tables, and the
+    user's edits made before the upgrade are merged with the sources' changes after it."""
+    vault = tmp_path / "vault"
+    assert run_build(seed_sources, vault).ok
+    note = next(vault.glob("Sources/*.md"))
+    mine = "My own remark, written before kbgen was upgraded."
+    note.write_text(note.read_text(encoding="utf-8") + f"\n{mine}\n", encoding="utf-8")
+    held = _as_older_kbgen_left_it(vault, version)
+    old_size = (vault / ".kbgen" / "state.sqlite").stat().st_size
+    dry = Store(vault, readonly=True)  # a dry run upgrades a copy, and leaves the file alone
+    assert {i: r.base for i, r in dry.load().notes.items()} == {
+        i: r.base for i, r in held["state"].notes.items()
+    }
+    dry.close()
+    assert (vault / ".kbgen" / "state.sqlite").stat().st_size == old_size
+
+    store = Store(vault)
+    state = store.load()
+    assert state.pending == {"actor:killed": Pending("Actors/K.md", "b", "w")}
+    if version == 3:
+        assert state.notes == held["state"].notes and state.sources == held["state"].sources
+    else:  # what schema 1 did not keep is not made up
+        assert {i: (r.path, r.base, r.written) for i, r in state.notes.items()} == {
+            i: (r.path, r.base, r.written) for i, r in held["state"].notes.items()
+        }
+    assert {b: store.text(b) for b in held["texts"]} == held["texts"]
+    given = held["given"]
+    if version == 1:  # lines came with schema 2
+        given = {
+            s: {n: c.__class__(n, c.mentions, "", c.data) for n, c in g.items()}
+            for s, g in given.items()
+        }
+    assert store.contributions_of(given) == given
+    assert store.meta("schema") == "4"
+    db = store._connect()
+    assert db is not None
+    tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"meta", "notes", "texts", "sources", "given", "contrib", "words"}
+    assert "feeds" not in {row[1] for row in db.execute("PRAGMA table_info(sources)")}
+    assert sorted(db.execute("SELECT source, words FROM words").fetchall()) == held["words"]
+    store.close()
+    assert (vault / ".kbgen" / "state.sqlite").stat().st_size < old_size  # vacuumed
+
+    source = seed_sources / next(
+        p
+        for p, s in held["state"].sources.items()
+        if held["state"].notes[s.id].path == note.relative_to(vault).as_posix()
+    )
+    added = "An opening sentence added at the source after the upgrade."
+    head, sep, rest = source.read_text(encoding="utf-8").partition("\n\n")
+    source.write_text(head + sep + added + "\n\n" + rest, encoding="utf-8")
+    report = run_build(seed_sources, vault)
+    assert report.ok  # schema 1 kept no stat nor title: its sources are read again
+    assert report.parsed == 1 or version == 1
+    merged = note.read_text(encoding="utf-8")
+    assert mine in merged and added in merged
+
+
+def test_a_state_a_newer_kbgen_wrote_is_neither_read_nor_changed(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.commit(State(sources={"a.md": SourceRecord("d", "src-a")}))
+    store.close()
+    path = tmp_path / ".kbgen" / "state.sqlite"
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE meta SET value = '5' WHERE key = 'schema'")
+        db.execute("DROP TABLE given")  # whatever schema 5 may be
+        db.execute("ALTER TABLE contrib RENAME COLUMN said TO lines")
+    db.close()
+    before = path.read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(KbgenError, match="newer kbgen"):
+            Store(tmp_path, readonly=readonly).load()
+    assert path.read_bytes() == before

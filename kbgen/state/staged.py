@@ -7,6 +7,9 @@ each source arrives from the workers, they cost the build a few megabytes
 of SQLite's cache; the reduced notes read theirs by note, the commit by
 source, both through an index.
 
+Each source's contributions are also packed as they arrive (`packs.pack`), while the workers
+parse the next sources: a state keeps them packed, and the commit copies the packs.
+
 The staging file is a named one in SQLite's temporary folder, so that a
 cold build's commit can attach it to the state and copy every row inside
 SQLite (`Store.commit`). SQLite deletes its own temporary files even when
@@ -28,21 +31,29 @@ from typing import Any
 
 from kbgen.core.errors import KbgenError
 from kbgen.core.model import Contribution
+from kbgen.state import packs
+from kbgen.state.schema import FEED_COLUMNS
 
 _SCHEMA = """
 CREATE TABLE c (source TEXT NOT NULL, note TEXT NOT NULL, mentions INTEGER NOT NULL,
                 data BLOB NOT NULL, lines TEXT NOT NULL);
 CREATE TABLE w (source TEXT PRIMARY KEY, words TEXT NOT NULL);
+CREATE TABLE g (source TEXT NOT NULL, part INTEGER NOT NULL, pack BLOB NOT NULL);
+CREATE TABLE f (note TEXT NOT NULL, said INTEGER NOT NULL, source TEXT NOT NULL,
+                mentions INTEGER NOT NULL, part INTEGER NOT NULL, at INTEGER NOT NULL,
+                size INTEGER NOT NULL, data BLOB);
 """
 _INDEXES = """
 CREATE INDEX c_by_source ON c (source, note);
+CREATE INDEX g_by_source ON g (source, part);
 CREATE INDEX c_by_note ON c (note, lines != '', source);
+CREATE INDEX f_by_source ON f (source);
 """
 _CACHE_KIB = 32 * 1024  # SQLite's page cache for the staged rows
 _ROWS_HELD = 5_000  # rows added and held before they are inserted (a few MB)
 
 
-Row = tuple[str, int, bytes, str]  # a contribution: note, mentions, data, lines
+Row = packs.Row  # a contribution: note, mentions, data, lines
 
 
 def as_rows(given: Mapping[str, Contribution]) -> list[Row]:
@@ -61,6 +72,8 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         self._sources: set[str] = set()
         self._rows: list[tuple[str, str, int, bytes, str]] = []  # added, not yet inserted
         self._words: list[tuple[str, str]] = []
+        self._packs: list[tuple[str, int, bytes]] = []
+        self._feeds: list[packs.Feed] = []
         self._indexed = False
 
     def add(self, source: str, given: Iterable[Row], words: str = "") -> None:
@@ -69,9 +82,15 @@ class Staged(Mapping[str, dict[str, Contribution]]):
         if source in self._sources:
             self._flush()
             with _reported(), self._db:
-                self._db.execute("DELETE FROM c WHERE source = ?", (source,))
-        self._rows += [(source, *row) for row in given]
+                for table in ("c", "g", "f"):
+                    self._db.execute(f"DELETE FROM {table} WHERE source = ?", (source,))
+        rows = list(given)
+        self._rows += [(source, *row) for row in rows]
         self._words.append((source, words))
+        if rows:
+            parts, feeds = packs.pack(source, rows)
+            self._packs += [(source, i, part) for i, part in enumerate(parts)]
+            self._feeds += feeds
         self._sources.add(source)
         if len(self._rows) >= _ROWS_HELD:
             self._flush()
@@ -79,11 +98,15 @@ class Staged(Mapping[str, dict[str, Contribution]]):
     def _flush(self) -> None:
         """Rows are inserted a few thousand at a time: one transaction per source cost a cold
         build's main process 1 ms a source, taken from the workers it shares the cores with."""
-        if self._rows or self._words:
+        if self._rows or self._words or self._packs:
             with _reported(), self._db:
                 self._db.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?)", self._rows)
                 self._db.executemany("INSERT OR REPLACE INTO w VALUES (?, ?)", self._words)
-            self._rows, self._words = [], []
+                self._db.executemany("INSERT INTO g VALUES (?, ?, ?)", self._packs)
+                self._db.executemany(
+                    f"INSERT INTO f ({FEED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._feeds
+                )
+            self._rows, self._words, self._packs, self._feeds = [], [], [], []
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path)
@@ -129,6 +152,14 @@ class Staged(Mapping[str, dict[str, Contribution]]):
             "SELECT note, mentions, data, lines FROM c WHERE source = ? ORDER BY note", source
         )
         return {n: Contribution(n, m, lines, data) for n, m, data, lines in rows}
+
+    def packed(self, source: str) -> tuple[list[bytes], list[packs.Feed]]:
+        """A staged source's pack (its parts) and `contrib` rows, as `packs.pack` made them."""
+        parts = [
+            p for (p,) in self._query("SELECT pack FROM g WHERE source = ? ORDER BY part", source)
+        ]
+        rows = self._query(f"SELECT {FEED_COLUMNS} FROM f WHERE source = ?", source)
+        return parts, [packs.Feed(*row) for row in rows]
 
     def words(self) -> Iterator[tuple[str, str]]:
         """(source, words) for every staged source, by source: for the state to keep."""
@@ -179,6 +210,10 @@ class Replacing(Mapping[str, Mapping[str, Contribution] | None]):
         if source not in self._paths:
             raise KeyError(source)
         return self._staged[source]
+
+    def packed(self, source: str) -> tuple[list[bytes], list[packs.Feed]]:
+        """A changed source's pack and rows, as staged."""
+        return self._staged.packed(source)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)
