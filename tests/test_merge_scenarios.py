@@ -658,3 +658,35 @@ def test_a_change_made_while_the_state_was_missing_arrives_at_the_next_build(
     assert NOTE not in paths(report, "conflict") and "[!caution]" not in note
     assert note.count("denied any") == 1, note
     assert_settled(sources, vault)
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL between a build's writes and its commit."""
+
+
+def test_a_note_written_by_a_killed_build_then_edited_merges_without_conflict(
+    sources: Path, vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kbgen wrote the note, was killed before its commit, then the user edited the note: the
+    write the journal names is the note's merge base, so kbgen's own write is not taken for
+    the user's edit (no conflict), and the user's edit stays."""
+    from kbgen.state.store import Store
+
+    real_commit = Store.commit
+    edit_source(sources, "Arms control talks stalled", "Arms control talks collapsed")
+
+    def killed(self: Store, *args: object, **kwargs: object) -> None:
+        raise _Killed
+
+    monkeypatch.setattr(Store, "commit", killed)
+    with pytest.raises(_Killed):
+        run_build(sources, vault)
+    monkeypatch.setattr(Store, "commit", real_commit)
+    assert "talks collapsed" in read(vault)  # written, not committed
+    write(vault, read(vault).replace("talks collapsed", "talks collapsed (MY EMPHASIS)", 1))
+    edit_source(sources, "with New START due to expire", "with New START about to expire")
+    report = rebuild(sources, vault)
+    note = read(vault)
+    assert "talks collapsed (MY EMPHASIS)" in note and "about to expire" in note
+    assert NOTE not in paths(report, "conflict") and "[!caution]" not in note
+    assert_settled(sources, vault)

@@ -474,3 +474,26 @@ def test_a_state_a_newer_kbgen_wrote_is_neither_read_nor_changed(tmp_path: Path)
         with pytest.raises(KbgenError, match="newer kbgen"):
             Store(tmp_path, readonly=readonly).load()
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("on_disk", "base"),
+    [
+        (b"kbgen wrote NEW words here, and the user added MINE", "new"),  # the write landed
+        (b"kbgen wrote OLD words here, and the user added MINE", "old"),  # it never did
+        (b"kbgen wrote NEW words here", "new"),  # exactly what the killed build wrote
+        (b"kbgen wrote OLD words here", "old"),  # exactly what was there before
+    ],
+)
+def test_settle_takes_as_base_the_write_the_user_edited(on_disk: bytes, base: str) -> None:
+    """A build killed after writing a note, then the user's edit: the journalled write is the
+    merge base when the note is nearer to it than to what was there before."""
+    from kbgen.core.filestat import sha
+    from kbgen.state.records import NoteRecord, Pending, State, settle
+
+    texts = {"o": "kbgen wrote OLD words here", "n": "kbgen wrote NEW words here"}
+    old = NoteRecord("a.md", "o", sha(texts["o"].encode()))
+    state = State(notes={"x": old}, pending={"x": Pending("a.md", "n", sha(texts["n"].encode()))})
+    settled, _ = settle(state, {"a.md": on_disk}, texts.get)
+    assert settled.notes["x"].base == base[0]
+    assert not settled.pending

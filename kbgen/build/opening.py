@@ -43,7 +43,7 @@ def open_vault(store: Store, vault: Path, listed: dict[str, os.stat_result]) -> 
     notes the state lost taken back, and where each note is and whether the user changed it;
     also the notes a killed build left behind, to delete."""
     loaded = store.load()
-    state, leftovers = settle(loaded, _pending_bytes(loaded, vault))
+    state, leftovers = settle(loaded, _pending_bytes(loaded, vault), store.text)
     found = scan(vault, state, listed)
     _adopt(state, found)
     located = locate(state, vault, found.found, store, listed)

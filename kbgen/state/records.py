@@ -9,9 +9,11 @@ drift apart.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
@@ -136,29 +138,76 @@ def changed(
     return sorted((k, r) for k, r in after.items() if k in dirty or before.get(k) != r)
 
 
-def settle(state: State, on_disk: dict[str, bytes | None]) -> tuple[State, list[str]]:
+def settle(
+    state: State,
+    on_disk: dict[str, bytes | None],
+    base_text: Callable[[str], str | None] = lambda digest: None,
+) -> tuple[State, list[str]]:
     """Finish the journal of a killed build: a write that reached the disk is kbgen's.
 
     `on_disk` maps each pending note's announced path (and its previous path)
     to the bytes there now. Returns the settled state and previous paths left
     behind by a move that was interrupted, holding bytes kbgen wrote.
+
+    A note the user edited after the killed build wrote it holds neither what kbgen wrote
+    then nor before: the text it is nearer to (`base_text` gives each merge base's) tells
+    which one the user edited, and so which is its merge base. Taking the old one would
+    read kbgen's own write as the user's edit, and conflict with the next rendering.
     """
     settled = state.copy()
     leftovers: list[str] = []
     for kbgen_id, pending in sorted(state.pending.items()):
         data = on_disk.get(pending.path)
         before = state.notes.get(kbgen_id)
-        if data is not None and sha(data) == pending.written:
-            pinned = before.pinned if before is not None else False
-            settled.notes[kbgen_id] = NoteRecord(
-                pending.path, pending.base, pending.written, pinned=pinned
-            )
-            if before is not None and before.path != pending.path:
-                old = on_disk.get(before.path)
-                if old is not None and sha(old) == before.written:
-                    leftovers.append(before.path)
+        if data is None:
+            continue
+        landed = sha(data) == pending.written
+        if not landed and not _edited_after_the_write(data, before, pending, base_text):
+            continue
+        pinned = before.pinned if before is not None else False
+        settled.notes[kbgen_id] = NoteRecord(
+            pending.path, pending.base, pending.written, pinned=pinned
+        )
+        if before is not None and before.path != pending.path:
+            old = on_disk.get(before.path)
+            if old is not None and sha(old) == before.written:
+                leftovers.append(before.path)
     settled.pending = {}
     return settled, leftovers
+
+
+def _edited_after_the_write(
+    data: bytes,
+    before: NoteRecord | None,
+    pending: Pending,
+    base_text: Callable[[str], str | None],
+) -> bool:
+    """Whether a note that holds neither what the killed build wrote nor what was there before
+    is the user's edit of the killed build's write: it shares more words with that write's
+    base than with the base before (a note that was not there before: always)."""
+    if before is None:
+        return True
+    if sha(data) == before.written or before.path != pending.path:
+        return False
+    new, old = base_text(pending.base), base_text(before.base)
+    if new is None:
+        return False
+    if old is None:
+        return True
+    words = _words(data.decode("utf-8", errors="replace"))
+    return _shared(words, _words(new)) > _shared(words, _words(old))
+
+
+def _words(text: str) -> Counter[str]:
+    return Counter(_WORD.findall(text))
+
+
+def _shared(words: Counter[str], other: Counter[str]) -> int:
+    """How many words a note shares with a text, counted with repetition (linear time)."""
+    return sum((words & other).values())
+
+
+_WORD = re.compile(r"\w+")
 
 
 def read_all(db: sqlite3.Connection) -> State:
