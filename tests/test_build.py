@@ -426,7 +426,7 @@ def test_state_from_kbgen_0_1_is_taken_over(seed_sources: Path, seed_vault: Path
     path = seed_sources / "004_391b700a59b12524.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("Trump may also", "Trump might"))
     report = run_build(seed_sources, seed_vault)
-    assert "Actors/Dmitry Peskov.md" in paths(report, "kept", "merge")
+    assert "Actors/Dmitry Peskov.md" in paths(report, "kept", "adopted", "merge")
     assert edited.read_text(encoding="utf-8").endswith("\nMine.\n")
     assert paths(report, "update") and not paths(report, "create")
     assert db_path.exists() and not legacy.exists()

@@ -418,7 +418,7 @@ def test_a_lost_state_database_adopts_the_notes_instead_of_duplicating_them(
     assert not paths(report, "create"), "every note is found again by its kbgen_id"
     assert not list(vault.rglob("* (actor).md")) and not list(vault.rglob("* (2).md"))
     assert read(vault).endswith("\nMine.\n")
-    assert NOTE in paths(report, "kept")  # no merge base any more: left as it is, once
+    assert NOTE in paths(report, "adopted")  # no merge base any more: left as it is, once
     edit_source(sources, "talks collapsed", "talks resumed")
     rebuild(sources, vault)  # without a base, kbgen's old text counts as the user's: a conflict
     assert "talks resumed" in read(vault) and "\nMine.\n" in read(vault)
@@ -651,7 +651,7 @@ def test_a_change_made_while_the_state_was_missing_arrives_at_the_next_build(
         "NATO expansion remains",
         "Sanctions were tightened again.\n\nNATO expansion remains",
     )
-    assert NOTE in paths(rebuild(sources, vault), "kept")
+    assert NOTE in paths(rebuild(sources, vault), "adopted")
     report = rebuild(sources, vault)
     note = read(vault)
     assert "were tightened again." in note and "MY PARAGRAPH." in note

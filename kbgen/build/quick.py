@@ -140,6 +140,8 @@ def record_of(
     plan = report.plan
     if plan.skipped or report.errors:  # a source failed (its notes were left as they were)
         return None
+    if plan.count("adopted"):  # notes to look at again, whatever their stats, and merge
+        return None
     after = ending.after.notes
     keys: dict[str, StatKey | None]
     if ending.listed is not None:

@@ -94,7 +94,7 @@ class Report:
             f"{counted(self.sources, 'source')} read, {len(self.errors)} failed",
             f"{verb} {counted(written, 'note')} ({p.count('create')} new, "
             f"{p.count('update')} updated, {p.count('merge', 'conflict')} merged with your edits)",
-            f"{p.count('unchanged', 'kept')} unchanged",
+            f"{p.count('unchanged', 'kept', 'adopted')} unchanged",
         ]
         if p.count("delete", "orphan"):
             parts.append(f"{p.count('delete')} deleted, {p.count('orphan')} orphaned (source gone)")

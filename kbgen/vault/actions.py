@@ -24,6 +24,8 @@ _LABELS = {
     "orphan": "orphan  {path}  (its source is gone; kept because you wrote in it)",
     "delete": "delete  {path}  ({detail})",
     "kept": "keep    {path}  ({detail})",
+    # kept too, with a merge base made for it (it had none): looked at again by the next build
+    "adopted": "keep    {path}  ({detail})",
     "saving": "wait    {path}  ({detail})",
 }
 
@@ -118,6 +120,6 @@ class Plan:
         """
         skip = () if routine else ("create", "update")
         out = []
-        for kind in (*WRITE_KINDS, "delete", "kept", "saving"):
+        for kind in (*WRITE_KINDS, "delete", "kept", "adopted", "saving"):
             out += [a.line() for a in self.actions if a.kind == kind and kind not in skip]
         return out + [n for n in self.notices if routine or not n.startswith(ROUTINE_NOTICES)]

@@ -238,6 +238,10 @@ def _seen(
         return stat, True, note_aliases(action.kbgen_id, data) if data is not None else None
     if disk is None or disk.stat is None or disk.path != action.path:
         return None, False, None
+    if action.kind == "adopted":
+        # left as it is with a new merge base (it had none): the next build looks at it
+        # again, whatever its stat, and merges against that base
+        return None, True, disk.aliases
     if disk.unread and rec is not None:
         return rec.stat, rec.edited, rec.aliases
     return stat_key(disk.stat, time.time_ns()), not disk.pristine, disk.aliases

@@ -144,7 +144,7 @@ def _left_if_read_only(action: Action, disk: OnDisk) -> Action:
     deleted, and its merge base stays, so the changes merge once it is writable again."""
     if disk.path is None or disk.stat is None or disk.stat.st_mode & stat.S_IWUSR:
         return action
-    if action.kind in ("unchanged", "kept", "saving", "forget"):
+    if action.kind in ("unchanged", "kept", "adopted", "saving", "forget"):
         return action
     return Action("kept", action.kbgen_id, disk.path, detail=_READ_ONLY)
 
@@ -180,7 +180,9 @@ def _plan_merge(
     if base is None:
         detail = "kbgen has no earlier version of it to merge with: left as it is; later changes will merge"
         # what the next build merges against: what the note and this rendering share
-        return Action("kept", note.kbgen_id, note.path, base=common_base(ours, text), detail=detail)
+        return Action(
+            "adopted", note.kbgen_id, note.path, base=common_base(ours, text), detail=detail
+        )
 
     if renames:  # the base as Obsidian left the note: each link to a renamed note rewritten
         base = rename_links(base, renames)
