@@ -204,7 +204,9 @@ def test_notes_written_by_a_killed_build_merge_like_any_other(
         path.write_text(path.read_text(encoding="utf-8").replace("Trump", "Donald Trump"))
     report = run_build(sources, vault)
     assert report.ok
-    assert not [a.path for a in report.plan.of("merge", "conflict", "kept", "adopted")], "no user edits exist"
+    assert not [a.path for a in report.plan.of("merge", "conflict", "kept", "adopted")], (
+        "no user edits exist"
+    )
 
 
 def _children(pid: int) -> list[int]:

@@ -198,12 +198,16 @@ def out_of_the_way(
     note of the user's now has (it took over as an actor's note, say): each gets a name of its
     own, `<name> (orphaned)`, so that a link resolves to one note only, as Obsidian sees it."""
     mine = {fold_key(stem_of(p)) for p in user_paths}
+    clashing = {
+        kbgen_id: path
+        for kbgen_id in sorted(stale)
+        if (path := located[kbgen_id].path) is not None and fold_key(stem_of(path)) in mine
+    }
+    if not clashing:  # the usual case: no name set of the whole vault is made
+        return {}
     used = taken | mine | {fold_key(stem_of(d.path)) for d in located.values() if d.path}
     moves = {}
-    for kbgen_id in sorted(stale):
-        path = located[kbgen_id].path
-        if path is None or fold_key(stem_of(path)) not in mine:
-            continue
+    for kbgen_id, path in clashing.items():
         parent, stem = Path(path).parent, stem_of(path)
         name, n = f"{stem} (orphaned)", 1
         while fold_key(name) in used:

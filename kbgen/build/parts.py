@@ -27,7 +27,7 @@ from kbgen.vault import files as vault_mod
 from kbgen.vault.actions import Action, Plan
 from kbgen.vault.execute import Execution
 from kbgen.vault.locate import OnDisk, read_unread
-from kbgen.vault.plan import plan_notes
+from kbgen.vault.plan import plan_notes, renamed_by_user
 
 PART = 500  # notes rendered, planned and written together, at most,
 PART_CHARS = 4_000_000  # and at most this much of their text, give or take a note (month
@@ -60,6 +60,7 @@ def in_parts(
         run = Execution(plan, state, after, store, vault, writer)
         writing: list[tuple[list[Note], list[Action]]] = []  # parts started, not finished
         consumed = {CANDIDATES: promotion.consume_ticks}
+        renames = renamed_by_user(state, located)  # what moves in `located` is the user's doing
         try:
             for part in _parts(notes):  # rendered while the last parts are written
                 report.lap("render")
@@ -67,7 +68,7 @@ def in_parts(
                     _written(run, *writing.pop(0), plan, located, report, bar, leaving=1)
                 rendered |= {n.kbgen_id for n in part}
                 read_unread(located, [n.kbgen_id for n in part], state, vault, store)
-                actions = plan_notes(part, state, located, store, consumed)
+                actions = plan_notes(part, state, located, store, consumed, renames)
                 report.lap("plan")
                 if not report.dry_run:
                     run.start(actions, located)

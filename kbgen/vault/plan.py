@@ -34,14 +34,17 @@ def plan_notes(
     located: dict[str, OnDisk],
     store: Store,
     consumed: Mapping[str, Callable[[str], str]] | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> list[Action]:
     """What to do with each note rendered: write it, merge it with the user's, or leave it.
 
     `consumed`: per note, what to take back from the user's version before
-    merging, because this build acted on it (the Candidates note's ticks).
+    merging, because this build acted on it (the Candidates note's ticks);
+    `renames`: `renamed_by_user`, taken once for all of a build's parts.
     """
     out = []
-    renames = _renamed_by_user(state, located)
+    if renames is None:
+        renames = renamed_by_user(state, located)
     for note in notes:
         undo = (consumed or {}).get(note.kbgen_id)
         rec = state.notes.get(note.kbgen_id)
@@ -49,7 +52,7 @@ def plan_notes(
     return out
 
 
-def _renamed_by_user(state: State, located: Mapping[str, OnDisk]) -> dict[str, str]:
+def renamed_by_user(state: State, located: Mapping[str, OnDisk]) -> dict[str, str]:
     """Old name → new name of each of kbgen's notes the user renamed since the last build (in
     Obsidian, which then rewrote every link to it in every note)."""
     out = {}
